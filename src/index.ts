@@ -1,0 +1,2 @@
+// Public exports of small-webrtc. Each module re-exports its public names here.
+export {};
