@@ -4,6 +4,7 @@
 set -euo pipefail
 pkgs=(
   build-essential pkg-config cmake python3 clang-format
+  clang libclang-rt-14-dev                           # libFuzzer targets + sanitizers in the cmake build
   libopus-dev libspeexdsp-dev libvpx-dev libyuv-dev  # codecs the addon links (statically in prebuilds)
   python3-aiortc                                     # interop tests: aiortc as a Pipecat-style client
   chromium                                           # interop tests: headless Chromium with the Pipecat JS client
