@@ -1,2 +1,3 @@
 // Public exports of small-webrtc. Each module re-exports its public names here.
 export {};
+export * from './server/index.js';

@@ -1,0 +1,453 @@
+/**
+ * A small HTTP signalling server on node:http (no framework), wire-compatible with the Pipecat development
+ * runner (spec §1.1): `POST|PATCH /api/offer`, `POST /start`, `POST|PATCH /sessions/:id/api/offer`,
+ * `GET /status`, CORS with preflight, a body size limit and a Content-Type check. The request listener also
+ * works as express / connect middleware (`app.use(listener)`), calling `next()` for routes it does not own.
+ */
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, resolve, sep } from 'node:path';
+
+import type { IceServer } from '../connection/index.js';
+import { HttpError, isHttpError } from './http-error.js';
+import {
+  defaultServerLogger,
+  SmallWebRTCRequestHandler,
+  type SmallWebRTCConnectionCallback,
+  type SmallWebRTCLogger,
+  type SmallWebRTCRequestHandlerOptions,
+} from './request-handler.js';
+
+/** Options of {@link createSmallWebRTCRequestListener}. */
+export interface SmallWebRTCRequestListenerOptions extends SmallWebRTCRequestHandlerOptions {
+  /** Use this handler instead of creating one from the handler options. */
+  handler?: SmallWebRTCRequestHandler;
+  /** Called for every brand-new connection with the request data (see `SmallWebRTCConnectionCallback`). */
+  onNewConnection?: SmallWebRTCConnectionCallback;
+  /** Allowed CORS origins: `'*'` (default, like the Pipecat runner) or an explicit list. */
+  allowedOrigins?: '*' | string[];
+  /** Max request body in bytes (default 256 KiB); larger bodies get 413. */
+  maxBodyBytes?: number;
+  /**
+   * ICE servers returned in `/start`'s `iceConfig` when the client sets `enableDefaultIceServers` and no
+   * `iceServers` are configured. Default: Google's public STUN server, as the Pipecat runner does.
+   */
+  defaultIceServers?: IceServer[];
+  /** Max cached `/start` sessions (default 1000; the oldest is evicted). */
+  maxSessions?: number;
+  /** Serve files from this directory for GET/HEAD requests no route matched (`/` -> `index.html`). */
+  staticDir?: string;
+  /** Called for requests no route (nor `staticDir`) matched, unless express's `next` is given. */
+  fallback?: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+}
+
+/** A node:http / express-compatible request listener with its handler attached. */
+export interface SmallWebRTCRequestListener {
+  (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void;
+  /** The request handler (pc_id map, connections). */
+  readonly handler: SmallWebRTCRequestHandler;
+  /** Closes the handler (disconnects all connections). */
+  close(): Promise<void>;
+}
+
+const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
+const GOOGLE_STUN: IceServer[] = [{ urls: ['stun:stun.l.google.com:19302'] }];
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.wav': 'audio/wav',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    ...headers,
+    'Content-Type': 'application/json',
+    'Content-Length': String(Buffer.byteLength(text)),
+    'Cache-Control': 'no-store',
+  });
+  res.end(text);
+}
+
+function isJsonContentType(value: string | undefined): boolean {
+  if (value === undefined) return true; // lenient: clients that omit it still send JSON
+  const mime = value.split(';')[0]!.trim().toLowerCase();
+  return mime === 'application/json' || (mime.startsWith('application/') && mime.endsWith('+json'));
+}
+
+/** Reads the body up to `limit` bytes; over the limit -> HttpError 413 (the rest is drained, not stored). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  // express.json() or similar may have consumed the stream already.
+  const pre = (req as IncomingMessage & { body?: unknown }).body;
+  if (pre !== undefined && (req.readableEnded || req.complete)) {
+    if (Buffer.isBuffer(pre)) return Promise.resolve(pre);
+    if (typeof pre === 'string') return Promise.resolve(Buffer.from(pre));
+    return Promise.resolve(Buffer.from(JSON.stringify(pre)));
+  }
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    req.resume(); // drain without storing so the client can read our 413
+    return Promise.reject(new HttpError(413, `Request body too large (max ${limit} bytes)`));
+  }
+  return new Promise((resolvePromise, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        tooLarge = true;
+        chunks.length = 0;
+        // A client streaming far beyond the limit is cut off instead of drained forever.
+        if (size > limit * 16) req.destroy();
+        return;
+      }
+      if (!tooLarge) chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (tooLarge) reject(new HttpError(413, `Request body too large (max ${limit} bytes)`));
+      else resolvePromise(Buffer.concat(chunks));
+    });
+    req.on('error', () => reject(new HttpError(400, 'Request body could not be read')));
+    req.on('close', () => {
+      if (!req.complete) reject(new HttpError(400, 'Request body incomplete'));
+    });
+  });
+}
+
+async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  if (!isJsonContentType(req.headers['content-type'])) {
+    req.resume();
+    throw new HttpError(415, 'Content-Type must be application/json');
+  }
+  const raw = await readBody(req, limit);
+  if (raw.length === 0) throw new HttpError(400, 'Request body is empty');
+  try {
+    return JSON.parse(raw.toString('utf8')) as unknown;
+  } catch {
+    throw new HttpError(400, 'Request body is not valid JSON');
+  }
+}
+
+/** Origin check and CORS headers. Returns false when a preflight was answered or refused. */
+function applyCors(
+  req: IncomingMessage,
+  res: ServerResponse,
+  allowed: '*' | ReadonlySet<string>,
+): { preflightHandled: boolean } {
+  const origin = req.headers.origin;
+  const preflight = req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
+  if (origin === undefined) return { preflightHandled: false };
+  const ok = allowed === '*' || allowed.has(origin);
+  res.setHeader('Vary', 'Origin');
+  if (!ok) {
+    if (preflight) {
+      sendJson(res, 400, { detail: 'Disallowed CORS origin' });
+      return { preflightHandled: true };
+    }
+    return { preflightHandled: false }; // no CORS headers: the browser blocks the response
+  }
+  // Echo the origin (not '*') so credentialed requests work, as Starlette's CORSMiddleware does.
+  res.setHeader('Access-Control-Allow-Origin', origin);
+  res.setHeader('Access-Control-Allow-Credentials', 'true');
+  if (preflight) {
+    const reqHeaders = req.headers['access-control-request-headers'];
+    res.writeHead(204, {
+      'Access-Control-Allow-Methods': 'GET, POST, PATCH, PUT, DELETE, OPTIONS',
+      'Access-Control-Allow-Headers':
+        typeof reqHeaders === 'string' ? reqHeaders : 'Content-Type, Authorization',
+      'Access-Control-Max-Age': '600',
+      'Content-Length': '0',
+    });
+    res.end();
+    return { preflightHandled: true };
+  }
+  return { preflightHandled: false };
+}
+
+function toIceConfigServers(list: string[] | IceServer[]): IceServer[] {
+  return list.map((s) => (typeof s === 'string' ? { urls: [s] } : { ...s }));
+}
+
+/**
+ * Creates a request listener serving the Pipecat signalling routes. Use it with `http.createServer(listener)`
+ * or as express / connect middleware (`app.use(listener)`; unmatched routes call `next()`).
+ */
+export function createSmallWebRTCRequestListener(
+  options: SmallWebRTCRequestListenerOptions = {},
+): SmallWebRTCRequestListener {
+  const log: SmallWebRTCLogger = options.logger ?? defaultServerLogger;
+  const handler = options.handler ?? new SmallWebRTCRequestHandler(options);
+  const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (!Number.isInteger(maxBody) || maxBody < 1024)
+    throw new RangeError('maxBodyBytes must be an integer >= 1024');
+  const allowed: '*' | ReadonlySet<string> =
+    options.allowedOrigins === undefined || options.allowedOrigins === '*'
+      ? '*'
+      : new Set(options.allowedOrigins);
+  const defaultIce = options.defaultIceServers ?? GOOGLE_STUN;
+  const maxSessions = options.maxSessions ?? 1000;
+  if (!Number.isInteger(maxSessions) || maxSessions < 1)
+    throw new RangeError('maxSessions must be a positive integer');
+  const staticRoot = options.staticDir !== undefined ? resolve(options.staticDir) : null;
+  /** sessionId -> cached /start `body` (insertion order = age, oldest evicted first). */
+  const sessions = new Map<string, unknown>();
+
+  async function offer(body: unknown, res: ServerResponse): Promise<void> {
+    const answer = await handler.handleWebRequest(body, options.onNewConnection);
+    sendJson(res, 200, answer);
+  }
+
+  async function patch(body: unknown, res: ServerResponse): Promise<void> {
+    sendJson(res, 200, await handler.handlePatchRequest(body));
+  }
+
+  async function start(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Python treats an unparseable /start body as {} (run.py L681-766).
+    let parsed: unknown = {};
+    try {
+      const raw = await readBody(req, maxBody);
+      if (raw.length > 0) parsed = JSON.parse(raw.toString('utf8')) as unknown;
+    } catch (err) {
+      if (isHttpError(err) && err.status === 413) throw err;
+      parsed = {};
+    }
+    const obj = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? parsed : {};
+    const { transport, enableDefaultIceServers, body } = obj as Record<string, unknown>;
+    if (transport !== undefined && transport !== 'webrtc') {
+      throw new HttpError(
+        400,
+        `Transport '${String(transport).slice(0, 40)}' is not supported (only 'webrtc')`,
+      );
+    }
+    const sessionId = randomUUID();
+    while (sessions.size >= maxSessions) sessions.delete(sessions.keys().next().value as string);
+    sessions.set(sessionId, body ?? {});
+    const configured = handler.iceServers;
+    const iceServers =
+      configured.length > 0 ? toIceConfigServers(configured) : enableDefaultIceServers ? defaultIce : null;
+    sendJson(res, 200, iceServers ? { sessionId, iceConfig: { iceServers } } : { sessionId });
+  }
+
+  async function sessionRoute(
+    req: IncomingMessage,
+    res: ServerResponse,
+    sessionId: string,
+    rest: string,
+  ): Promise<void> {
+    if (!sessions.has(sessionId)) throw new HttpError(404, 'Invalid or not-yet-ready session_id');
+    const cached = sessions.get(sessionId);
+    // LRU touch: an active session survives eviction.
+    sessions.delete(sessionId);
+    sessions.set(sessionId, cached);
+    if (!rest.endsWith('api/offer')) {
+      req.resume();
+      res.writeHead(200, { 'Content-Length': '0' });
+      res.end();
+      return;
+    }
+    if (req.method === 'POST') {
+      const body = await readJson(req, maxBody);
+      if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
+        const b = body as Record<string, unknown>;
+        // request_data = body request_data, or requestData, or the cached /start body (spec §1.1).
+        if (b.request_data === undefined && b.requestData === undefined) {
+          await offer({ ...b, request_data: cached }, res);
+          return;
+        }
+      }
+      await offer(body, res);
+    } else if (req.method === 'PATCH') {
+      await patch(await readJson(req, maxBody), res);
+    } else {
+      throw new HttpError(405, 'Method not allowed');
+    }
+  }
+
+  async function serveStatic(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> {
+    if (staticRoot === null || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(pathname);
+    } catch {
+      return false;
+    }
+    if (decoded.includes('\0')) return false;
+    let file = resolve(staticRoot, '.' + decoded);
+    if (file !== staticRoot && !file.startsWith(staticRoot + sep)) return false; // path traversal
+    let info = await stat(file).catch(() => null);
+    if (info?.isDirectory()) {
+      file = resolve(file, 'index.html');
+      info = await stat(file).catch(() => null);
+    }
+    if (!info?.isFile()) return false;
+    res.writeHead(200, {
+      'Content-Type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream',
+      'Content-Length': String(info.size),
+      'Cache-Control': 'no-cache',
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return true;
+    }
+    await new Promise<void>((done) => {
+      const stream = createReadStream(file);
+      stream.on('error', () => {
+        res.destroy();
+        done();
+      });
+      stream.on('end', () => done());
+      stream.pipe(res);
+    });
+    return true;
+  }
+
+  async function route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    next?: (err?: unknown) => void,
+  ): Promise<void> {
+    if (applyCors(req, res, allowed).preflightHandled) return;
+    let pathname: string;
+    try {
+      pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+    } catch {
+      throw new HttpError(400, 'Bad request URL');
+    }
+    const method = req.method ?? 'GET';
+    if (pathname === '/api/offer') {
+      if (method === 'POST') return offer(await readJson(req, maxBody), res);
+      if (method === 'PATCH') return patch(await readJson(req, maxBody), res);
+      throw new HttpError(405, 'Method not allowed');
+    }
+    if (pathname === '/start' && method === 'POST') return start(req, res);
+    if (pathname === '/status' && method === 'GET') {
+      sendJson(res, 200, { status: 'ready', transports: ['webrtc'] });
+      return;
+    }
+    const session = /^\/sessions\/([^/]+)\/(.*)$/.exec(pathname);
+    if (session && ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].includes(method)) {
+      return sessionRoute(req, res, session[1]!, session[2]!);
+    }
+    if (await serveStatic(req, res, pathname)) return;
+    if (next) {
+      next();
+      return;
+    }
+    if (options.fallback) {
+      await options.fallback(req, res);
+      return;
+    }
+    throw new HttpError(404, 'Not Found');
+  }
+
+  const listener = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void => {
+    route(req, res, next).catch((err: unknown) => {
+      if (isHttpError(err)) {
+        if (err.status >= 500) log.warn(`${req.method} ${req.url} -> ${err.status} ${err.detail}`);
+        else log.debug(`${req.method} ${req.url} -> ${err.status} ${err.detail}`);
+        // After a 413 the unread rest of the body is not worth keeping the socket for.
+        const extra: Record<string, string> = err.status === 413 ? { Connection: 'close' } : {};
+        sendJson(res, err.status, { detail: err.detail }, { ...err.headers, ...extra });
+      } else {
+        log.error(`${req.method} ${req.url} failed: ${err instanceof Error ? err.message : String(err)}`);
+        sendJson(res, 500, { detail: 'Internal server error' });
+      }
+    });
+  };
+  return Object.assign(listener, {
+    handler,
+    close: () => handler.close(),
+  });
+}
+
+/** Options of {@link startSmallWebRTCServer}. */
+export interface SmallWebRTCServerOptions extends SmallWebRTCRequestListenerOptions {
+  /** TCP port (default 7860 like the Pipecat runner; 0 = any free port). */
+  port?: number;
+  /** Listen address (default `127.0.0.1`; use `0.0.0.0` to serve other machines). */
+  host?: string;
+}
+
+/** A running signalling server. */
+export interface SmallWebRTCServer {
+  /** Base URL, e.g. `http://127.0.0.1:7860`. */
+  readonly url: string;
+  /** Bound port. */
+  readonly port: number;
+  /** The node:http server (add listeners, tweak timeouts). */
+  readonly server: Server;
+  /** The request handler (connections, pc_id map). */
+  readonly handler: SmallWebRTCRequestHandler;
+  /** Disconnects all connections, then stops the HTTP server. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the signalling server on node:http. Note: `host` here is the listen address; the ESP32 candidate
+ * filter address is the handler option of the same name and is only used with `esp32Mode`.
+ */
+export async function startSmallWebRTCServer(
+  options: SmallWebRTCServerOptions = {},
+): Promise<SmallWebRTCServer> {
+  const listenHost = options.host ?? '127.0.0.1';
+  const listener = createSmallWebRTCRequestListener({
+    ...options,
+    host: options.esp32Mode ? options.host : null,
+  });
+  const server = createServer(listener);
+  // Bound slow clients: a whole request must arrive within 30 s.
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 15_000;
+  await new Promise<void>((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 7860, listenHost, () => {
+      server.off('error', reject);
+      resolvePromise();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = listenHost.includes(':')
+    ? `[${listenHost}]`
+    : listenHost === '0.0.0.0'
+      ? '127.0.0.1'
+      : listenHost;
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    server,
+    handler: listener.handler,
+    close() {
+      closing ??= (async () => {
+        await listener.close();
+        await new Promise<void>((done) => {
+          server.close(() => done());
+          server.closeAllConnections();
+        });
+      })();
+      return closing;
+    },
+  };
+}

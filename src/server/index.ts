@@ -1,0 +1,30 @@
+// Public exports of the signalling layer (request handler + HTTP server).
+export { HttpError, isHttpError } from './http-error.js';
+export {
+  ConnectionMode,
+  SmallWebRTCRequestHandler,
+  defaultServerLogger,
+  type SmallWebRTCAnswer,
+  type SmallWebRTCConnectionCallback,
+  type SmallWebRTCLogger,
+  type SmallWebRTCRequestHandlerOptions,
+} from './request-handler.js';
+export {
+  createSmallWebRTCRequestListener,
+  startSmallWebRTCServer,
+  type SmallWebRTCRequestListener,
+  type SmallWebRTCRequestListenerOptions,
+  type SmallWebRTCServer,
+  type SmallWebRTCServerOptions,
+} from './http-server.js';
+export {
+  DEFAULT_SIGNALLING_LIMITS,
+  mungeSdpForEsp32,
+  parseOfferRequest,
+  parsePatchRequest,
+  validateSdp,
+  type SignallingLimits,
+  type SmallWebRTCIceCandidate,
+  type SmallWebRTCPatchRequest,
+  type SmallWebRTCRequest,
+} from './validation.js';

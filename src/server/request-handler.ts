@@ -1,0 +1,379 @@
+/**
+ * `SmallWebRTCRequestHandler`: the signalling brain behind `POST`/`PATCH /api/offer`, a port of Pipecat's
+ * `request_handler.py` (spec §1.2-§1.6). Framework-free: it takes parsed JSON bodies and returns the answer or
+ * throws an {@link HttpError}; `http-server.ts` puts it on node:http.
+ */
+import type { IceServer, SmallWebRTCConnection, SmallWebRTCConnectionOptions } from '../connection/index.js';
+import { HttpError, isHttpError } from './http-error.js';
+import {
+  DEFAULT_SIGNALLING_LIMITS,
+  mungeSdpForEsp32,
+  parseOfferRequest,
+  parsePatchRequest,
+  type SignallingLimits,
+} from './validation.js';
+
+/** How many simultaneous peers a handler serves (Python `ConnectionMode`). */
+export enum ConnectionMode {
+  /** One active connection; other offers get 400 (spec §1.5). */
+  SINGLE = 'single',
+  /** Any number of connections, bounded by `maxConnections` (Python's default, unbounded there). */
+  MULTIPLE = 'multiple',
+}
+
+/** Minimal logger; `console` fits. */
+export interface SmallWebRTCLogger {
+  /** Verbose diagnostics. */
+  debug(message: string, ...args: unknown[]): void;
+  /** Lifecycle information. */
+  info(message: string, ...args: unknown[]): void;
+  /** Recoverable problems. */
+  warn(message: string, ...args: unknown[]): void;
+  /** Failures. */
+  error(message: string, ...args: unknown[]): void;
+}
+
+/** Default logger: warnings and errors to the console, quiet otherwise. */
+export const defaultServerLogger: SmallWebRTCLogger = {
+  debug: () => {},
+  info: () => {},
+  warn: (message, ...args) => console.warn(`[small-webrtc] ${message}`, ...args),
+  error: (message, ...args) => console.error(`[small-webrtc] ${message}`, ...args),
+};
+
+/** The answer returned for an offer (also the HTTP response body). */
+export interface SmallWebRTCAnswer {
+  /** Complete answer SDP (all server candidates embedded; there is no server trickle). */
+  sdp: string;
+  /** Always `'answer'`. */
+  type: 'answer';
+  /** Id the client uses for PATCH and re-offers (and as the bot participant id). */
+  pc_id: string;
+}
+
+/**
+ * Called once per brand-new connection (not on renegotiation or restart), before the answer is returned,
+ * as Python awaits `webrtc_connection_callback`. Keep it short: start the bot without awaiting it. Errors are
+ * logged and swallowed (the client still gets its answer).
+ */
+export type SmallWebRTCConnectionCallback = (
+  connection: SmallWebRTCConnection,
+  requestData: unknown,
+) => void | Promise<void>;
+
+/** Options of {@link SmallWebRTCRequestHandler}. */
+export interface SmallWebRTCRequestHandlerOptions {
+  /** ICE servers for new connections (URL strings or `IceServer` objects, not mixed). Default none. */
+  iceServers?: string[] | IceServer[];
+  /** SINGLE or MULTIPLE (default MULTIPLE). */
+  connectionMode?: ConnectionMode;
+  /**
+   * Max simultaneous connections (default 100). Beyond it a new offer gets `503` + `Retry-After`, which the
+   * JS client retries. Renegotiation of existing connections is never refused.
+   */
+  maxConnections?: number;
+  /** `Retry-After` seconds sent with 503 (default 2, the JS client's own retry delay). */
+  retryAfterSecs?: number;
+  /** ESP32 answer munging (spec §1.3). Default false. */
+  esp32Mode?: boolean;
+  /** With `esp32Mode`: keep only host candidates of this address in the answer. */
+  host?: string | null;
+  /** Extra options for every new `SmallWebRTCConnection` (ports, bind address, timeouts...). */
+  connectionOptions?: Omit<SmallWebRTCConnectionOptions, 'iceServers'>;
+  /** Body limits (SDP size, media sections, candidates per PATCH). */
+  limits?: Partial<SignallingLimits>;
+  /** Logger (default: warnings and errors to the console). */
+  logger?: SmallWebRTCLogger;
+}
+
+function checkIceServers(list: unknown): string[] | IceServer[] {
+  if (!Array.isArray(list)) throw new TypeError('iceServers must be an array');
+  const strings = list.filter((s) => typeof s === 'string').length;
+  if (strings !== 0 && strings !== list.length) {
+    throw new TypeError('iceServers must be all URL strings or all IceServer objects, not mixed');
+  }
+  if (strings === 0) {
+    for (const s of list) {
+      const urls = (s as { urls?: unknown } | null)?.urls;
+      if (typeof urls !== 'string' && !(Array.isArray(urls) && urls.every((u) => typeof u === 'string'))) {
+        throw new TypeError('iceServers[].urls must be a string or an array of strings');
+      }
+    }
+  }
+  return [...list] as string[] | IceServer[];
+}
+
+/** Error codes from `SmallWebRTCConnection` that mean "the client sent something unusable". */
+const CLIENT_ERROR_CODES = new Set(['ERR_INVALID_SDP', 'ERR_INVALID_ARG', 'ERR_INVALID_CANDIDATE']);
+
+function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function shortMessage(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.length > 300 ? `${msg.slice(0, 300)}...` : msg;
+}
+
+/**
+ * Maps pc_ids to connections and turns offers / trickle candidates into `SmallWebRTCConnection` calls,
+ * mirroring Pipecat's `SmallWebRTCRequestHandler` (spec §1.5), plus a connection cap and boundary validation.
+ *
+ * All methods run on the JS thread; offers for the same connection are serialized.
+ */
+export class SmallWebRTCRequestHandler {
+  #iceServers: string[] | IceServer[];
+  readonly #mode: ConnectionMode;
+  readonly #maxConnections: number;
+  readonly #retryAfterSecs: number;
+  readonly #esp32Mode: boolean;
+  readonly #host: string | null;
+  readonly #connectionOptions: Omit<SmallWebRTCConnectionOptions, 'iceServers'>;
+  readonly #limits: SignallingLimits;
+  readonly #log: SmallWebRTCLogger;
+  /** pc_id -> connection; after a restart both the old and the new pc_id point at the same object. */
+  readonly #pcs = new Map<string, SmallWebRTCConnection>();
+  /** Live connections (the values of #pcs, deduplicated) in creation order. */
+  readonly #connections = new Set<SmallWebRTCConnection>();
+  /** New connections being initialized (counted against the limits so concurrent offers cannot overshoot). */
+  #pending = 0;
+  /** Per-connection tail of the offer chain, so two offers for one peer never interleave. */
+  readonly #chains = new WeakMap<SmallWebRTCConnection, Promise<unknown>>();
+  #closed = false;
+  #closing: Promise<void> | null = null;
+
+  /** @param options see {@link SmallWebRTCRequestHandlerOptions}. */
+  constructor(options: SmallWebRTCRequestHandlerOptions = {}) {
+    this.#iceServers = checkIceServers(options.iceServers ?? []);
+    const mode = options.connectionMode ?? ConnectionMode.MULTIPLE;
+    if (mode !== ConnectionMode.SINGLE && mode !== ConnectionMode.MULTIPLE) {
+      throw new TypeError('connectionMode must be ConnectionMode.SINGLE or ConnectionMode.MULTIPLE');
+    }
+    this.#mode = mode;
+    const max = options.maxConnections ?? 100;
+    if (!(Number.isInteger(max) && max >= 1) && max !== Infinity) {
+      throw new RangeError('maxConnections must be a positive integer or Infinity');
+    }
+    this.#maxConnections = max;
+    const retry = options.retryAfterSecs ?? 2;
+    if (!Number.isInteger(retry) || retry < 0) throw new RangeError('retryAfterSecs must be an integer >= 0');
+    this.#retryAfterSecs = retry;
+    this.#esp32Mode = options.esp32Mode ?? false;
+    this.#host = options.host ?? null;
+    this.#connectionOptions = { ...(options.connectionOptions ?? {}) };
+    this.#limits = { ...DEFAULT_SIGNALLING_LIMITS, ...(options.limits ?? {}) };
+    this.#log = options.logger ?? defaultServerLogger;
+  }
+
+  /** ICE servers used for new connections (a copy). */
+  get iceServers(): string[] | IceServer[] {
+    return [...this.#iceServers] as string[] | IceServer[];
+  }
+
+  /** SINGLE or MULTIPLE. */
+  get connectionMode(): ConnectionMode {
+    return this.#mode;
+  }
+
+  /** Number of live connections. */
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /** The connection a pc_id maps to (current or pre-restart id), if any. */
+  getConnection(pcId: string): SmallWebRTCConnection | undefined {
+    return this.#pcs.get(pcId);
+  }
+
+  /** Replaces the ICE servers for future connections (Python `update_ice_servers`). */
+  updateIceServers(iceServers: string[] | IceServer[]): void {
+    this.#iceServers = checkIceServers(iceServers);
+  }
+
+  /**
+   * Handles an offer body (`{ sdp, type, pc_id?, restart_pc?, request_data? | requestData? }`).
+   * Known `pc_id` -> renegotiate that connection (with `restart_pc`: a new peer and pc_id behind the same
+   * object); absent or unknown `pc_id` -> a new connection, `onNewConnection(connection, requestData)`.
+   * @returns the answer `{ sdp, type: 'answer', pc_id }`.
+   * @throws HttpError 400 (bad body / SDP, SINGLE-mode conflicts), 503 (capacity, shutting down), 500.
+   */
+  async handleWebRequest(
+    body: unknown,
+    onNewConnection?: SmallWebRTCConnectionCallback,
+  ): Promise<SmallWebRTCAnswer> {
+    const request = parseOfferRequest(body, this.#limits);
+    if (this.#closed) throw this.#unavailable('Server is shutting down');
+    if (this.#mode === ConnectionMode.SINGLE) this.#checkSingleConnection(request.pcId);
+    const existing = request.pcId !== null ? this.#pcs.get(request.pcId) : undefined;
+    const answer = existing
+      ? await this.#serialize(existing, () => this.#renegotiate(existing, request.sdp, request.restartPc))
+      : await this.#createConnection(request.sdp, request.requestData, onNewConnection);
+    return this.#esp32Mode ? { ...answer, sdp: mungeSdpForEsp32(answer.sdp, this.#host) } : answer;
+  }
+
+  /**
+   * Handles a trickle body (`{ pc_id, candidates: [{ candidate, sdp_mid, sdp_mline_index }] }`). An empty
+   * candidate string is end-of-candidates (Firefox). All candidates go to the single bundled transport.
+   * @throws HttpError 404 `Peer connection not found`, 400 bad body / candidate.
+   */
+  async handlePatchRequest(body: unknown): Promise<{ status: 'success' }> {
+    const request = parsePatchRequest(body, this.#limits);
+    const connection = this.#pcs.get(request.pcId);
+    if (!connection) throw new HttpError(404, 'Peer connection not found');
+    for (const c of request.candidates) {
+      try {
+        await connection.addIceCandidate(
+          c.candidate === ''
+            ? null
+            : { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex },
+        );
+      } catch (err) {
+        if (CLIENT_ERROR_CODES.has(errorCode(err) ?? '')) {
+          throw new HttpError(400, `Invalid ICE candidate: ${shortMessage(err)}`);
+        }
+        if (errorCode(err) === 'ERR_CLOSED') throw new HttpError(404, 'Peer connection not found');
+        this.#log.error(`addIceCandidate failed for ${request.pcId}: ${shortMessage(err)}`);
+        throw new HttpError(500, 'Internal server error');
+      }
+    }
+    return { status: 'success' };
+  }
+
+  /**
+   * Disconnects every connection (each sends `peerLeft`, spec §1.5), clears the map and refuses further
+   * offers with 503. Idempotent; resolves when all connections are closed.
+   */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    this.#closed = true;
+    const all = [...this.#connections];
+    this.#connections.clear();
+    this.#pcs.clear();
+    this.#closing = Promise.allSettled(all.map((c) => c.disconnect())).then((results) => {
+      for (const r of results) {
+        if (r.status === 'rejected')
+          this.#log.warn(`disconnect failed during close: ${shortMessage(r.reason)}`);
+      }
+    });
+    return this.#closing;
+  }
+
+  #unavailable(detail: string): HttpError {
+    return new HttpError(503, detail, { 'Retry-After': String(this.#retryAfterSecs) });
+  }
+
+  /** SINGLE mode (spec §1.5, `rh.py` `_check_single_connection_constraints`). */
+  #checkSingleConnection(pcId: string | null): void {
+    const existing = this.#connections.values().next().value;
+    if (!existing && this.#pending === 0) return;
+    if (pcId === null)
+      throw new HttpError(400, 'Cannot create new connection with existing connection active');
+    // Unlike Python, any pc_id this connection ever had is accepted (no stale-key mismatch after a restart).
+    if (!existing || this.#pcs.get(pcId) !== existing) {
+      throw new HttpError(400, 'PC ID mismatch with existing connection');
+    }
+  }
+
+  async #serialize<T>(connection: SmallWebRTCConnection, job: () => Promise<T>): Promise<T> {
+    const previous = this.#chains.get(connection) ?? Promise.resolve();
+    const run = previous.then(job, job);
+    this.#chains.set(
+      connection,
+      run.catch(() => {}),
+    );
+    return run;
+  }
+
+  async #renegotiate(
+    connection: SmallWebRTCConnection,
+    sdp: string,
+    restartPc: boolean,
+  ): Promise<SmallWebRTCAnswer> {
+    this.#log.info(`renegotiating ${connection.pcId}${restartPc ? ' (restart)' : ''}`);
+    try {
+      await connection.renegotiate({ sdp, type: 'offer', restartPc });
+    } catch (err) {
+      throw this.#mapError(err, 'renegotiate');
+    }
+    const answer = this.#answerOf(connection);
+    // After a restart the connection has a new pc_id; map it too (the old key keeps pointing here).
+    if (this.#connections.has(connection)) this.#pcs.set(answer.pc_id, connection);
+    return answer;
+  }
+
+  async #createConnection(
+    sdp: string,
+    requestData: unknown,
+    onNewConnection: SmallWebRTCConnectionCallback | undefined,
+  ): Promise<SmallWebRTCAnswer> {
+    if (this.#connections.size + this.#pending >= this.#maxConnections) {
+      throw this.#unavailable('Too many connections, retry later');
+    }
+    this.#pending++;
+    let connection: SmallWebRTCConnection | null = null;
+    let closedEarly = false;
+    try {
+      const { SmallWebRTCConnection: Connection } = await import('../connection/index.js');
+      connection = new Connection({ ...this.#connectionOptions, iceServers: this.#iceServers });
+      const conn = connection;
+      conn.on('closed', () => {
+        closedEarly = true;
+        this.#forget(conn);
+      });
+      try {
+        await conn.initialize({ sdp, type: 'offer' });
+      } catch (err) {
+        throw this.#mapError(err, 'initialize');
+      }
+      const answer = this.#answerOf(conn);
+      if (this.#closed) throw this.#unavailable('Server is shutting down');
+      if (!closedEarly) {
+        this.#connections.add(conn);
+        this.#pcs.set(answer.pc_id, conn);
+      }
+      this.#pending--;
+      connection = null; // owned by the map from here on
+      this.#log.info(`new connection ${answer.pc_id}`);
+      if (onNewConnection) {
+        try {
+          await onNewConnection(conn, requestData);
+        } catch (err) {
+          this.#log.error(`connection callback failed for ${answer.pc_id}: ${shortMessage(err)}`);
+        }
+      }
+      // A restart cannot have happened yet, but the callback may have closed it; the answer stays valid.
+      return answer;
+    } catch (err) {
+      if (connection) {
+        this.#pending--;
+        connection.close().catch(() => {});
+      }
+      throw err;
+    }
+  }
+
+  #answerOf(connection: SmallWebRTCConnection): SmallWebRTCAnswer {
+    const answer = connection.getAnswer();
+    if (!answer) {
+      this.#log.error('connection produced no answer');
+      throw new HttpError(500, 'Internal server error');
+    }
+    return { sdp: answer.sdp, type: 'answer', pc_id: answer.pc_id };
+  }
+
+  #forget(connection: SmallWebRTCConnection): void {
+    this.#connections.delete(connection);
+    for (const [id, c] of this.#pcs) if (c === connection) this.#pcs.delete(id);
+  }
+
+  #mapError(err: unknown, what: string): HttpError {
+    if (isHttpError(err)) return err;
+    if (CLIENT_ERROR_CODES.has(errorCode(err) ?? '')) {
+      this.#log.warn(`${what} rejected the offer: ${shortMessage(err)}`);
+      return new HttpError(400, `Invalid offer: ${shortMessage(err)}`);
+    }
+    this.#log.error(`${what} failed: ${shortMessage(err)}`);
+    return new HttpError(500, 'Internal server error');
+  }
+}
