@@ -1,0 +1,343 @@
+#include "core/audio/jitter_buffer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "core/audio/opus_codec.h"
+
+namespace sw {
+namespace audio {
+
+namespace {
+constexpr double kSamplesPerMs = kOpusRtpClockRate / 1000.0;  // 48 RTP ticks per ms
+constexpr uint32_t kConcealStep = 960;                        // 20 ms per concealment step
+constexpr int64_t kMaxSeqJump = 3000;                         // beyond this a "gap" is a stream restart
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+uint32_t RoundUpTo2p5ms(uint32_t samples) {
+  const uint32_t q = 120;  // 2.5 ms at 48 kHz: the granularity libopus accepts for PLC/FEC
+  uint32_t r = (samples + q - 1) / q * q;
+  return std::min<uint32_t>(std::max<uint32_t>(r, q), kOpusMaxPacketSamples48k);
+}
+}  // namespace
+
+JitterBuffer::JitterBuffer(const JitterBufferOptions& o) : o_(o), slots_(kCapacity) {
+  if (!(o.minDelayMs >= 0) || !(o.maxDelayMs >= 0) || o.minDelayMs > 10000 || o.maxDelayMs > 10000) {
+    throw std::invalid_argument("minDelayMs/maxDelayMs must be 0..10000");
+  }
+  if (o.minDelayMs > o.maxDelayMs) throw std::invalid_argument("minDelayMs must be <= maxDelayMs");
+  if (!(o.maxConcealMs >= 20) || o.maxConcealMs > 60000)
+    throw std::invalid_argument("maxConcealMs must be 20..60000");
+  reset();
+}
+
+void JitterBuffer::reset() {
+  for (auto& s : slots_) s.used = false;
+  histSeq_.fill(-1);
+  hist_.fill(Hist::kNone);
+  count_ = 0;
+  started_ = false;
+  pendingConcealMs_ = 0;
+  concealRunMs_ = 0;
+  anchorMin_.fill(kInf);
+  anchor_ = 0;
+  anchorBucket_ = 0;
+  delayCount_ = delayPos_ = 0;
+  target_ = o_.minDelayMs;
+  haveTransit_ = false;
+  stats_.buffered = 0;
+  stats_.targetDelayMs = target_;
+}
+
+void JitterBuffer::startStream(uint32_t ssrc, uint16_t seq, uint32_t ts) {
+  reset();
+  started_ = true;
+  ssrc_ = ssrc;
+  highestSeq_ = seq;
+  refTs_ = ts;
+  nextSeq_ = seq;
+  cursor_ = ts;
+  lastReleasedSeq_ = -1;
+}
+
+const JitterBufferStats& JitterBuffer::stats() const {
+  stats_.buffered = count_;
+  stats_.targetDelayMs = target_;
+  return stats_;
+}
+
+double JitterBuffer::deadline() const {
+  return anchor_ + static_cast<double>(cursor_) / kSamplesPerMs + target_;
+}
+
+double JitterBuffer::nextDeadlineMs() const {
+  if (!started_) return kInf;
+  if (count_ == 0 && concealRunMs_ >= o_.maxConcealMs) return kInf;
+  return deadline();
+}
+
+void JitterBuffer::markHistory(int64_t seq, Hist h) {
+  const size_t i = static_cast<size_t>(seq) % kHistory;
+  histSeq_[i] = seq;
+  hist_[i] = h;
+}
+
+void JitterBuffer::resolvePending(bool lostSeqs) {
+  if (pendingConcealMs_ <= 0) return;
+  if (lostSeqs) {
+    stats_.concealedMs += pendingConcealMs_;
+  } else {
+    stats_.silenceMs += pendingConcealMs_;
+  }
+  pendingConcealMs_ = 0;
+}
+
+void JitterBuffer::observeArrival(int64_t ts, double arrivalMs) {
+  const double transit = arrivalMs - static_cast<double>(ts) / kSamplesPerMs;
+  if (haveTransit_) {
+    const double d = std::fabs(transit - lastTransit_);
+    stats_.jitterMs += (d - stats_.jitterMs) / 16.0;  // RFC 3550 section 6.4.1
+  }
+  lastTransit_ = transit;
+  const int64_t bucket = static_cast<int64_t>(std::floor(arrivalMs / kAnchorBucketMs));
+  if (!haveTransit_) {
+    anchorBucket_ = bucket;
+  } else if (bucket > anchorBucket_) {
+    const int64_t steps = std::min<int64_t>(bucket - anchorBucket_, kAnchorBuckets);
+    for (int64_t i = 1; i <= steps; ++i)
+      anchorMin_[static_cast<size_t>((anchorBucket_ + i) % kAnchorBuckets)] = kInf;
+    anchorBucket_ = bucket;
+  }
+  haveTransit_ = true;
+  double& m =
+      anchorMin_[static_cast<size_t>(((anchorBucket_ % kAnchorBuckets) + kAnchorBuckets) % kAnchorBuckets)];
+  m = std::min(m, transit);
+  anchor_ = *std::min_element(anchorMin_.begin(), anchorMin_.end());
+
+  delays_[delayPos_] = transit - anchor_;
+  delayPos_ = (delayPos_ + 1) % kDelayWindow;
+  delayCount_ = std::min(delayCount_ + 1, kDelayWindow);
+  std::array<double, kDelayWindow> tmp;
+  std::copy(delays_.begin(), delays_.begin() + static_cast<std::ptrdiff_t>(delayCount_), tmp.begin());
+  const size_t k = static_cast<size_t>(std::ceil(0.95 * static_cast<double>(delayCount_))) - 1;
+  std::nth_element(tmp.begin(), tmp.begin() + static_cast<std::ptrdiff_t>(k),
+                   tmp.begin() + static_cast<std::ptrdiff_t>(delayCount_));
+  target_ = std::min(std::max(tmp[k], o_.minDelayMs), o_.maxDelayMs);
+}
+
+PushResult JitterBuffer::push(const uint8_t* payload, size_t len, uint32_t ssrc, uint16_t seq,
+                              uint32_t timestamp, double arrivalMs, JitterSink& sink) {
+  if (payload == nullptr || len == 0 || len > kMaxPayload || !std::isfinite(arrivalMs)) {
+    stats_.invalid++;
+    return PushResult::kInvalid;
+  }
+  const int n = OpusPacketSamples(payload, len, kOpusRtpClockRate);
+  const int fs = OpusPacketFrameSamples(payload, len, kOpusRtpClockRate);
+  if (n <= 0 || n > kOpusMaxPacketSamples48k || fs <= 0) {
+    stats_.invalid++;
+    return PushResult::kInvalid;
+  }
+  if (!started_ || ssrc != ssrc_) {
+    if (started_) {
+      stats_.resets++;
+      JitterEvent e{JitterEvent::Kind::kReset};
+      sink.onJitterEvent(e);
+    }
+    startStream(ssrc, seq, timestamp);
+  }
+  int64_t ext =
+      highestSeq_ + static_cast<int16_t>(static_cast<uint16_t>(seq - static_cast<uint16_t>(highestSeq_)));
+  if (ext - nextSeq_ > kMaxSeqJump || nextSeq_ - ext > kMaxSeqJump) {
+    // Same SSRC, unrelated sequence space: the sender restarted. Start over rather than conceal a gap.
+    stats_.resets++;
+    JitterEvent e{JitterEvent::Kind::kReset};
+    sink.onJitterEvent(e);
+    startStream(ssrc, seq, timestamp);
+    ext = seq;
+  }
+  const int64_t tsExt =
+      refTs_ + static_cast<int32_t>(static_cast<uint32_t>(timestamp - static_cast<uint32_t>(refTs_)));
+
+  if (ext < nextSeq_) {
+    const size_t i = static_cast<size_t>(ext) % kHistory;
+    if (histSeq_[i] == ext && hist_[i] == Hist::kReleased) {
+      stats_.duplicates++;
+      return PushResult::kDuplicate;
+    }
+    stats_.lateDropped++;
+    observeArrival(tsExt, arrivalMs);
+    return PushResult::kLate;
+  }
+  if (ext >= nextSeq_ + static_cast<int64_t>(kCapacity)) {
+    // Too far ahead to hold: give up on everything older (a huge burst loss) and restart the timeline here.
+    stats_.lost += static_cast<uint64_t>(ext - nextSeq_) - count_;
+    stats_.lateDropped += count_;
+    for (auto& s : slots_) s.used = false;
+    count_ = 0;
+    resolvePending(true);
+    nextSeq_ = ext;
+    cursor_ = tsExt;
+  }
+  Slot& s = slots_[static_cast<size_t>(ext) % kCapacity];
+  if (s.used && s.seq == ext) {
+    stats_.duplicates++;
+    return PushResult::kDuplicate;
+  }
+  s.used = true;
+  s.seq = ext;
+  s.rawSeq = seq;
+  s.ts = tsExt;
+  s.samples = static_cast<uint32_t>(n);
+  s.frameSamples = static_cast<uint32_t>(fs);
+  s.arrivalMs = arrivalMs;
+  s.hasFec = OpusPacketHasFec(payload, len);
+  s.len = static_cast<uint16_t>(len);
+  std::copy(payload, payload + len, s.data.begin());
+  count_++;
+  if (ext > highestSeq_) {
+    highestSeq_ = ext;
+    refTs_ = tsExt;
+  }
+  stats_.received++;
+  observeArrival(tsExt, arrivalMs);
+  drain(arrivalMs, sink);
+  return PushResult::kAccepted;
+}
+
+void JitterBuffer::poll(double nowMs, JitterSink& sink) {
+  if (!started_ || !std::isfinite(nowMs)) return;
+  drain(nowMs, sink);
+}
+
+const JitterBuffer::Slot* JitterBuffer::firstBuffered() const {
+  if (count_ == 0) return nullptr;
+  for (size_t i = 1; i < kCapacity; ++i) {
+    const Slot& s = slots_[static_cast<size_t>(nextSeq_ + static_cast<int64_t>(i)) % kCapacity];
+    if (s.used && s.seq == nextSeq_ + static_cast<int64_t>(i)) return &s;
+  }
+  return nullptr;
+}
+
+void JitterBuffer::emitConceal(JitterEvent::Kind kind, uint32_t samples, JitterSink& sink,
+                               const Slot* fecFrom) {
+  JitterEvent e{kind};
+  e.samples = samples;
+  e.decodeSamples = RoundUpTo2p5ms(samples);
+  e.timestamp = cursor_;
+  if (fecFrom != nullptr) {
+    e.data = fecFrom->data.data();
+    e.len = fecFrom->len;
+  }
+  sink.onJitterEvent(e);
+  cursor_ += samples;
+}
+
+void JitterBuffer::drain(double nowMs, JitterSink& sink) {
+  const int64_t maxConceal = static_cast<int64_t>(o_.maxConcealMs * kSamplesPerMs);
+  for (;;) {
+    Slot& s = slots_[static_cast<size_t>(nextSeq_) % kCapacity];
+    if (s.used && s.seq == nextSeq_) {
+      release(s, nowMs, sink);
+      continue;
+    }
+    const Slot* nb = firstBuffered();
+    if (nb != nullptr) {
+      const int64_t gap = nb->ts - cursor_;
+      if (gap <= 0 || gap > maxConceal) {
+        // Its start is already covered by concealment (or it is a discontinuity): the sequence numbers
+        // before it are lost; restart the timeline at it when it jumped too far.
+        for (int64_t q = nextSeq_; q < nb->seq; ++q) markHistory(q, Hist::kMissed);
+        stats_.lost += static_cast<uint64_t>(nb->seq - nextSeq_);
+        resolvePending(true);
+        if (gap > maxConceal) cursor_ = nb->ts;
+        nextSeq_ = nb->seq;
+        continue;
+      }
+      if (nowMs < deadline()) break;
+      const uint32_t g = static_cast<uint32_t>(gap);
+      const uint32_t fd = nb->frameSamples;
+      if (nb->hasFec && g >= fd && g - fd <= kConcealStep) {
+        // The next packet's LBRR covers its predecessor; libopus PLCs whatever precedes that.
+        stats_.fecRecovered++;
+        stats_.concealedMs += g / kSamplesPerMs;
+        emitConceal(JitterEvent::Kind::kFec, g, sink, nb);
+      } else {
+        uint32_t step = (nb->hasFec && g > fd) ? g - fd : g;
+        step = std::min(step, kConcealStep);
+        stats_.concealedMs += step / kSamplesPerMs;
+        emitConceal(JitterEvent::Kind::kPlc, step, sink, nullptr);
+      }
+      concealRunMs_ = 0;
+      continue;
+    }
+    // Nothing buffered: loss or DTX, we cannot tell yet. Keep the output running until maxConcealMs.
+    if (nowMs < deadline() || concealRunMs_ >= o_.maxConcealMs) break;
+    pendingConcealMs_ += kConcealStep / kSamplesPerMs;
+    concealRunMs_ += kConcealStep / kSamplesPerMs;
+    emitConceal(JitterEvent::Kind::kPlc, kConcealStep, sink, nullptr);
+  }
+}
+
+void JitterBuffer::release(Slot& s, double nowMs, JitterSink& sink) {
+  const int64_t end = s.ts + s.samples;
+  const int64_t maxConceal = static_cast<int64_t>(o_.maxConcealMs * kSamplesPerMs);
+  if (end <= cursor_ &&
+      cursor_ - s.ts > maxConceal + static_cast<int64_t>((o_.maxDelayMs + 120) * kSamplesPerMs)) {
+    // The timestamp went far backwards (sender restarted its clock): re-anchor instead of dropping forever.
+    resolvePending(true);
+    cursor_ = s.ts;
+    anchorMin_.fill(kInf);
+    delayCount_ = delayPos_ = 0;
+    haveTransit_ = false;
+    observeArrival(s.ts, s.arrivalMs);
+  }
+  if (end <= cursor_) {
+    // Its whole slot was concealed already: playing it now would add delay forever.
+    resolvePending(true);
+    stats_.lateDropped++;
+    markHistory(s.seq, Hist::kMissed);
+    s.used = false;
+    count_--;
+    nextSeq_ = s.seq + 1;
+    return;
+  }
+  if (s.ts > cursor_) {
+    // Consecutive sequence number but a later timestamp: DTX or a sender-side gap, i.e. silence.
+    resolvePending(false);
+    int64_t gap = s.ts - cursor_;
+    if (gap > maxConceal) {
+      cursor_ = s.ts;
+    } else {
+      while (gap > 0) {
+        const uint32_t step = static_cast<uint32_t>(std::min<int64_t>(gap, kConcealStep));
+        stats_.silenceMs += step / kSamplesPerMs;
+        emitConceal(JitterEvent::Kind::kSilence, step, sink, nullptr);
+        gap -= step;
+      }
+    }
+  } else {
+    resolvePending(s.ts < cursor_);
+  }
+  JitterEvent e{JitterEvent::Kind::kPacket};
+  e.data = s.data.data();
+  e.len = s.len;
+  e.skip = static_cast<uint32_t>(cursor_ - s.ts);
+  e.samples = static_cast<uint32_t>(end - cursor_);
+  e.timestamp = cursor_;
+  e.seq = s.rawSeq;
+  sink.onJitterEvent(e);
+  cursor_ = end;
+  markHistory(s.seq, Hist::kReleased);
+  lastReleasedSeq_ = s.seq;
+  lastSamples_ = s.samples;
+  stats_.lastReleaseDelayMs = nowMs - s.arrivalMs;
+  concealRunMs_ = 0;
+  s.used = false;
+  count_--;
+  nextSeq_ = s.seq + 1;
+}
+
+}  // namespace audio
+}  // namespace sw
