@@ -1,9 +1,18 @@
 // The HTTP layer through real HTTP: routes, CORS, limits and every bad-input path that is rejected before a
 // peer connection is created. Each rejection must be a clear 4xx JSON { detail } and the server keeps serving.
-import { request as httpRequest } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startSmallWebRTCServer, type SmallWebRTCServer } from '../../src/server/index.js';
+import {
+  createSmallWebRTCRequestListener,
+  startSmallWebRTCServer,
+  type SmallWebRTCServer,
+} from '../../src/server/index.js';
 
 let server: SmallWebRTCServer;
 
@@ -233,5 +242,78 @@ describe('bad input is a clear 4xx and the server keeps serving', () => {
   it('still serves after the barrage', async () => {
     const r = await call('GET', '/status');
     expect(r.status).toBe(200);
+  });
+});
+
+describe('embedding: middleware use, pre-parsed bodies, static files, fallback', () => {
+  it('calls next() for routes it does not own and accepts a body parsed by a previous middleware', async () => {
+    const listener = createSmallWebRTCRequestListener({
+      logger: { debug() {}, info() {}, warn() {}, error() {} },
+    });
+    const app = createServer((req, res) => {
+      if (req.url === '/api/offer' && req.method === 'PATCH') {
+        // Simulate express.json(): the stream is consumed and req.body holds the object.
+        let text = '';
+        req.on('data', (c: Buffer) => (text += c.toString()));
+        req.on('end', () => {
+          (req as typeof req & { body?: unknown }).body = JSON.parse(text) as unknown;
+          listener(req, res, () => res.end('next'));
+        });
+        return;
+      }
+      listener(req, res, () => {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.end('from next');
+      });
+    });
+    await new Promise<void>((r) => app.listen(0, '127.0.0.1', () => r()));
+    const base = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
+    try {
+      expect(await (await fetch(base + '/other')).text()).toBe('from next');
+      expect(await (await fetch(base + '/status')).json()).toEqual({
+        status: 'ready',
+        transports: ['webrtc'],
+      });
+      const r = await fetch(base + '/api/offer', {
+        method: 'PATCH',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ pc_id: 'nope', candidates: [] }),
+      });
+      expect(r.status).toBe(404);
+      expect(await r.json()).toEqual({ detail: 'Peer connection not found' });
+    } finally {
+      await listener.close();
+      app.closeAllConnections();
+      await new Promise((r) => app.close(r));
+    }
+  });
+
+  it('serves staticDir (index.html for /), refuses traversal, then uses fallback', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'swrtc-static-'));
+    writeFileSync(join(dir, 'index.html'), '<h1>demo</h1>');
+    writeFileSync(join(dir, 'app.js'), 'console.log(1)');
+    const s = await startSmallWebRTCServer({
+      port: 0,
+      staticDir: dir,
+      fallback: (_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.end('fallback');
+      },
+    });
+    try {
+      const index = await fetch(s.url + '/');
+      expect(index.headers.get('content-type')).toMatch(/text\/html/);
+      expect(await index.text()).toBe('<h1>demo</h1>');
+      const js = await fetch(s.url + '/app.js');
+      expect(js.headers.get('content-type')).toMatch(/javascript/);
+      expect(await (await fetch(s.url + '/%2e%2e/%2e%2e/etc/passwd')).text()).toBe('fallback');
+      expect(await (await fetch(s.url + '/..%2F..%2F..%2Fetc%2Fpasswd')).text()).toBe('fallback');
+      expect(await (await fetch(s.url + '/missing')).text()).toBe('fallback');
+      // API routes still win over static files and fallback.
+      expect((await fetch(s.url + '/status')).status).toBe(200);
+    } finally {
+      await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -87,6 +87,8 @@ def post_json(url: str, body: dict) -> tuple[int, dict]:
             return resp.status, json.loads(resp.read())
     except urllib.error.HTTPError as err:
         return err.code, json.loads(err.read() or b"{}")
+    except urllib.error.URLError as err:
+        return 0, {"detail": str(err.reason)}
 
 
 async def run(args: argparse.Namespace) -> int:
