@@ -2,3 +2,6 @@
 export {};
 export * from './server/index.js';
 export * from './vad/index.js';
+export * from './connection/index.js';
+export * from './errors.js';
+export { consoleLogger, getLogger, setLogger, type Logger, type LogLevelName } from './logger.js';

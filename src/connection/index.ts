@@ -1,0 +1,42 @@
+// Public surface of the connection layer (contract A in notes/contracts.md).
+export {
+  SmallWebRTCConnection,
+  AUDIO_TRANSCEIVER_INDEX,
+  VIDEO_TRANSCEIVER_INDEX,
+  SCREEN_VIDEO_TRANSCEIVER_INDEX,
+  MAX_MESSAGE_QUEUE_SIZE,
+  DATA_CHANNEL_TIMEOUT_SECS,
+  PING_LIVENESS_MS,
+  OPUS_ANSWER_FMTP,
+} from './smallwebrtc-connection.js';
+export type {
+  SmallWebRTCConnectionOptions,
+  SmallWebRTCConnectionEvents,
+  SmallWebRTCConnectionEventName,
+  SmallWebRTCConnectionHandler,
+  SmallWebRTCAnswer,
+  RemoteIceCandidate,
+} from './smallwebrtc-connection.js';
+export type { InputTrack, InputTrackCodec, OutboundTrack, RtpSink } from './tracks.js';
+export { normalizeIceServers, toNodeDataChannelIceServers } from './ice-servers.js';
+export type { IceServer, NodeDataChannelIceServer } from './ice-servers.js';
+export {
+  parseSdp,
+  answerDirection,
+  rewriteHostCandidates,
+  parseCandidate,
+  DEFAULT_MAX_MEDIA_SECTIONS,
+  MAX_SDP_LENGTH,
+  SDES_MID_URI,
+} from './sdp.js';
+export type { MediaDirection, SdpCodec, SdpMedia, ParsedSdp, ParsedCandidate } from './sdp.js';
+export { SIGNALLING_TYPE, signalling, classifyInbound } from './signalling.js';
+export type {
+  TrackStatusMessage,
+  RenegotiateMessage,
+  PeerLeftMessage,
+  SignallingMessage,
+  SignallingEnvelope,
+  InboundMessage,
+} from './signalling.js';
+export { isRtcpPacket, isRtpPacket, rtpSsrc, buildPli } from './rtcp.js';

@@ -1,0 +1,297 @@
+import { isIP } from 'node:net';
+import { SmallWebRTCError } from '../errors.js';
+
+/** An SDP media direction (RFC 3264). */
+export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+
+/** One payload type of an m-line, from its `a=rtpmap` / `a=fmtp` / `a=rtcp-fb` lines. */
+export interface SdpCodec {
+  /** RTP payload type (0-127). */
+  payloadType: number;
+  /** Encoding name as written in the SDP (`opus`, `VP8`, `H264`, `rtx`...). */
+  name: string;
+  /** RTP clock rate in Hz. */
+  clockRate: number;
+  /** Channel count (audio only, when given). */
+  channels?: number;
+  /** The `a=fmtp` parameters, verbatim. */
+  fmtp?: string;
+  /** The `a=rtcp-fb` values for this payload type (`nack`, `nack pli`, ...). */
+  rtcpFb: string[];
+}
+
+/** One m-line of an SDP. */
+export interface SdpMedia {
+  /** Position among all m-lines (0-based). */
+  mlineIndex: number;
+  /** `audio`, `video`, `application` or another media type. */
+  kind: string;
+  /** Port of the m-line; 0 means the section is rejected/stopped. */
+  port: number;
+  /** Transport protocol, e.g. `UDP/TLS/RTP/SAVPF`, `UDP/DTLS/SCTP`. */
+  protocol: string;
+  /** The format list of the m-line (payload types, or `webrtc-datachannel`). */
+  formats: string[];
+  /** `a=mid`, or null if absent. */
+  mid: string | null;
+  /** Direction attribute (default `sendrecv`). */
+  direction: MediaDirection;
+  /** Codecs in the m-line's preference order. */
+  codecs: SdpCodec[];
+  /** `a=extmap` entries (RTP header extensions). */
+  extmaps: Array<{ id: number; uri: string }>;
+  /** SSRCs announced with `a=ssrc`. */
+  ssrcs: number[];
+  /** `a=max-message-size` of an application section, if present. */
+  maxMessageSize: number | null;
+}
+
+/** A parsed session description (only the fields the connection needs). */
+export interface ParsedSdp {
+  media: SdpMedia[];
+}
+
+/** Upper bound on the SDP text we parse (bytes of UTF-16 code units); real offers are 2-10 KiB. */
+export const MAX_SDP_LENGTH = 128 * 1024;
+
+/** Default cap on m-lines: the Pipecat client uses 3-4; anything far above is hostile or broken. */
+export const DEFAULT_MAX_MEDIA_SECTIONS = 16;
+
+/** The `sdes:mid` RTP header extension URI (RFC 8843). */
+export const SDES_MID_URI = 'urn:ietf:params:rtp-hdrext:sdes:mid';
+
+function invalid(message: string): SmallWebRTCError {
+  return new SmallWebRTCError('ERR_INVALID_SDP', message);
+}
+
+const DIRECTIONS: ReadonlySet<string> = new Set(['sendrecv', 'sendonly', 'recvonly', 'inactive']);
+
+/**
+ * Parses an SDP offer far enough to pre-create the answering tracks, and validates its overall shape before
+ * anything reaches libdatachannel: at most `maxMediaSections` m-lines, at least one usable audio, video or
+ * application section, `v=0` first, every line `x=...`.
+ *
+ * @throws SmallWebRTCError `ERR_INVALID_SDP` with a message naming what is wrong.
+ */
+export function parseSdp(sdp: string, maxMediaSections = DEFAULT_MAX_MEDIA_SECTIONS): ParsedSdp {
+  if (typeof sdp !== 'string' || sdp.length === 0) throw invalid('sdp must be a non-empty string');
+  if (sdp.length > MAX_SDP_LENGTH)
+    throw invalid(`sdp is too large (${sdp.length} > ${MAX_SDP_LENGTH} chars)`);
+  const lines = sdp.split(/\r?\n/).filter((l) => l.length > 0);
+  if (lines[0] !== 'v=0') throw invalid('sdp must start with v=0');
+  let mlines = 0;
+  for (const l of lines) if (l.startsWith('m=')) mlines++;
+  if (mlines > maxMediaSections) {
+    throw invalid(`sdp has ${mlines} media sections (at most ${maxMediaSections} accepted)`);
+  }
+  const media: SdpMedia[] = [];
+  let sessionDirection: MediaDirection = 'sendrecv';
+  let current: SdpMedia | null = null;
+  let hasFingerprint = false;
+  let hasUfrag = false;
+  for (const line of lines) {
+    if (!/^[a-z]=/.test(line)) throw invalid(`malformed sdp line ${JSON.stringify(line.slice(0, 40))}`);
+    if (line.startsWith('m=')) {
+      const parts = line.slice(2).trim().split(/\s+/);
+      const [kind, portStr, protocol, ...formats] = parts;
+      const port = Number((portStr ?? '').split('/')[0]);
+      if (!kind || !protocol || !Number.isInteger(port) || port < 0 || port > 65535) {
+        throw invalid(`malformed m-line ${JSON.stringify(line.slice(0, 60))}`);
+      }
+      current = {
+        mlineIndex: media.length,
+        kind,
+        port,
+        protocol,
+        formats,
+        mid: null,
+        direction: sessionDirection,
+        codecs: [],
+        extmaps: [],
+        ssrcs: [],
+        maxMessageSize: null,
+      };
+      media.push(current);
+      continue;
+    }
+    if (!line.startsWith('a=')) continue;
+    const attr = line.slice(2);
+    const colon = attr.indexOf(':');
+    const name = colon < 0 ? attr : attr.slice(0, colon);
+    const value = colon < 0 ? '' : attr.slice(colon + 1);
+    if (name === 'fingerprint') hasFingerprint = true;
+    if (name === 'ice-ufrag') hasUfrag = true;
+    if (DIRECTIONS.has(name)) {
+      if (current) current.direction = name as MediaDirection;
+      else sessionDirection = name as MediaDirection;
+      continue;
+    }
+    if (!current) continue;
+    switch (name) {
+      case 'mid':
+        current.mid = value.trim();
+        break;
+      case 'rtpmap': {
+        const m = /^(\d{1,3})\s+([^/\s]+)\/(\d+)(?:\/(\d+))?/.exec(value);
+        if (!m) break;
+        const pt = Number(m[1]);
+        if (pt > 127) break;
+        const codec = codecOf(current, pt);
+        codec.name = m[2] ?? '';
+        codec.clockRate = Number(m[3]);
+        if (m[4] !== undefined) codec.channels = Number(m[4]);
+        break;
+      }
+      case 'fmtp': {
+        const m = /^(\d{1,3})\s+(.*)$/.exec(value);
+        if (m && Number(m[1]) <= 127) codecOf(current, Number(m[1])).fmtp = (m[2] ?? '').trim();
+        break;
+      }
+      case 'rtcp-fb': {
+        const m = /^(\d{1,3}|\*)\s+(.*)$/.exec(value);
+        if (m && m[1] !== '*' && Number(m[1]) <= 127)
+          codecOf(current, Number(m[1])).rtcpFb.push((m[2] ?? '').trim());
+        break;
+      }
+      case 'extmap': {
+        const m = /^(\d{1,3})(?:\/\w+)?\s+(\S+)/.exec(value);
+        if (m) current.extmaps.push({ id: Number(m[1]), uri: m[2] ?? '' });
+        break;
+      }
+      case 'ssrc': {
+        const m = /^(\d{1,10})\s/.exec(value);
+        if (m) {
+          const ssrc = Number(m[1]);
+          if (ssrc <= 0xffffffff && !current.ssrcs.includes(ssrc)) current.ssrcs.push(ssrc);
+        }
+        break;
+      }
+      case 'max-message-size': {
+        const n = Number(value.trim());
+        if (Number.isSafeInteger(n) && n >= 0) current.maxMessageSize = n;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  for (const m of media) {
+    // Keep only payload types listed on the m-line, in its order (the offerer's preference order).
+    if (m.kind === 'audio' || m.kind === 'video') {
+      const order = m.formats.map(Number);
+      m.codecs = m.codecs
+        .filter((c) => order.includes(c.payloadType) && c.name !== '')
+        .sort((a, b) => order.indexOf(a.payloadType) - order.indexOf(b.payloadType));
+    }
+  }
+  const usable = media.filter(
+    (m) => m.port !== 0 && (m.kind === 'audio' || m.kind === 'video' || m.kind === 'application'),
+  );
+  if (usable.length === 0) throw invalid('sdp has no audio, video or data (application) section');
+  for (const m of usable) {
+    if (m.mid === null || m.mid === '') throw invalid(`media section ${m.mlineIndex} has no a=mid`);
+    if (m.mid.length > 32 || !/^[\w.\-~!#$%&'*+^`{|}]+$/.test(m.mid)) {
+      throw invalid(`media section ${m.mlineIndex} has an invalid mid`);
+    }
+  }
+  const mids = usable.map((m) => m.mid);
+  if (new Set(mids).size !== mids.length) throw invalid('sdp has duplicate mids');
+  if (!hasFingerprint) throw invalid('sdp has no a=fingerprint (DTLS is required)');
+  if (!hasUfrag) throw invalid('sdp has no a=ice-ufrag');
+  return { media };
+}
+
+function codecOf(m: SdpMedia, pt: number): SdpCodec {
+  let c = m.codecs.find((x) => x.payloadType === pt);
+  if (!c) {
+    c = { payloadType: pt, name: '', clockRate: 0, rtcpFb: [] };
+    m.codecs.push(c);
+  }
+  return c;
+}
+
+/** Whether a direction includes sending (from the point of view of the side that wrote it). */
+export function directionSends(d: MediaDirection): boolean {
+  return d === 'sendrecv' || d === 'sendonly';
+}
+
+/** Whether a direction includes receiving. */
+export function directionReceives(d: MediaDirection): boolean {
+  return d === 'sendrecv' || d === 'recvonly';
+}
+
+/**
+ * The answer direction for an m-line: what we want (`desired`) intersected with the mirror of what the
+ * offer allows (RFC 3264 §6.1). Offer sendonly -> at most recvonly; recvonly -> at most sendonly; inactive ->
+ * inactive. Pipecat wants transceivers 0 and 1 `sendrecv` and 2+ `recvonly` (spec §2.2).
+ */
+export function answerDirection(desired: MediaDirection, offered: MediaDirection): MediaDirection {
+  const send = directionSends(desired) && directionReceives(offered);
+  const recv = directionReceives(desired) && directionSends(offered);
+  if (send && recv) return 'sendrecv';
+  if (send) return 'sendonly';
+  if (recv) return 'recvonly';
+  return 'inactive';
+}
+
+/**
+ * Rewrites the address of every `typ host` candidate (and matching `c=` lines) to `advertisedIp`, for a
+ * server behind 1:1 NAT or in a Docker container with published UDP ports (the ports stay as gathered, so the
+ * published port range must equal the bound one). Other candidate types are left alone.
+ */
+export function rewriteHostCandidates(sdp: string, advertisedIp: string): string {
+  const family = isIP(advertisedIp) === 6 ? 'IP6' : 'IP4';
+  const replaced = new Set<string>();
+  const lines = sdp.split(/\r\n|\n/);
+  const out = lines.map((line) => {
+    if (!line.startsWith('a=candidate:')) return line;
+    const parts = line.split(' ');
+    const typIdx = parts.indexOf('typ');
+    if (typIdx < 0 || parts[typIdx + 1] !== 'host' || parts.length < 8) return line;
+    const addr = parts[4];
+    if (addr === undefined) return line;
+    replaced.add(addr);
+    parts[4] = advertisedIp;
+    return parts.join(' ');
+  });
+  return out
+    .map((line) => {
+      const m = /^c=IN (IP4|IP6) (\S+)$/.exec(line);
+      return m && replaced.has(m[2] ?? '') ? `c=IN ${family} ${advertisedIp}` : line;
+    })
+    .join('\r\n');
+}
+
+/** A remote ICE candidate, parsed from the `candidate:` attribute (RFC 8839 §5.1). */
+export interface ParsedCandidate {
+  foundation: string;
+  component: number;
+  transport: 'udp' | 'tcp';
+  priority: number;
+  address: string;
+  port: number;
+  type: 'host' | 'srflx' | 'prflx' | 'relay';
+}
+
+const CANDIDATE_RE =
+  /^candidate:([A-Za-z0-9+/]{1,32}) (\d{1,3}) (udp|tcp) (\d{1,10}) ([0-9A-Za-z.:\-_%]{1,255}) (\d{1,5}) typ (host|srflx|prflx|relay)(?: .*)?$/i;
+
+/** Parses a candidate string (with or without the `a=` prefix); returns null if it is not a valid candidate. */
+export function parseCandidate(candidate: string): ParsedCandidate | null {
+  if (typeof candidate !== 'string' || candidate.length > 1024) return null;
+  const text = candidate.startsWith('a=') ? candidate.slice(2) : candidate;
+  const m = CANDIDATE_RE.exec(text.trim());
+  if (!m) return null;
+  const port = Number(m[6]);
+  const priority = Number(m[4]);
+  if (port > 65535 || priority > 0xffffffff) return null;
+  return {
+    foundation: m[1] ?? '',
+    component: Number(m[2]),
+    transport: (m[3] ?? 'udp').toLowerCase() as 'udp' | 'tcp',
+    priority,
+    address: m[5] ?? '',
+    port,
+    type: (m[7] ?? 'host').toLowerCase() as ParsedCandidate['type'],
+  };
+}

@@ -1,0 +1,255 @@
+import type { Track } from 'node-datachannel';
+import { getLogger } from '../logger.js';
+import { buildPli } from './rtcp.js';
+import type { SdpCodec } from './sdp.js';
+
+/** A negotiated codec of an input track (a subset of the offer's codecs that we accepted). */
+export interface InputTrackCodec {
+  payloadType: number;
+  name: string;
+  clockRate: number;
+  channels?: number;
+  fmtp?: string;
+}
+
+/**
+ * What the peer sends us on one receiving transceiver (index 0 audio, 1 camera, 2 screen), as raw RTP.
+ *
+ * Packets are handed to subscribers synchronously on the JS thread as node-datachannel delivers them; nothing
+ * is buffered while nobody subscribes (spec §5.2: drop, do not queue, media nobody reads).
+ */
+export interface InputTrack {
+  /** `audio` or `video`, from the offer's m-line. */
+  readonly kind: 'audio' | 'video';
+  /** Transceiver index (position among the offer's audio/video m-lines): 0 audio, 1 camera, 2 screen. */
+  readonly index: number;
+  /** The m-line's mid. */
+  readonly mid: string;
+  /** The peer's enabled state from `trackStatus` messages (true until the peer says otherwise). */
+  readonly enabled: boolean;
+  /** Payload types accepted in our answer, in the offer's preference order. */
+  readonly codecs: ReadonlyArray<InputTrackCodec>;
+  /**
+   * Subscribes to raw RTP packets (never RTCP). `arrivalMs` is `performance.now()` at delivery to JS.
+   * The packet Buffer is owned by the callee only during the call; copy it to keep it. Returns an unsubscribe
+   * function. A throwing callback is logged and does not affect other subscribers.
+   */
+  onRtp(cb: (packet: Buffer, arrivalMs: number) => void): () => void;
+  /** Subscribes to enabled-state changes from `trackStatus`. Returns an unsubscribe function. */
+  onEnabledChanged(cb: (enabled: boolean) => void): () => void;
+  /**
+   * Asks the peer for a key frame with an RTCP PLI (video only; a no-op for audio, before the first RTP packet
+   * told us the peer's SSRC, or once the track is gone).
+   */
+  requestKeyframe(): void;
+}
+
+/** What the transport hands to `replaceAudioTrack`/`replaceVideoTrack`: the connection binds it to a sender. */
+export interface OutboundTrack {
+  /** Must match the sender: `audio` for transceiver 0, `video` for transceiver 1. */
+  readonly kind: 'audio' | 'video';
+  /** Called when the sender can take packets (and again with a new sink after a `restartPc`). */
+  bind(sink: RtpSink): void;
+  /** Called when the bound sender goes away (close, restart, replace). */
+  unbind(): void;
+}
+
+/** A live sender: where an {@link OutboundTrack} writes complete RTP packets. */
+export interface RtpSink {
+  /** The SSRC announced in our answer (`a=ssrc`) for this m-line. */
+  readonly ssrc: number;
+  /** Negotiated payload type (Opus: whatever the offer used, 111 Chrome / 96 aiortc). */
+  readonly payloadType: number;
+  /** RTP clock rate in Hz (48000 Opus, 90000 video). */
+  readonly clockRate: number;
+  /** Negotiated `sdes:mid` header extension id, or null if the offer had none. */
+  readonly midExtensionId: number | null;
+  /** The m-line's mid. */
+  readonly mid: string;
+  /** Sends one complete RTP packet; false if it could not be sent (not connected yet, closed). */
+  send(packet: Uint8Array): boolean;
+  /** Subscribes to RTCP (PLI, RR, SR...) arriving on this transceiver. Returns an unsubscribe function. */
+  onRtcp(cb: (packet: Buffer) => void): () => void;
+}
+
+/** Logs the first failure of a subscriber and then every 1000th, so a broken callback cannot flood logs. */
+function reportCallbackError(where: string, counter: { n: number }, err: unknown): void {
+  if (counter.n++ % 1000 === 0) getLogger().error(`${where}: subscriber threw (${counter.n} times)`, err);
+}
+
+/** Internal implementation of {@link InputTrack}; the connection feeds it. */
+export class InputTrackImpl implements InputTrack {
+  readonly kind: 'audio' | 'video';
+  readonly index: number;
+  readonly mid: string;
+  readonly codecs: ReadonlyArray<InputTrackCodec>;
+  #enabled = true;
+  #remoteSsrc: number | null = null;
+  #ended = false;
+  /** Whether an RTP packet has been seen (drives `track-started`). */
+  started = false;
+  readonly #rtpSubs = new Set<(packet: Buffer, arrivalMs: number) => void>();
+  readonly #enabledSubs = new Set<(enabled: boolean) => void>();
+  readonly #errors = { n: 0 };
+  readonly #track: Track;
+  readonly #senderSsrc: number;
+
+  constructor(o: {
+    kind: 'audio' | 'video';
+    index: number;
+    mid: string;
+    codecs: readonly SdpCodec[];
+    track: Track;
+    senderSsrc: number;
+  }) {
+    this.kind = o.kind;
+    this.index = o.index;
+    this.mid = o.mid;
+    this.codecs = Object.freeze(
+      o.codecs.map((c) => {
+        const codec: InputTrackCodec = { payloadType: c.payloadType, name: c.name, clockRate: c.clockRate };
+        if (c.channels !== undefined) codec.channels = c.channels;
+        if (c.fmtp !== undefined) codec.fmtp = c.fmtp;
+        return Object.freeze(codec);
+      }),
+    );
+    this.#track = o.track;
+    this.#senderSsrc = o.senderSsrc;
+  }
+
+  get enabled(): boolean {
+    return this.#enabled;
+  }
+
+  /** The SSRC of the peer's stream on this track, once an RTP packet arrived (null before). */
+  get remoteSsrc(): number | null {
+    return this.#remoteSsrc;
+  }
+
+  onRtp(cb: (packet: Buffer, arrivalMs: number) => void): () => void {
+    if (typeof cb !== 'function') throw new TypeError('onRtp: cb must be a function');
+    this.#rtpSubs.add(cb);
+    return () => {
+      this.#rtpSubs.delete(cb);
+    };
+  }
+
+  onEnabledChanged(cb: (enabled: boolean) => void): () => void {
+    if (typeof cb !== 'function') throw new TypeError('onEnabledChanged: cb must be a function');
+    this.#enabledSubs.add(cb);
+    return () => {
+      this.#enabledSubs.delete(cb);
+    };
+  }
+
+  requestKeyframe(): void {
+    if (this.kind !== 'video' || this.#ended || this.#remoteSsrc === null) return;
+    try {
+      if (this.#track.isOpen()) this.#track.sendMessageBinary(buildPli(this.#senderSsrc, this.#remoteSsrc));
+    } catch (err) {
+      getLogger().debug(`requestKeyframe on mid ${this.mid} failed`, err);
+    }
+  }
+
+  /** @internal Applies a `trackStatus` from the peer. */
+  setEnabled(enabled: boolean): void {
+    if (enabled === this.#enabled) return;
+    this.#enabled = enabled;
+    for (const cb of [...this.#enabledSubs]) {
+      try {
+        cb(enabled);
+      } catch (err) {
+        reportCallbackError(`input track ${this.mid} onEnabledChanged`, this.#errors, err);
+      }
+    }
+  }
+
+  /** @internal One RTP packet from node-datachannel (JS thread). */
+  deliver(packet: Buffer, ssrc: number, arrivalMs: number): void {
+    if (this.#ended) return;
+    this.#remoteSsrc = ssrc;
+    if (this.#rtpSubs.size === 0) return;
+    for (const cb of this.#rtpSubs) {
+      try {
+        cb(packet, arrivalMs);
+      } catch (err) {
+        reportCallbackError(`input track ${this.mid} onRtp`, this.#errors, err);
+      }
+    }
+  }
+
+  /** @internal The peer behind this track is gone; subscriptions are dropped. */
+  end(): void {
+    this.#ended = true;
+    this.#rtpSubs.clear();
+    this.#enabledSubs.clear();
+  }
+}
+
+/** Internal implementation of {@link RtpSink} over a node-datachannel Track (no media handler: raw RTP). */
+export class RtpSinkImpl implements RtpSink {
+  readonly ssrc: number;
+  readonly payloadType: number;
+  readonly clockRate: number;
+  readonly midExtensionId: number | null;
+  readonly mid: string;
+  readonly #track: Track;
+  readonly #rtcpSubs = new Set<(packet: Buffer) => void>();
+  readonly #errors = { n: 0 };
+  #dead = false;
+
+  constructor(o: {
+    ssrc: number;
+    payloadType: number;
+    clockRate: number;
+    midExtensionId: number | null;
+    mid: string;
+    track: Track;
+  }) {
+    this.ssrc = o.ssrc;
+    this.payloadType = o.payloadType;
+    this.clockRate = o.clockRate;
+    this.midExtensionId = o.midExtensionId;
+    this.mid = o.mid;
+    this.#track = o.track;
+  }
+
+  send(packet: Uint8Array): boolean {
+    if (this.#dead || packet.length < 12) return false;
+    try {
+      if (!this.#track.isOpen()) return false;
+      const buf = Buffer.isBuffer(packet)
+        ? packet
+        : Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength);
+      return this.#track.sendMessageBinary(buf);
+    } catch {
+      return false;
+    }
+  }
+
+  onRtcp(cb: (packet: Buffer) => void): () => void {
+    if (typeof cb !== 'function') throw new TypeError('onRtcp: cb must be a function');
+    this.#rtcpSubs.add(cb);
+    return () => {
+      this.#rtcpSubs.delete(cb);
+    };
+  }
+
+  /** @internal RTCP that arrived on this transceiver's track. */
+  deliverRtcp(packet: Buffer): void {
+    if (this.#dead || this.#rtcpSubs.size === 0) return;
+    for (const cb of this.#rtcpSubs) {
+      try {
+        cb(packet);
+      } catch (err) {
+        reportCallbackError(`rtp sink ${this.mid} onRtcp`, this.#errors, err);
+      }
+    }
+  }
+
+  /** @internal The sender is gone; `send` returns false from now on. */
+  kill(): void {
+    this.#dead = true;
+    this.#rtcpSubs.clear();
+  }
+}

@@ -1,0 +1,147 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import nodeDataChannel from 'node-datachannel';
+import { performance } from 'node:perf_hooks';
+import { SmallWebRTCConnection, type InputTrack } from '../../src/connection/index.js';
+import { NodeOfferer, type NodeOffererOptions } from '../helpers/node-offerer.js';
+
+const live: Array<{ close(): unknown }> = [];
+
+afterEach(async () => {
+  for (const x of live.splice(0)) await x.close();
+});
+
+afterAll(() => {
+  nodeDataChannel.cleanup();
+});
+
+async function until(pred: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function pair(
+  offererOpts: NodeOffererOptions = {},
+  connOpts: ConstructorParameters<typeof SmallWebRTCConnection>[0] = {},
+): Promise<{ conn: SmallWebRTCConnection; off: NodeOfferer; events: string[]; connectMs: number }> {
+  const off = await NodeOfferer.create(offererOpts);
+  live.push(off);
+  const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1', ...connOpts });
+  live.push(conn);
+  const events: string[] = [];
+  for (const e of ['new', 'connecting', 'connected', 'disconnected', 'closed', 'failed'] as const) {
+    conn.on(e, () => events.push(e));
+  }
+  const t0 = performance.now();
+  await conn.initialize(off.offer);
+  const answer = conn.getAnswer();
+  expect(answer).not.toBeNull();
+  off.setAnswer(answer as { sdp: string });
+  await off.waitConnected();
+  const connectMs = performance.now() - t0;
+  return { conn, off, events, connectMs };
+}
+
+describe('SmallWebRTCConnection with a Pipecat-web-client-like node offerer', () => {
+  it('answers with the offer mids, directions, Opus fmtp, SSRCs, BUNDLE and candidates; connects', async () => {
+    const { conn, off, events, connectMs } = await pair();
+    const answer = conn.getAnswer();
+    expect(answer?.type).toBe('answer');
+    expect(answer?.pc_id).toMatch(/^SmallWebRTCConnection#\d+-[0-9a-f]{32}$/);
+    expect(answer?.pc_id).toBe(conn.pcId);
+    const sdp = answer?.sdp ?? '';
+    expect(sdp).toMatch(/a=group:BUNDLE 0 1 2 3/);
+    const sections = sdp.split(/\r\nm=/).slice(1);
+    expect(sections).toHaveLength(4);
+    const [audio, video, screen, app] = sections as [string, string, string, string];
+    expect(audio).toMatch(/^audio \d+ UDP\/TLS\/RTP\/SAVPF 111\r\n/);
+    expect(audio).toContain('a=mid:0');
+    expect(audio).toContain('a=sendrecv');
+    expect(audio).toContain('a=fmtp:111 minptime=10;useinbandfec=1;usedtx=1');
+    expect(audio).not.toContain('stereo=1');
+    expect(audio).toMatch(/a=ssrc:\d+ cname:/);
+    expect(audio).toMatch(/a=msid:\S+ \S+/);
+    expect(audio).toContain('a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid');
+    expect(video).toMatch(/^video \d+ UDP\/TLS\/RTP\/SAVPF 96 102\r\n/);
+    expect(video).toContain('a=sendrecv');
+    expect(video).toContain('a=rtcp-fb:96 nack pli');
+    expect(video).toMatch(/a=ssrc:\d+ cname:/);
+    expect(screen).toContain('a=mid:2');
+    expect(screen).toContain('a=recvonly');
+    expect(screen).not.toMatch(/a=ssrc:/);
+    expect(app).toContain('a=mid:3');
+    expect(sdp).toMatch(/a=candidate:\S+ 1 UDP \d+ 127\.0\.0\.1 \d+ typ host/);
+    expect(sdp).toContain('a=setup:active');
+    // 'connected' is held back until connect() (Pipecat).
+    await until(() => conn.pc?.state() === 'connected', 10_000, 'server connected');
+    expect(events).toContain('connecting');
+    expect(events).not.toContain('connected');
+    expect(conn.isConnected()).toBe(false);
+    await conn.connect();
+    expect(events.filter((e) => e === 'connected')).toHaveLength(1);
+    expect(conn.isConnected()).toBe(true);
+    expect(conn.audioInputTrack()?.kind).toBe('audio');
+    expect(conn.videoInputTrack()?.kind).toBe('video');
+    expect(conn.screenVideoInputTrack()?.mid).toBe('2');
+    expect(conn.audioInputTrack()?.codecs[0]).toMatchObject({
+      payloadType: 111,
+      name: 'opus',
+      clockRate: 48000,
+    });
+    expect(connectMs).toBeGreaterThan(0);
+    console.info(`[connection.test] offer -> connected+open: ${connectMs.toFixed(0)} ms`);
+  });
+
+  it('exchanges app messages both ways, including an outbox filled before the channel opens', async () => {
+    const off = await NodeOfferer.create();
+    live.push(off);
+    const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
+    live.push(conn);
+    const received: unknown[] = [];
+    conn.on('app-message', (_c, m) => {
+      received.push(m);
+    });
+    await conn.initialize(off.offer);
+    // Before the channel exists: queued in order.
+    for (let i = 0; i < 5; i++) conn.sendAppMessage({ label: 'rtvi-ai', type: 'early', n: i });
+    off.setAnswer(conn.getAnswer() as { sdp: string });
+    await off.waitConnected();
+    await off.waitUntil(
+      () => off.messages.filter((m) => m['type'] === 'early').length === 5,
+      10_000,
+      'outbox',
+    );
+    expect(off.messages.filter((m) => m['type'] === 'early').map((m) => m['n'])).toEqual([0, 1, 2, 3, 4]);
+    // Client -> server before connect(): held, replayed on connect().
+    off.sendJson({ label: 'rtvi-ai', type: 'client-ready', id: 'abc', data: {} });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(received).toHaveLength(0);
+    await conn.connect();
+    await until(() => received.length === 1, 5000, 'replayed app message');
+    expect(received[0]).toMatchObject({ type: 'client-ready', id: 'abc' });
+    off.sendJson({ label: 'rtvi-ai', type: 'client-message', id: 'x', data: { t: 'hi' } });
+    await until(() => received.length === 2, 5000, 'app message');
+    conn.sendAppMessage({ label: 'rtvi-ai', type: 'bot-ready', id: 'abc' });
+    await off.waitForMessage((m) => m['type'] === 'bot-ready');
+    // Garbage inbound is ignored; the connection keeps working.
+    off.sendText('not json');
+    off.sendText('[1,2,3]');
+    off.sendText('{"no":"type"}');
+    off.sendText(
+      JSON.stringify({ type: 'signalling', message: { type: 'trackStatus', receiver_index: 'x' } }),
+    );
+    off.sendJson({ type: 'after-garbage' });
+    await until(() => received.length === 3, 5000, 'message after garbage');
+    expect(received[2]).toEqual({ type: 'after-garbage' });
+    // Typed errors for unusable messages.
+    expect(() => conn.sendAppMessage({ big: 'x'.repeat(300_000) })).toThrow(
+      expect.objectContaining({ code: 'ERR_MESSAGE_TOO_LARGE' }),
+    );
+    expect(() => conn.sendAppMessage(undefined)).toThrow(TypeError);
+    const cyclic: Record<string, unknown> = {};
+    cyclic['self'] = cyclic;
+    expect(() => conn.sendAppMessage(cyclic)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }));
+  });
+});
