@@ -1,0 +1,515 @@
+// The demo page's client: the real @pipecat-ai/client-js PipecatClient over the real
+// @pipecat-ai/small-webrtc-transport, bundled by scripts/build-demo-client.mjs into demo.bundle.js (no CDN).
+//
+// Media: SmallWebRTCTransport's default media manager (DailyMediaManager) captures the mic through
+// @daily-co/daily-js, whose startCamera() loads Daily's "call machine" script from c.daily.co at run time.
+// This demo must work with no network, so it passes its own LocalMediaManager: plain getUserMedia for the
+// mic, the bot's audio played from its WebRTC track through an <audio> element. Add `?media=daily` to
+// the URL to use the transport's default manager instead (needs internet access).
+//
+// Test hook: `window.demo` (see DemoHook) lets Chromium tests drive the page and read what it saw.
+import {
+  PipecatClient,
+  type BotReadyData,
+  type PipecatClientOptions,
+  type RTVIEventCallbacks,
+  type Participant,
+  type Tracks,
+  type TransportState,
+} from '@pipecat-ai/client-js';
+import { SmallWebRTCTransport, type SmallWebRTCTransportConstructorOptions } from '@pipecat-ai/small-webrtc-transport';
+
+/** One entry of the page's bounded event log. */
+interface DemoEvent {
+  /** ms since page load (performance.now()). */
+  t: number;
+  /** Callback name without the `on` prefix, e.g. `BotReady`. */
+  type: string;
+  /** Callback payload, if any. */
+  data?: unknown;
+}
+
+/** What the page exposes on `window.demo` for tests (and curious users in the console). */
+interface DemoHook {
+  /** The PipecatClient (constructed at page load). */
+  client: PipecatClient;
+  /** Library version string of client-js. */
+  clientVersion: string;
+  /** `SmallWebRTCTransport.SERVICE_NAME` when the client's transport is a SmallWebRTCTransport. */
+  transportService: string | null;
+  /** 'local' (getUserMedia, offline) or 'daily' (the transport's default DailyMediaManager, `?media=daily`). */
+  mediaManager: 'local' | 'daily';
+  /** Latest transport state. */
+  state: TransportState;
+  /** True after bot-ready arrived, false again after disconnect. */
+  botReady: boolean;
+  /** The bot-ready payload. */
+  botReadyData: BotReadyData | null;
+  /** True between user-started-speaking and user-stopped-speaking (the server's VAD). */
+  userSpeaking: boolean;
+  /** True between bot-started-speaking and bot-stopped-speaking. */
+  botSpeaking: boolean;
+  /** Whether the mic is enabled (client view). */
+  micEnabled: boolean;
+  /** Last `{type:'stats'}` server message, null before the first one. */
+  lastStats: Record<string, unknown> | null;
+  /** Count of each callback seen, by name (e.g. `UserStartedSpeaking: 2`). */
+  counters: Record<string, number>;
+  /** RMS (0..1 full scale) of the bot's audio, sampled every 100 ms while a bot track plays (bounded). */
+  remoteAudioRms: number[];
+  /** RMS of the local microphone track, sampled every 100 ms (bounded). */
+  localAudioRms: number[];
+  /** The bot audio track currently played, if any. */
+  remoteTrack: MediaStreamTrack | null;
+  /** The local microphone track, if acquired. */
+  localTrack: MediaStreamTrack | null;
+  /** Last 300 events. */
+  events: DemoEvent[];
+  /** Errors seen (connect failures, RTVI errors), last 50. */
+  errors: string[];
+  /** Acquire the mic without connecting (client.initDevices()). */
+  initDevices(): Promise<void>;
+  /** Connect to `endpoint` (default `/api/offer`); resolves at bot-ready. */
+  connect(endpoint?: string): Promise<BotReadyData>;
+  /** Disconnect. */
+  disconnect(): Promise<void>;
+  /** Enable/disable the mic (sends trackStatus to the server). */
+  enableMic(enable: boolean): void;
+  /** Send an RTVI client-message `{t, d}` to the bot. */
+  sendClientMessage(type: string, data?: unknown): void;
+}
+
+declare global {
+  interface Window {
+    /** Test hook, see DemoHook. */
+    demo: DemoHook;
+  }
+}
+
+const params = new URLSearchParams(location.search);
+// `?raw=1`: no echo cancellation / noise suppression / AGC, so a test compares levels with the WAV it fed.
+const rawAudio = params.get('raw') === '1';
+const MAX_HISTORY = 3000; // 5 minutes of 100 ms samples
+const MAX_EVENTS = 300;
+
+const $ = <T extends HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`demo page: #${id} missing`);
+  return el as T;
+};
+
+const localParticipant: Participant = { id: 'local', name: '', local: true };
+
+/**
+ * A media manager with plain getUserMedia (no daily-js, no network). SmallWebRTCTransport calls it through
+ * the MediaManager shape of @pipecat-ai/transport-lib: it reads `tracks().local.audio` when it builds the peer
+ * connection and calls enableMic/connect/disconnect. The mic is acquired at connect even when disabled
+ * (track.enabled = false), so enabling it later needs no renegotiation.
+ */
+class LocalMediaManager {
+  private _callbacks: RTVIEventCallbacks = {};
+  private _options: PipecatClientOptions | undefined;
+  private _micEnabled = true;
+  private _stream: MediaStream | null = null;
+  private _mic: MediaDeviceInfo | null = null;
+
+  setUserAudioCallback(_cb: unknown): void {
+    // Audio goes over WebRTC, not through a recorder callback.
+  }
+
+  setClientOptions(options: PipecatClientOptions, override = false): void {
+    if (this._options && !override) return;
+    this._options = options;
+    this._callbacks = options.callbacks ?? {};
+    this._micEnabled = options.enableMic ?? true;
+  }
+
+  get supportsScreenShare(): boolean {
+    return false;
+  }
+
+  async initialize(): Promise<void> {
+    await this.acquire();
+    const devices = await navigator.mediaDevices.enumerateDevices();
+    this._callbacks.onAvailableMicsUpdated?.(devices.filter((d) => d.kind === 'audioinput'));
+    this._callbacks.onAvailableCamsUpdated?.([]);
+    this._callbacks.onAvailableSpeakersUpdated?.(devices.filter((d) => d.kind === 'audiooutput'));
+  }
+
+  async connect(): Promise<void> {
+    await this.acquire();
+  }
+
+  async disconnect(): Promise<void> {
+    const stream = this._stream;
+    this._stream = null;
+    for (const t of stream?.getTracks() ?? []) {
+      t.stop();
+      this._callbacks.onTrackStopped?.(t, localParticipant);
+    }
+  }
+
+  async userStartedSpeaking(): Promise<void> {}
+
+  bufferBotAudio(): void {}
+
+  async getAllMics(): Promise<MediaDeviceInfo[]> {
+    return (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'audioinput');
+  }
+
+  async getAllCams(): Promise<MediaDeviceInfo[]> {
+    return [];
+  }
+
+  async getAllSpeakers(): Promise<MediaDeviceInfo[]> {
+    return (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'audiooutput');
+  }
+
+  updateMic(_micId: string): void {
+    console.warn('demo: switching microphones is not supported by this page');
+  }
+
+  updateCam(_camId: string): void {}
+
+  updateSpeaker(_speakerId: string): void {}
+
+  get selectedMic(): MediaDeviceInfo | Record<string, never> {
+    return this._mic ?? {};
+  }
+
+  get selectedCam(): Record<string, never> {
+    return {};
+  }
+
+  get selectedSpeaker(): Record<string, never> {
+    return {};
+  }
+
+  enableMic(enable: boolean): void {
+    this._micEnabled = enable;
+    for (const t of this._stream?.getAudioTracks() ?? []) t.enabled = enable;
+  }
+
+  enableCam(enable: boolean): void {
+    if (enable) console.warn('demo: the camera is not used by this page');
+  }
+
+  enableScreenShare(_enable: boolean): void {}
+
+  get isCamEnabled(): boolean {
+    return false;
+  }
+
+  get isMicEnabled(): boolean {
+    return this._micEnabled;
+  }
+
+  get isSharingScreen(): boolean {
+    return false;
+  }
+
+  tracks(): Tracks {
+    const audio = this._stream?.getAudioTracks()[0];
+    return { local: audio ? { audio } : {} };
+  }
+
+  private async acquire(): Promise<void> {
+    if (this._stream) return;
+    const constraints: MediaTrackConstraints = rawAudio
+      ? { echoCancellation: false, noiseSuppression: false, autoGainControl: false }
+      : { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
+    this._stream = await navigator.mediaDevices.getUserMedia({ audio: constraints, video: false });
+    const track = this._stream.getAudioTracks()[0];
+    if (!track) return;
+    track.enabled = this._micEnabled;
+    const settings = track.getSettings();
+    const devices = await navigator.mediaDevices.enumerateDevices();
+    this._mic =
+      devices.find((d) => d.kind === 'audioinput' && d.deviceId === settings.deviceId) ??
+      devices.find((d) => d.kind === 'audioinput') ??
+      null;
+    if (this._mic) this._callbacks.onMicUpdated?.(this._mic);
+    this._callbacks.onTrackStarted?.(track, localParticipant);
+  }
+}
+
+// ---- page state and rendering ----
+
+let audioCtx: AudioContext | null = null;
+const meters = new Map<string, { timer: number; source: MediaStreamAudioSourceNode }>();
+
+function ctx(): AudioContext {
+  audioCtx ??= new AudioContext();
+  if (audioCtx.state === 'suspended') void audioCtx.resume();
+  return audioCtx;
+}
+
+// RMS of `track` every 100 ms into `history` (bounded). WebAudio reads the track directly; for remote
+// tracks Chromium only feeds WebAudio while the stream also plays in a media element, which the page does.
+function meter(key: string, track: MediaStreamTrack, history: number[]): void {
+  stopMeter(key);
+  const ac = ctx();
+  const source = ac.createMediaStreamSource(new MediaStream([track]));
+  const analyser = ac.createAnalyser();
+  analyser.fftSize = 2048;
+  source.connect(analyser);
+  const buf = new Float32Array(analyser.fftSize);
+  const timer = window.setInterval(() => {
+    analyser.getFloatTimeDomainData(buf);
+    let ss = 0;
+    for (const x of buf) ss += x * x;
+    history.push(Math.sqrt(ss / buf.length));
+    if (history.length > MAX_HISTORY) history.splice(0, history.length - MAX_HISTORY);
+    if (key === 'remote') $('bot-level').textContent = levelText(history);
+    else $('mic-level').textContent = levelText(history);
+  }, 100);
+  meters.set(key, { timer, source });
+}
+
+function stopMeter(key: string): void {
+  const m = meters.get(key);
+  if (!m) return;
+  window.clearInterval(m.timer);
+  m.source.disconnect();
+  meters.delete(key);
+}
+
+function levelText(history: number[]): string {
+  const rms = history[history.length - 1] ?? 0;
+  const db = rms > 0 ? 20 * Math.log10(rms) : -Infinity;
+  return Number.isFinite(db) ? `${db.toFixed(1)} dBFS` : 'silent';
+}
+
+function log(type: string, data?: unknown): void {
+  demo.counters[type] = (demo.counters[type] ?? 0) + 1;
+  demo.events.push({ t: Math.round(performance.now()), type, data });
+  if (demo.events.length > MAX_EVENTS) demo.events.splice(0, demo.events.length - MAX_EVENTS);
+  const line = document.createElement('div');
+  line.textContent = `${(performance.now() / 1000).toFixed(2)}s ${type}${data === undefined ? '' : ' ' + short(data)}`;
+  const box = $('log');
+  box.prepend(line);
+  while (box.childElementCount > 100) box.lastElementChild?.remove();
+}
+
+function short(data: unknown): string {
+  try {
+    const s = JSON.stringify(data);
+    return s.length > 200 ? s.slice(0, 200) + '…' : s;
+  } catch {
+    return String(data);
+  }
+}
+
+function error(msg: string): void {
+  demo.errors.push(msg);
+  if (demo.errors.length > 50) demo.errors.shift();
+  $('error').textContent = msg;
+}
+
+function render(): void {
+  $('state').textContent = demo.state;
+  $('bot-ready').textContent = demo.botReady ? 'yes' : 'no';
+  $('user-speaking').textContent = demo.userSpeaking ? 'speaking' : 'quiet';
+  $('user-speaking').className = demo.userSpeaking ? 'on' : '';
+  $('bot-speaking').textContent = demo.botSpeaking ? 'speaking' : 'quiet';
+  $('bot-speaking').className = demo.botSpeaking ? 'on' : '';
+  const connected = !['disconnected', 'initialized', 'error'].includes(demo.state);
+  $<HTMLButtonElement>('connect').disabled = connected;
+  $<HTMLButtonElement>('disconnect').disabled = !connected;
+  $<HTMLButtonElement>('mic').textContent = demo.micEnabled ? 'Mute mic' : 'Unmute mic';
+}
+
+// Renders whatever stats object the server sends as a two-column table (nested objects flattened a.b.c).
+function renderStats(stats: Record<string, unknown>): void {
+  const rows: [string, string][] = [];
+  const walk = (prefix: string, v: unknown): void => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      for (const [k, x] of Object.entries(v as Record<string, unknown>)) walk(prefix ? `${prefix}.${k}` : k, x);
+    } else {
+      rows.push([prefix, typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : short(v)]);
+    }
+  };
+  walk('', stats);
+  const body = $('stats').querySelector('tbody');
+  if (!body) return;
+  body.replaceChildren(
+    ...rows
+      .filter(([k]) => k !== 'type')
+      .map(([k, v]) => {
+        const tr = document.createElement('tr');
+        const a = document.createElement('td');
+        const b = document.createElement('td');
+        a.textContent = k;
+        b.textContent = v;
+        tr.append(a, b);
+        return tr;
+      }),
+  );
+}
+
+function onTrackStarted(track: MediaStreamTrack, participant?: Participant): void {
+  log('TrackStarted', { kind: track.kind, local: participant?.local ?? false });
+  if (track.kind !== 'audio') return;
+  if (participant?.local) {
+    demo.localTrack = track;
+    meter('local', track, demo.localAudioRms);
+    return;
+  }
+  // The bot's audio: play it, and meter it.
+  demo.remoteTrack = track;
+  const el = $<HTMLAudioElement>('bot-audio');
+  el.srcObject = new MediaStream([track]);
+  el.play().catch((e: unknown) => error(`audio play() failed: ${String(e)}`));
+  meter('remote', track, demo.remoteAudioRms);
+}
+
+function onTrackStopped(track: MediaStreamTrack, participant?: Participant): void {
+  log('TrackStopped', { kind: track.kind, local: participant?.local ?? false });
+  if (participant?.local) {
+    if (demo.localTrack === track) stopMeter('local');
+  } else if (demo.remoteTrack === track) {
+    stopMeter('remote');
+  }
+}
+
+const callbacks: RTVIEventCallbacks = {
+  onTransportStateChanged: (state) => {
+    demo.state = state;
+    log('TransportStateChanged', state);
+    render();
+  },
+  onConnected: () => log('Connected'),
+  onDisconnected: () => {
+    demo.botReady = false;
+    demo.userSpeaking = false;
+    demo.botSpeaking = false;
+    stopMeter('remote');
+    stopMeter('local');
+    log('Disconnected');
+    render();
+  },
+  onBotConnected: (p) => log('BotConnected', p),
+  onBotDisconnected: (p) => {
+    log('BotDisconnected', p);
+    render();
+  },
+  onBotReady: (data) => {
+    demo.botReady = true;
+    demo.botReadyData = data;
+    log('BotReady', data);
+    render();
+  },
+  onError: (msg) => {
+    log('Error', msg.data);
+    error(`RTVI error: ${short(msg.data)}`);
+  },
+  onMessageError: (msg) => log('MessageError', msg.data),
+  onServerMessage: (data: unknown) => {
+    const d = data as Record<string, unknown> | null;
+    if (d && typeof d === 'object' && d.type === 'stats') {
+      demo.lastStats = d;
+      demo.counters.Stats = (demo.counters.Stats ?? 0) + 1;
+      renderStats(d);
+      return; // stats arrive often: counted, not logged
+    }
+    log('ServerMessage', data);
+  },
+  onMetrics: (data) => log('Metrics', data),
+  onUserStartedSpeaking: () => {
+    demo.userSpeaking = true;
+    log('UserStartedSpeaking');
+    render();
+  },
+  onUserStoppedSpeaking: () => {
+    demo.userSpeaking = false;
+    log('UserStoppedSpeaking');
+    render();
+  },
+  onBotStartedSpeaking: () => {
+    demo.botSpeaking = true;
+    log('BotStartedSpeaking');
+    render();
+  },
+  onBotStoppedSpeaking: () => {
+    demo.botSpeaking = false;
+    log('BotStoppedSpeaking');
+    render();
+  },
+  onUserTranscript: (data) => log('UserTranscript', data),
+  onBotOutput: (data) => log('BotOutput', data),
+  onTrackStarted,
+  onTrackStopped,
+  onDeviceError: (e) => error(`device error: ${e.message}`),
+  onMicUpdated: (mic) => log('MicUpdated', mic.label),
+};
+
+const transportOptions: SmallWebRTCTransportConstructorOptions = {
+  // Never a public STUN server: the demo is host-candidates only (loopback / LAN).
+  iceServers: [],
+};
+if (params.get('media') !== 'daily') transportOptions.mediaManager = new LocalMediaManager();
+
+const client = new PipecatClient({
+  transport: new SmallWebRTCTransport(transportOptions),
+  enableMic: true,
+  enableCam: false,
+  callbacks,
+});
+
+const demo: DemoHook = {
+  client,
+  clientVersion: client.version,
+  transportService: client.transport instanceof SmallWebRTCTransport ? SmallWebRTCTransport.SERVICE_NAME : null,
+  mediaManager: transportOptions.mediaManager ? 'local' : 'daily',
+  state: client.state,
+  botReady: false,
+  botReadyData: null,
+  userSpeaking: false,
+  botSpeaking: false,
+  micEnabled: true,
+  lastStats: null,
+  counters: {},
+  remoteAudioRms: [],
+  localAudioRms: [],
+  remoteTrack: null,
+  localTrack: null,
+  events: [],
+  errors: [],
+  async initDevices() {
+    ctx();
+    await client.initDevices();
+  },
+  async connect(endpoint = '/api/offer') {
+    ctx(); // created inside the click handler: a user gesture lets it (and <audio>) start
+    try {
+      return await client.connect({ webrtcRequestParams: { endpoint } });
+    } catch (e) {
+      error(`connect failed: ${e instanceof Error ? e.message : String(e)}`);
+      throw e;
+    }
+  },
+  async disconnect() {
+    await client.disconnect();
+  },
+  enableMic(enable: boolean) {
+    client.enableMic(enable);
+    demo.micEnabled = enable;
+    log('EnableMic', enable);
+    render();
+  },
+  sendClientMessage(type: string, data?: unknown) {
+    client.sendClientMessage(type, data);
+  },
+};
+window.demo = demo;
+
+$('connect').addEventListener('click', () => {
+  demo.connect().catch(() => undefined);
+});
+$('disconnect').addEventListener('click', () => {
+  demo.disconnect().catch((e: unknown) => error(String(e)));
+});
+$('mic').addEventListener('click', () => demo.enableMic(!demo.micEnabled));
+$('version').textContent = `@pipecat-ai/client-js ${client.version}`;
+render();
+log('PageReady');
