@@ -5,3 +5,4 @@ export * from './vad/index.js';
 export * from './connection/index.js';
 export * from './errors.js';
 export { consoleLogger, getLogger, setLogger, type Logger, type LogLevelName } from './logger.js';
+export * from './pipeline/index.js';
