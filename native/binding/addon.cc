@@ -7,6 +7,11 @@ namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   sw::InitVersion(env, exports);
+  sw::InitRtp(env, exports);
+  sw::InitOpus(env, exports);
+  sw::InitResampler(env, exports);
+  sw::InitAudioReceiver(env, exports);
+  sw::InitAudioSender(env, exports);
   return exports;
 }
 

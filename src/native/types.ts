@@ -1,6 +1,12 @@
 // The typed shape of the native addon (native/binding/*.cc). Each wrap file's exports are declared here as
 // one interface, and `NativeAddon` is their intersection; src/native/binding.ts is the only place that
 // loads the addon and casts it to this type. Keep these in sync with the C++ Init functions.
+import type {
+  RtcpPacket,
+  RtcpReportBlockInit,
+  RtpPacket,
+  RtpPacketInit,
+} from '../media/rtp.js';
 
 /** Exports of native/binding/version_wrap.cc. */
 export interface NativeVersionBinding {
@@ -20,5 +26,191 @@ export interface NativeVersionInfo {
   readonly staticCodecs: boolean;
 }
 
+/** A native SequenceUnwrapper / TimestampUnwrapper instance (native/core/rtp/unwrapper.h). */
+export interface NativeUnwrapper {
+  unwrap(value: number): number;
+  reset(): void;
+}
+
+/** Exports of native/binding/rtp_wrap.cc (see src/media/rtp.ts for the documented public API). */
+export interface NativeRtpBinding {
+  parseRtp(packet: Uint8Array): RtpPacket;
+  buildRtp(init: RtpPacketInit): Uint8Array;
+  parseRtcp(packet: Uint8Array): RtcpPacket[];
+  buildRtcpSr(init: {
+    senderSsrc: number;
+    ntpSeconds: number;
+    ntpFraction: number;
+    rtpTimestamp: number;
+    packetCount: number;
+    octetCount: number;
+    reports?: RtcpReportBlockInit[];
+  }): Uint8Array;
+  buildRtcpRr(init: { senderSsrc: number; reports?: RtcpReportBlockInit[] }): Uint8Array;
+  buildRtcpNack(init: { senderSsrc: number; mediaSsrc: number; sequenceNumbers: number[] }): Uint8Array;
+  buildRtcpPli(init: { senderSsrc: number; mediaSsrc: number }): Uint8Array;
+  buildRtcpBye(init: { ssrcs: number[]; reason?: string }): Uint8Array;
+  SequenceUnwrapper: new () => NativeUnwrapper;
+  TimestampUnwrapper: new () => NativeUnwrapper;
+}
+
 /** Everything the addon exports. Other native parts add their binding interface to this intersection. */
-export type NativeAddon = NativeVersionBinding;
+export type NativeAddon = NativeVersionBinding & NativeRtpBinding & NativeAudioBinding;
+
+/** A native OpusEncoder instance (native/binding/opus_wrap.cc). */
+export interface NativeOpusEncoder {
+  encode(pcm: Int16Array): Uint8Array;
+  setBitrate(bitrate: number): void;
+  setPacketLossPercent(percent: number): void;
+  reset(): void;
+  close(): void;
+  readonly frameSamples: number;
+}
+
+/** A native OpusDecoder instance (native/binding/opus_wrap.cc). */
+export interface NativeOpusDecoder {
+  decode(packet: Uint8Array): Int16Array;
+  decodeFec(packet: Uint8Array, samples: number): Int16Array;
+  conceal(samples: number): Int16Array;
+  reset(): void;
+  close(): void;
+}
+
+/** A native Resampler instance (native/binding/resampler_wrap.cc). */
+export interface NativeResampler {
+  process(pcm: Int16Array): Int16Array[];
+  flush(): Int16Array[];
+  reset(): void;
+  close(): void;
+  readonly latencySamples: number;
+  readonly bufferedSamples: number;
+}
+
+/** One decoded frame as built by native/binding/audio_receiver_wrap.cc. */
+export interface NativeAudioFrame {
+  audio: Int16Array;
+  sampleRate: number;
+  numChannels: number;
+  numFrames: number;
+  pts: number;
+  concealed: boolean;
+}
+
+/** Counters returned by a native AudioReceiver's stats(). */
+export interface NativeAudioReceiverStats {
+  received: number;
+  lost: number;
+  concealedMs: number;
+  silenceMs: number;
+  fecRecovered: number;
+  lateDropped: number;
+  duplicates: number;
+  invalid: number;
+  payloadTypeDropped: number;
+  resets: number;
+  targetDelayMs: number;
+  jitterMs: number;
+  lastReleaseDelayMs: number;
+  bufferedPackets: number;
+  framesOut: number;
+  decodeErrors: number;
+  decodeRate: number;
+  resampling: boolean;
+}
+
+/** A native AudioReceiver instance (native/binding/audio_receiver_wrap.cc). */
+export interface NativeAudioReceiver {
+  push(packet: Uint8Array, arrivalMs: number): NativeAudioFrame[];
+  poll(nowMs: number): NativeAudioFrame[];
+  nextDeadlineMs(): number;
+  stats(): NativeAudioReceiverStats;
+  reset(): void;
+  close(): void;
+}
+
+/** Counters returned by a native AudioSender's stats(). */
+export interface NativeAudioSenderStats {
+  packetsSent: number;
+  audioPackets: number;
+  silencePackets: number;
+  dtxSlots: number;
+  skippedSlots: number;
+  droppedOnWriteSamples: number;
+  encodeErrors: number;
+  nextSequence: number;
+  nextTimestamp: number;
+}
+
+/** A native AudioSender instance (native/binding/audio_sender_wrap.cc). */
+export interface NativeAudioSender {
+  write(pcm: Int16Array): number;
+  pull(nowMs: number): Uint8Array[];
+  lastTransitions(): Array<{ speaking: boolean; atMs: number; playedOutMs: number }> | null;
+  clear(): number;
+  setRtpParams(p: {
+    ssrc?: number;
+    payloadType?: number;
+    midExtension?: { id: number; mid: string } | null;
+  }): void;
+  setPacketLossPercent(percent: number): void;
+  setBitrate(bitrate: number): void;
+  stats(): NativeAudioSenderStats;
+  close(): void;
+  readonly queuedMs: number;
+  readonly playedOutMs: number;
+  readonly speaking: boolean;
+}
+
+/** Exports of the audio wraps (opus_wrap.cc, resampler_wrap.cc, audio_receiver_wrap.cc, audio_sender_wrap.cc). */
+export interface NativeAudioBinding {
+  OpusEncoder: new (options: {
+    sampleRate?: number;
+    channels?: number;
+    bitrate?: number;
+    complexity?: number;
+    fec?: boolean;
+    dtx?: boolean;
+    packetLossPercent?: number;
+    frameMs?: number;
+  }) => NativeOpusEncoder;
+  OpusDecoder: new (options: { sampleRate?: number; channels?: number }) => NativeOpusDecoder;
+  opusPacketInfo(packet: Uint8Array): { samples48k: number; frameSamples48k: number; hasFec: boolean };
+  Resampler: new (options: {
+    inRate: number;
+    outRate: number;
+    inChannels?: number;
+    outChannels?: number;
+    quality?: number;
+    frameSamples?: number;
+  }) => NativeResampler;
+  AudioReceiver: new (options: {
+    sampleRate: number;
+    channels: number;
+    frameMs?: number;
+    payloadType?: number;
+    minDelayMs?: number;
+    maxDelayMs?: number;
+    maxConcealMs?: number;
+    resampleQuality?: number;
+    decodeAtTargetRate?: boolean;
+  }) => NativeAudioReceiver;
+  AudioSender: new (options: {
+    sampleRate: number;
+    channels: number;
+    ssrc: number;
+    payloadType: number;
+    bitrate?: number;
+    complexity?: number;
+    fec?: boolean;
+    dtx?: boolean;
+    frameMs?: number;
+    capacityMs?: number;
+    autoSilence?: boolean;
+    encodeChannels?: number;
+    midExtension?: { id: number; mid: string } | null;
+    packetLossPercent?: number;
+    resampleQuality?: number;
+    initialSequence?: number;
+    initialTimestamp?: number;
+  }) => NativeAudioSender;
+}

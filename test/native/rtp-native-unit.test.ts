@@ -1,0 +1,22 @@
+// Runs the C++ unit tests (native/test/*.cc, built by `npm run build:cmake` as build-cmake/native_tests)
+// from vitest, so `npm test` covers the napi-free core too. The binary is rebuilt incrementally first; when
+// there is no cmake build directory at all (only `npm run build:native` was run) the test is skipped and
+// says so: CI runs build:cmake before npm test.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+const buildDir = join(root, 'build-cmake');
+const configured = existsSync(join(buildDir, 'CMakeCache.txt'));
+
+describe('C++ unit tests (native_tests)', () => {
+  it.skipIf(!configured)('pass (build-cmake/native_tests; run `npm run build:cmake` to enable)', () => {
+    execFileSync('cmake', ['--build', buildDir, '--target', 'native_tests', '-j', '2'], { stdio: 'pipe' });
+    const out = execFileSync(join(buildDir, 'native_tests'), { encoding: 'utf8' });
+    expect(out).toMatch(/ok {3}RtpRoundTripsEveryField/);
+    expect(out).toMatch(/ok {3}RtcpCompoundRoundTrip/);
+    expect(out).toMatch(/\d+ tests, 0 failed checks/);
+  });
+});
