@@ -8,6 +8,7 @@
 // scalar; outputs `output` [1, 1] (speech probability) and `stateN`.
 import { createRequire } from 'node:module';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import { SmallWebRTCRangeError } from '../errors.js';
 import { BaseVADAnalyzer, VADError, type BaseVADAnalyzerOptions } from './vad-analyzer.js';
 
 type OrtModule = typeof import('onnxruntime-node');
@@ -77,7 +78,10 @@ export class SileroVADAnalyzer extends BaseVADAnalyzer {
     super(opts);
     const interval = opts.resetIntervalSecs ?? 5;
     if (!Number.isFinite(interval) || interval < 0) {
-      throw new RangeError(`resetIntervalSecs must be a number >= 0, got ${String(interval)}`);
+      throw new SmallWebRTCRangeError(
+        'ERR_INVALID_ARG',
+        `resetIntervalSecs must be a number >= 0, got ${String(interval)}`,
+      );
     }
     this.#resetIntervalSecs = interval;
     this.#modelPath = opts.modelPath ?? sileroModelPath();
@@ -122,7 +126,10 @@ export class SileroVADAnalyzer extends BaseVADAnalyzer {
   /** Silero v5 takes 8000 or 16000 Hz only. */
   protected override validateSampleRate(sampleRate: number): void {
     if (sampleRate !== 16000 && sampleRate !== 8000) {
-      throw new RangeError(`Silero VAD sampleRate must be 16000 or 8000, got ${String(sampleRate)}`);
+      throw new SmallWebRTCRangeError(
+        'ERR_INVALID_ARG',
+        `Silero VAD sampleRate must be 16000 or 8000, got ${String(sampleRate)}`,
+      );
     }
   }
 

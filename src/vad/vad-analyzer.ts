@@ -5,6 +5,12 @@
 // when both clear their thresholds. startSecs of consecutive speech windows confirm SPEAKING, stopSecs of
 // consecutive non-speech windows confirm QUIET. Everything here runs on the JS thread; it allocates nothing
 // per call except the returned transition list.
+import {
+  SmallWebRTCError,
+  SmallWebRTCRangeError,
+  SmallWebRTCTypeError,
+  type SmallWebRTCErrorCode,
+} from '../errors.js';
 
 /** The four VAD states (Pipecat's `VADState`). */
 export const VADState = {
@@ -43,14 +49,20 @@ export interface VADParamsInit {
 
 function checkUnit(field: string, v: number): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) {
-    throw new RangeError(`VADParams.${field} must be a number in [0, 1], got ${String(v)}`);
+    throw new SmallWebRTCRangeError(
+      'ERR_INVALID_ARG',
+      `VADParams.${field} must be a number in [0, 1], got ${String(v)}`,
+    );
   }
   return v;
 }
 
 function checkSecs(field: string, v: number): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 60) {
-    throw new RangeError(`VADParams.${field} must be a number of seconds in [0, 60], got ${String(v)}`);
+    throw new SmallWebRTCRangeError(
+      'ERR_INVALID_ARG',
+      `VADParams.${field} must be a number of seconds in [0, 60], got ${String(v)}`,
+    );
   }
   return v;
 }
@@ -68,7 +80,8 @@ export class VADParams {
 
   /** @throws RangeError naming the field when a value is out of range. */
   constructor(init: VADParamsInit = {}) {
-    if (init === null || typeof init !== 'object') throw new TypeError('VADParams: init must be an object');
+    if (init === null || typeof init !== 'object')
+      throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'VADParams: init must be an object');
     this.confidence = checkUnit('confidence', init.confidence ?? VAD_CONFIDENCE);
     this.startSecs = checkSecs('startSecs', init.startSecs ?? VAD_START_SECS);
     this.stopSecs = checkSecs('stopSecs', init.stopSecs ?? VAD_STOP_SECS);
@@ -141,15 +154,15 @@ export interface VADAnalyzer {
   close(): Promise<void>;
 }
 
-/** Error thrown by VAD analyzers, with a stable `code`. */
-export class VADError extends Error {
-  /** Stable error code: `ERR_CLOSED`, `ERR_VAD_UNAVAILABLE`, `ERR_INVALID_STATE`. */
-  readonly code: string;
+/**
+ * Error thrown by VAD analyzers. Codes: `ERR_CLOSED` (used after close()), `ERR_INVALID_STATE` (analyze()
+ * before a sample rate is set), `ERR_VAD_UNAVAILABLE` (onnxruntime-node or the model file cannot be loaded).
+ */
+export class VADError extends SmallWebRTCError {
   /** @param code stable code; @param message human-readable text. */
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(code: SmallWebRTCErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
     this.name = 'VADError';
-    this.code = code;
   }
 }
 
@@ -328,7 +341,10 @@ export abstract class BaseVADAnalyzer implements VADAnalyzer {
   /** Throws RangeError for a rate the detector cannot use; subclasses narrow it. */
   protected validateSampleRate(sampleRate: number): void {
     if (!Number.isInteger(sampleRate) || sampleRate < 8000 || sampleRate > 48000) {
-      throw new RangeError(`sampleRate must be an integer Hz in [8000, 48000], got ${String(sampleRate)}`);
+      throw new SmallWebRTCRangeError(
+        'ERR_INVALID_ARG',
+        `sampleRate must be an integer Hz in [8000, 48000], got ${String(sampleRate)}`,
+      );
     }
   }
 
@@ -542,10 +558,16 @@ export abstract class BaseVADAnalyzer implements VADAnalyzer {
 function toInt16(audio: Int16Array | Uint8Array): Int16Array {
   if (audio instanceof Int16Array) return audio;
   if (!(audio instanceof Uint8Array)) {
-    throw new TypeError('VADAnalyzer.analyze: audio must be an Int16Array or a Uint8Array of int16 LE bytes');
+    throw new SmallWebRTCTypeError(
+      'ERR_INVALID_ARG',
+      'VADAnalyzer.analyze: audio must be an Int16Array or a Uint8Array of int16 LE bytes',
+    );
   }
   if (audio.byteLength % 2 !== 0) {
-    throw new RangeError(`VADAnalyzer.analyze: audio byteLength must be even, got ${audio.byteLength}`);
+    throw new SmallWebRTCRangeError(
+      'ERR_INVALID_ARG',
+      `VADAnalyzer.analyze: audio byteLength must be even, got ${audio.byteLength}`,
+    );
   }
   if (audio.byteOffset % 2 === 0) return new Int16Array(audio.buffer, audio.byteOffset, audio.byteLength / 2);
   return new Int16Array(audio.slice().buffer);

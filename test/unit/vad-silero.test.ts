@@ -1,6 +1,7 @@
 // SileroVADAnalyzer with the real Silero v5 model on onnxruntime-node, fed speech synthesised here with
 // espeak-ng + sox. Prints per-window confidences, detection latency and the per-window inference cost
 // (printed only: speed is never asserted in tests).
+import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SileroVADAnalyzer, VADState, sileroModelPath, type VADTransition } from '../../src/vad/index.js';
 import { concatSamples, makeNoise, makeSpeechWav, makeTone, type SpeechWav } from '../helpers/speech.js';
@@ -163,6 +164,26 @@ describe('SileroVADAnalyzer (Silero v5, onnxruntime-node)', () => {
     await b.close();
     expect(() => a.analyze(new Int16Array(320))).toThrow(expect.objectContaining({ code: 'ERR_CLOSED' }));
   });
+
+  it.skipIf(process.platform !== 'linux')(
+    'loads onnxruntime lazily: importing the module and constructing do not map libonnxruntime',
+    () => {
+      // A fresh process, so this test's own earlier loads do not count. /proc/self/maps lists mapped .so files.
+      const script = `
+        import { readFileSync } from 'node:fs';
+        const mapped = () => readFileSync('/proc/self/maps', 'utf8').includes('libonnxruntime');
+        const { SileroVADAnalyzer } = await import(${JSON.stringify(new URL('../../src/vad/index.ts', import.meta.url).href)});
+        const vad = new SileroVADAnalyzer({ sampleRate: 16000 });
+        const before = mapped();
+        await vad.load();
+        console.log(JSON.stringify({ before, after: mapped() }));
+        await vad.close();`;
+      const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        encoding: 'utf8',
+      });
+      expect(JSON.parse(out.trim().split('\n').at(-1) ?? '{}')).toEqual({ before: false, after: true });
+    },
+  );
 
   it('rejects sample rates Silero does not support', () => {
     expect(() => new SileroVADAnalyzer({ sampleRate: 48000 })).toThrow(RangeError);
