@@ -6,3 +6,4 @@ export * from './connection/index.js';
 export * from './errors.js';
 export { consoleLogger, getLogger, setLogger, type Logger, type LogLevelName } from './logger.js';
 export * from './pipeline/index.js';
+export { TransportParams, type TransportParamsInit } from './transport/transport-params.js';
