@@ -5,7 +5,7 @@
 // build`). When dist/ exists (after build:ts), the page and bundle are also copied to dist/server/static/
 // so the published package can serve them.
 import { build } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,7 +27,16 @@ const result = await build({
   define: { 'process.env.NODE_ENV': '"production"', global: 'globalThis' },
   logLevel: 'warning',
   metafile: true,
+  write: false,
 });
+
+// Write to a temporary file and rename: tests that build concurrently (or a server serving the file while
+// it is rebuilt) never see a half-written bundle.
+const out = result.outputFiles.find((f) => f.path === outfile);
+if (!out) throw new Error(`build-demo-client: esbuild produced no ${outfile}`);
+const tmp = `${outfile}.${process.pid}.tmp`;
+writeFileSync(tmp, out.contents);
+renameSync(tmp, outfile);
 
 const bytes = statSync(outfile).size;
 const inputs = Object.keys(result.metafile.inputs).length;

@@ -1,0 +1,234 @@
+// The demo page (real @pipecat-ai/client-js + small-webrtc-transport bundle) against our own signalling
+// server and SmallWebRTCConnection, in headless Chromium with a fake microphone playing espeak-ng speech.
+// No pipeline yet: the test plays the bot itself. It answers RTVI client-ready with bot-ready, echoes the
+// page's Opus RTP back unchanged (new SSRC/sequence numbers) so the page hears its own voice, sends stats
+// and user-speaking RTVI messages, and watches trackStatus and the close. The echo-bot test through the
+// real transport/pipeline comes with them.
+import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+
+import nodeDataChannel from 'node-datachannel';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { OutboundTrack, RtpSink, SmallWebRTCConnection } from '../../src/connection/index.js';
+import { startSmallWebRTCServer, type SmallWebRTCServer } from '../../src/server/index.js';
+import { chromiumAvailable, openChromiumPage, type ChromiumPage } from '../helpers/chromium.js';
+import { makeSpeechWav, type SpeechWav } from '../helpers/speech.js';
+import { buildRtpPacket } from './opus-silence-track.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const STATIC = fileURLToPath(new URL('../../src/server/static/', import.meta.url));
+
+// The subset of the page's `window.demo` hook this test reads.
+interface DemoLike {
+  state: string;
+  botReady: boolean;
+  userSpeaking: boolean;
+  lastStats: Record<string, unknown> | null;
+  remoteAudioRms: number[];
+  localAudioRms: number[];
+  counters: Record<string, number>;
+  errors: string[];
+  connect(endpoint?: string): Promise<unknown>;
+  disconnect(): Promise<void>;
+  enableMic(enable: boolean): void;
+}
+type DemoWindow = Window & { demo?: DemoLike };
+
+/** Payload of an RTP packet (skips CSRCs, the header extension and padding); null if malformed. */
+function rtpPayload(p: Buffer): { payload: Uint8Array; timestamp: number; marker: boolean } | null {
+  if (p.length < 12 || p[0]! >> 6 !== 2) return null;
+  const cc = p[0]! & 0x0f;
+  let off = 12 + cc * 4;
+  if (p[0]! & 0x10) {
+    if (p.length < off + 4) return null;
+    off += 4 + p.readUInt16BE(off + 2) * 4;
+  }
+  let end = p.length;
+  if (p[0]! & 0x20) end -= p[end - 1]!;
+  if (off > end) return null;
+  return { payload: p.subarray(off, end), timestamp: p.readUInt32BE(4), marker: (p[1]! & 0x80) !== 0 };
+}
+
+/** Sends back every Opus packet it is given, as our own stream (our SSRC, PT, sequence and mid). */
+class RtpEchoTrack implements OutboundTrack {
+  readonly kind = 'audio' as const;
+  sent = 0;
+  #sink: RtpSink | null = null;
+  #seq = 1000;
+  #tsBase: number | null = null;
+
+  bind(sink: RtpSink): void {
+    this.#sink = sink;
+  }
+
+  unbind(): void {
+    this.#sink = null;
+  }
+
+  echo(packet: Buffer): void {
+    const sink = this.#sink;
+    const rtp = rtpPayload(packet);
+    if (!sink || !rtp) return;
+    this.#tsBase ??= rtp.timestamp;
+    const out = buildRtpPacket({
+      payloadType: sink.payloadType,
+      sequenceNumber: this.#seq++ & 0xffff,
+      timestamp: (rtp.timestamp - this.#tsBase + 12345) >>> 0,
+      ssrc: sink.ssrc,
+      payload: rtp.payload,
+      marker: rtp.marker,
+      mid: sink.midExtensionId !== null ? { id: sink.midExtensionId, mid: sink.mid } : null,
+    });
+    if (sink.send(out)) this.sent++;
+  }
+}
+
+async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe.skipIf(!chromiumAvailable())('demo page <-> our server and SmallWebRTCConnection (Chromium)', () => {
+  let server: SmallWebRTCServer;
+  let chrome: ChromiumPage;
+  let wav: SpeechWav;
+  const connections: SmallWebRTCConnection[] = [];
+  const echo = new RtpEchoTrack();
+  const appMessages: Array<Record<string, unknown>> = [];
+  const micEnabled: boolean[] = [];
+  let received = 0;
+  let closed = 0;
+
+  beforeAll(async () => {
+    execFileSync(process.execPath, [`${ROOT}scripts/build-demo-client.mjs`], { stdio: 'pipe' });
+    wav = makeSpeechWav({
+      text: 'Hello bot. Please repeat what I say. One, two, three.',
+      rate: 48000,
+      padSilenceSecs: [0.3, 0.7],
+    });
+    server = await startSmallWebRTCServer({
+      port: 0,
+      staticDir: STATIC,
+      connectionOptions: { bindAddress: '127.0.0.1' },
+      onNewConnection: (connection) => {
+        connections.push(connection);
+        connection.on('app-message', (c, m: unknown) => {
+          const msg = m as Record<string, unknown>;
+          appMessages.push(msg);
+          // The RTVI handshake (spec §6): bot-ready echoes the client-ready id.
+          if (msg.label === 'rtvi-ai' && msg.type === 'client-ready') {
+            c.sendAppMessage({
+              label: 'rtvi-ai',
+              type: 'bot-ready',
+              id: msg.id,
+              data: { version: '2.1.0', about: { library: 'small-webrtc-test' } },
+            });
+          }
+        });
+        connection.on('closed', () => closed++);
+        connection.replaceAudioTrack(echo);
+        const input = connection.audioInputTrack();
+        input?.onRtp((packet) => {
+          received++;
+          echo.echo(packet);
+        });
+        input?.onEnabledChanged((e) => micEnabled.push(e));
+        void connection.connect();
+      },
+    });
+    chrome = await openChromiumPage({ fakeAudioFile: wav.path });
+  });
+
+  afterAll(async () => {
+    await chrome?.close();
+    await server?.close();
+    wav?.cleanup();
+    nodeDataChannel.cleanup();
+  });
+
+  const demo = <T>(fn: (d: DemoLike) => T | Promise<T>): Promise<T> =>
+    chrome.page.evaluate(
+      // Playwright serialises the function; `fn` arrives as source text and runs in the page.
+      async (src) => {
+        const d = (window as DemoWindow).demo;
+        if (!d) throw new Error('no window.demo');
+        return (new Function('d', `return (${src})(d)`) as (d: DemoLike) => T)(d);
+      },
+      fn.toString(),
+    );
+
+  it('connects with the real client, reaches bot-ready through our RTVI reply', async () => {
+    await chrome.page.goto(`${server.url}/?raw=1`);
+    await chrome.page.waitForFunction(() => (window as DemoWindow).demo !== undefined);
+    await demo((d) => d.connect('/api/offer'));
+    expect(await demo((d) => ({ state: d.state, botReady: d.botReady }))).toEqual({
+      state: 'ready',
+      botReady: true,
+    });
+    expect(connections).toHaveLength(1);
+    const ready = appMessages.find((m) => m.type === 'client-ready');
+    expect(ready?.label).toBe('rtvi-ai');
+    expect((ready?.data as { version?: string } | undefined)?.version).toBe('2.1.0');
+  });
+
+  it("hears its own (echoed) speech: the bot track's level follows the mic", async () => {
+    await until(() => received > 100 && echo.sent > 100, 15_000, 'mic RTP at the server and echoed');
+    await until(
+      async () => (await demo((d) => d.remoteAudioRms.filter((x) => x > 0.01).length)) >= 5,
+      15_000,
+      'echoed audio audible in the page',
+    );
+    const { remote, local } = await demo((d) => ({
+      remote: d.remoteAudioRms.slice(),
+      local: d.localAudioRms.slice(),
+    }));
+    const db = (xs: number[]) => xs.map((x) => (x > 0 ? (20 * Math.log10(x)).toFixed(0) : '-inf')).join(' ');
+    console.log(
+      `[demo-server] RTP in ${received}, echoed ${echo.sent}\n  mic dBFS: ${db(local.slice(-30))}\n  bot dBFS: ${db(remote.slice(-30))}`,
+    );
+    expect(Math.max(...remote)).toBeGreaterThan(0.01);
+  });
+
+  it('renders stats server-messages and the user-speaking RTVI events', async () => {
+    const c = connections[0]!;
+    const stats = {
+      type: 'stats',
+      rttMs: 3.5,
+      jitterBufferMs: 40,
+      vad: { state: 'SPEAKING', confidence: 0.93 },
+    };
+    c.sendAppMessage({ label: 'rtvi-ai', type: 'server-message', data: stats });
+    c.sendAppMessage({ label: 'rtvi-ai', type: 'user-started-speaking' });
+    await until(
+      async () => (await demo((d) => d.lastStats !== null && d.userSpeaking)) === true,
+      10_000,
+      'stats + user-started-speaking in the page',
+    );
+    expect(await demo((d) => d.lastStats)).toEqual(stats);
+    const table = await chrome.page.locator('#stats tbody').innerText();
+    expect(table).toMatch(/vad\.confidence\s+0\.93/);
+    expect(table).toMatch(/jitterBufferMs\s+40/);
+    expect(await chrome.page.locator('#user-speaking').innerText()).toBe('speaking');
+    c.sendAppMessage({ label: 'rtvi-ai', type: 'user-stopped-speaking' });
+    await until(async () => !(await demo((d) => d.userSpeaking)), 10_000, 'user-stopped-speaking');
+  });
+
+  it('enableMic(false) reaches the server as trackStatus; disconnect() closes the server connection', async () => {
+    await demo((d) => d.enableMic(false));
+    await until(() => micEnabled.includes(false), 10_000, 'trackStatus enabled=false at the server');
+    expect(connections[0]!.audioInputTrack()?.enabled).toBe(false);
+    await demo((d) => d.enableMic(true));
+    await until(() => micEnabled.at(-1) === true, 10_000, 'trackStatus enabled=true at the server');
+    await demo((d) => d.disconnect());
+    await until(() => closed === 1, 20_000, 'server connection closed');
+    expect(await demo((d) => ({ state: d.state, botReady: d.botReady, errors: d.errors }))).toEqual({
+      state: 'disconnected',
+      botReady: false,
+      errors: [],
+    });
+  });
+});
