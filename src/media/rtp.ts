@@ -234,16 +234,6 @@ export function concatRtcp(packets: readonly Uint8Array[]): Uint8Array {
 }
 
 /**
- * RFC 5761 demultiplexing of RTP and RTCP sharing one transport: true when the second byte is an RTCP
- * packet type (192-223), which RTP's marker+payload-type byte never is for dynamic payload types.
- */
-export function isRtcpPacket(packet: Uint8Array): boolean {
-  const b1 = packet[1];
-  const b0 = packet[0];
-  return b0 !== undefined && b1 !== undefined && b0 >> 6 === 2 && b1 >= 192 && b1 <= 223;
-}
-
-/**
  * Turns 16-bit RTP sequence numbers into monotonic integers: each value lands at the position nearest the
  * previous one, so wraps (65535 -> 0) count forward and reordering across a wrap stays ordered.
  */

@@ -9,7 +9,6 @@ import {
   buildRtcpSr,
   buildRtp,
   concatRtcp,
-  isRtcpPacket,
   parseRtcp,
   parseRtp,
 } from '../../src/media/rtp.js';
@@ -280,14 +279,6 @@ describe('RTCP', () => {
       'ERR_INVALID_ARG',
     );
     expectCoded(() => buildRtcpPli(null as unknown as { senderSsrc: number; mediaSsrc: number }), TypeError, 'ERR_INVALID_ARG');
-  });
-
-  it('demultiplexes RTP from RTCP by the second byte (RFC 5761)', () => {
-    expect(isRtcpPacket(buildRtcpPli({ senderSsrc: 1, mediaSsrc: 2 }))).toBe(true);
-    expect(isRtcpPacket(buildRtp({ payloadType: 111, sequenceNumber: 0, timestamp: 0, ssrc: 0, marker: true }))).toBe(
-      false,
-    );
-    expect(isRtcpPacket(new Uint8Array([0x80]))).toBe(false);
   });
 });
 
