@@ -7,5 +7,6 @@ export * from './errors.js';
 export { consoleLogger, getLogger, setLogger, type Logger, type LogLevelName } from './logger.js';
 export * from './pipeline/index.js';
 export { TransportParams, type TransportParamsInit } from './transport/transport-params.js';
+export * from './media/audio.js';
 export * from './media/rtp.js';
 export { NativeAddonLoadError } from './native/binding.js';

@@ -1,0 +1,253 @@
+// AudioSender: PCM in, paced Opus RTP out (native/core/audio/audio_sender via
+// native/binding/audio_sender_wrap.cc). write() copies into a bounded native ring (resampled to 48 kHz on
+// the way in); pull(now) encodes and packetizes the frames due on the caller's monotonic clock. RTP
+// timestamps advance by sample counts only. JS thread.
+import { randomInt } from 'node:crypto';
+import { native } from '../native/binding.js';
+import type { NativeAudioSender } from '../native/types.js';
+import { getLogger } from '../logger.js';
+import {
+  checkInt,
+  checkInt16Array,
+  checkMid,
+  checkNumber,
+  checkOneOf,
+  checkOptions,
+  closedError,
+  optBool,
+  optInt,
+  type MidExtension,
+} from './audio-args.js';
+import { DEFAULT_RESAMPLE_QUALITY } from './resampler.js';
+
+export type { MidExtension } from './audio-args.js';
+
+const MAX_PENDING_TRANSITIONS = 64;
+
+/** Options of {@link AudioSender}. */
+export interface AudioSenderOptions {
+  /** Rate of the PCM given to write(), Hz (8000..192000). */
+  sampleRate: number;
+  /** Interleaved channels of the PCM given to write(). */
+  channels: 1 | 2;
+  /** RTP SSRC (the one announced in the answer's a=ssrc). */
+  ssrc: number;
+  /** Negotiated Opus payload type (111 Chrome, 96 aiortc). */
+  payloadType: number;
+  /** Opus bitrate, bit/s. Default 32000. */
+  bitrate?: number;
+  /** Opus complexity 0..10. Default 5. */
+  complexity?: number;
+  /** Opus in-band FEC (effective once packetLossPercent > 0). Default true. */
+  fec?: boolean;
+  /** Opus DTX: silent frames are not sent (the RTP timestamp still advances). Default false. */
+  dtx?: boolean;
+  /** Packet duration, ms: one packet per slot of this length. Default 20. */
+  frameMs?: 10 | 20;
+  /** Bound of the queued audio, ms; write() accepts only what fits. Default 2000. */
+  capacityMs?: number;
+  /** Send encoded silence when nothing is queued (true), or send nothing (false). Default true. */
+  autoSilence?: boolean;
+  /** Channels of the Opus stream (1 or 2). Default 1. */
+  encodeChannels?: 1 | 2;
+  /** sdes:mid one-byte header extension to add to every packet, or null. Default null. */
+  midExtension?: MidExtension | null;
+  /** Expected loss percent (0..100), tunes Opus FEC; update with {@link AudioSender.setPacketLossPercent}. */
+  packetLossPercent?: number;
+  /** speexdsp quality 0..10 for the input resampler. Default 4. */
+  resampleQuality?: number;
+}
+
+/** An on-the-wire speaking transition, produced by {@link AudioSender.pull}. */
+export interface SpeakingTransition {
+  /** true: the first packet carrying written audio went out; false: the first slot without any. */
+  speaking: boolean;
+  /** The slot's due time on the caller's clock, ms. */
+  atMs: number;
+  /** {@link AudioSender.playedOutMs} at that moment. */
+  playedOutMs: number;
+}
+
+/** Send-path counters. */
+export interface AudioSenderStats {
+  /** RTP packets produced. */
+  packetsSent: number;
+  /** Packets carrying written audio. */
+  audioPackets: number;
+  /** Auto-silence packets. */
+  silencePackets: number;
+  /** Slots not sent because Opus DTX had nothing to transmit. */
+  dtxSlots: number;
+  /** Slots skipped after a stall (timestamp advanced, no packet). */
+  skippedSlots: number;
+  /** Input samples per channel refused by write() because the ring was full. */
+  droppedOnWriteSamples: number;
+  /** Encoder or packetizer failures. */
+  encodeErrors: number;
+  /** Sequence number of the next packet. */
+  nextSequence: number;
+  /** RTP timestamp of the next slot. */
+  nextTimestamp: number;
+}
+
+/**
+ * PCM (any rate, any write size) -> bounded ring -> 48 kHz Opus frames -> RTP packets, paced by pull().
+ *
+ * Pacing: call pull(performance.now()) every 10-20 ms; it returns one packet per frame slot that came due.
+ * Up to 3 overdue slots are sent back to back; after a longer stall the older slots are skipped instead of
+ * bursting: no packet, no audio consumed (queued speech is delayed, never dropped), but the RTP timestamp
+ * still advances by their samples with consecutive sequence numbers, so the receiver sees a pause.
+ * Marker bit: first packet, first packet after slots that sent nothing, first audio packet after silence.
+ * Speaking transitions are delivered to {@link onSpeakingChanged} listeners synchronously inside pull().
+ */
+export class AudioSender {
+  #native: NativeAudioSender | null;
+  #listeners = new Set<(t: SpeakingTransition) => void>();
+  #pending: SpeakingTransition[] = [];
+  /** Input rate, Hz. */
+  readonly sampleRate: number;
+  /** Input channels. */
+  readonly channels: 1 | 2;
+  /** Packet duration, ms. */
+  readonly frameMs: 10 | 20;
+
+  /** @throws TypeError / RangeError (code ERR_INVALID_ARG) naming a bad option. */
+  constructor(options: AudioSenderOptions) {
+    const o = checkOptions('options', options, false);
+    this.sampleRate = checkInt('sampleRate', o.sampleRate, 8000, 192000);
+    this.channels = checkOneOf('channels', o.channels, [1, 2] as const);
+    this.frameMs = o.frameMs === undefined ? 20 : checkOneOf('frameMs', o.frameMs, [10, 20] as const);
+    this.#native = new (native().AudioSender)({
+      sampleRate: this.sampleRate,
+      channels: this.channels,
+      ssrc: checkInt('ssrc', o.ssrc, 0, 0xffffffff),
+      payloadType: checkInt('payloadType', o.payloadType, 0, 127),
+      bitrate: optInt('bitrate', o.bitrate, 6000, 510000, 32000),
+      complexity: optInt('complexity', o.complexity, 0, 10, 5),
+      fec: optBool('fec', o.fec, true),
+      dtx: optBool('dtx', o.dtx, false),
+      frameMs: this.frameMs,
+      capacityMs: optInt('capacityMs', o.capacityMs, 20, 600000, 2000),
+      autoSilence: optBool('autoSilence', o.autoSilence, true),
+      encodeChannels:
+        o.encodeChannels === undefined ? 1 : checkOneOf('encodeChannels', o.encodeChannels, [1, 2] as const),
+      midExtension: checkMid('midExtension', o.midExtension),
+      packetLossPercent: optInt('packetLossPercent', o.packetLossPercent, 0, 100, 0),
+      resampleQuality: optInt('resampleQuality', o.resampleQuality, 0, 10, DEFAULT_RESAMPLE_QUALITY),
+      // RFC 3550 section 5.1: random initial sequence number and timestamp.
+      initialSequence: randomInt(0, 0x10000),
+      initialTimestamp: randomInt(0, 0x100000000 - 1),
+    });
+  }
+
+  #n(): NativeAudioSender {
+    if (this.#native === null) throw closedError('AudioSender');
+    return this.#native;
+  }
+
+  /**
+   * Queues interleaved PCM (length a multiple of channels). Returns how many interleaved samples were
+   * accepted: fewer than given when the ring (capacityMs) is full; the caller retries the rest later.
+   */
+  write(pcm: Int16Array): number {
+    return this.#n().write(checkInt16Array('pcm', pcm));
+  }
+
+  /** Returns the RTP packets due at `nowMs` (monotonic ms), then notifies speaking transitions. */
+  pull(nowMs: number): Uint8Array[] {
+    const n = this.#n();
+    const packets = n.pull(checkNumber('nowMs', nowMs, -1e15, 1e15));
+    const transitions = n.lastTransitions();
+    if (transitions !== null) {
+      for (const t of transitions) {
+        // Bounded: a caller that never takes them keeps only the latest MAX_PENDING_TRANSITIONS.
+        if (this.#pending.length >= MAX_PENDING_TRANSITIONS) this.#pending.shift();
+        this.#pending.push(t);
+        for (const cb of this.#listeners) {
+          try {
+            cb(t);
+          } catch (err) {
+            getLogger().error('AudioSender speaking listener threw', err);
+          }
+        }
+      }
+    }
+    return packets;
+  }
+
+  /**
+   * Returns (and forgets) the speaking transitions produced by pull() since the last call, oldest first
+   * (at most the latest 64). An alternative to {@link onSpeakingChanged} for pacer loops.
+   */
+  takeTransitions(): SpeakingTransition[] {
+    if (this.#pending.length === 0) return [];
+    const out = this.#pending;
+    this.#pending = [];
+    return out;
+  }
+
+  /**
+   * Subscribes to on-the-wire speaking transitions (started: first packet with audio; stopped: first slot
+   * without). Called synchronously from pull(); a throwing listener is logged and ignored. Returns an
+   * unsubscribe function.
+   */
+  onSpeakingChanged(cb: (t: SpeakingTransition) => void): () => void {
+    if (typeof cb !== 'function') throw new TypeError('cb must be a function');
+    this.#listeners.add(cb);
+    return () => {
+      this.#listeners.delete(cb);
+    };
+  }
+
+  /** Drops every queued sample; returns the ms dropped. The next packet carries no old audio. */
+  clear(): number {
+    return this.#n().clear();
+  }
+
+  /** Changes SSRC, payload type and/or the mid extension (e.g. after a reconnect); omitted fields stay. */
+  setRtpParams(p: { ssrc?: number; payloadType?: number; midExtension?: MidExtension | null }): void {
+    const o = checkOptions('params', p, false);
+    const next: { ssrc?: number; payloadType?: number; midExtension?: MidExtension | null } = {};
+    if (o.ssrc !== undefined) next.ssrc = checkInt('ssrc', o.ssrc, 0, 0xffffffff);
+    if (o.payloadType !== undefined) next.payloadType = checkInt('payloadType', o.payloadType, 0, 127);
+    if (o.midExtension !== undefined) next.midExtension = checkMid('midExtension', o.midExtension);
+    this.#n().setRtpParams(next);
+  }
+
+  /** Updates the Opus loss hint (percent), e.g. from RTCP receiver reports' fraction lost. */
+  setPacketLossPercent(percent: number): void {
+    this.#n().setPacketLossPercent(checkInt('packetLossPercent', percent, 0, 100));
+  }
+
+  /** Changes the Opus bitrate, bit/s. */
+  setBitrate(bitrate: number): void {
+    this.#n().setBitrate(checkInt('bitrate', bitrate, 6000, 510000));
+  }
+
+  /** Queued audio not yet sent, ms. */
+  get queuedMs(): number {
+    return this.#n().queuedMs;
+  }
+
+  /** Written (non-silence) audio already sent on the wire, ms: the played-out cursor. */
+  get playedOutMs(): number {
+    return this.#n().playedOutMs;
+  }
+
+  /** Whether the last slot sent written audio (on-the-wire state). */
+  get speaking(): boolean {
+    return this.#n().speaking;
+  }
+
+  /** Counters. */
+  stats(): AudioSenderStats {
+    return this.#n().stats();
+  }
+
+  /** Frees the native state and drops listeners; idempotent. Other methods then throw ERR_CLOSED. */
+  close(): void {
+    this.#native?.close();
+    this.#native = null;
+    this.#listeners.clear();
+  }
+}
