@@ -1,0 +1,117 @@
+// The way users get the addon: `npm install small-webrtc` with no compiler, using the prebuilt binary.
+//
+// 1. Builds prebuilds/linux-x64/small-webrtc.node (`npm run prebuild`) when it is missing or older than any
+//    native source, and checks with `ldd` that it needs only glibc (libc, libm, the dynamic loader).
+// 2. Packs the package (`npm pack`; builds dist/ first when it is missing or stale).
+// 3. Installs the tarball into a fresh temporary project, offline (dependencies come from the local npm
+//    cache), with a PATH holding only node/npm/sh: no gcc, g++, cc, make or python, so the install script
+//    (`node-gyp-build`) must use the prebuild; any attempt to compile fails the install.
+// 4. Runs a script there that imports the installed package and handles an Opus RTP packet through its
+//    public API.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+const tuple = `${process.platform}-${process.arch}`;
+const prebuild = join(root, 'prebuilds', tuple, 'small-webrtc.node');
+const work = mkdtempSync(join(tmpdir(), 'small-webrtc-install-'));
+
+/** Newest mtime (ms) of the files under `dir` whose name matches `re`. */
+function newest(dir: string, re: RegExp): number {
+  let t = 0;
+  if (!existsSync(dir)) return t;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = statSync(p);
+    if (st.isDirectory()) t = Math.max(t, newest(p, re));
+    else if (re.test(name)) t = Math.max(t, st.mtimeMs);
+  }
+  return t;
+}
+
+function run(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv }): string {
+  try {
+    return execFileSync(cmd, args, { ...opts, encoding: 'utf8', stdio: 'pipe', timeout: 280_000 });
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`${cmd} ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
+  }
+}
+
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe.runIf(process.platform === 'linux' && process.arch === 'x64')('prebuilt binary', () => {
+  it('is built with the codecs static and needs only glibc at run time', () => {
+    const sources = Math.max(newest(join(root, 'native'), /\.(cc|h)$/), statSync(join(root, 'binding.gyp')).mtimeMs);
+    if (!existsSync(prebuild) || statSync(prebuild).mtimeMs < sources) {
+      run(process.execPath, [join(root, 'scripts', 'prebuild.mjs')], { cwd: root });
+    }
+    expect(existsSync(prebuild)).toBe(true);
+    const libs = run('ldd', [prebuild], { cwd: root })
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/)[0] ?? '')
+      .filter((l) => l !== '' && !l.startsWith('linux-vdso'))
+      .map((l) => l.replace(/^.*\//, '').replace(/\.so.*$/, ''));
+    expect(libs.length).toBeGreaterThan(0);
+    for (const lib of libs) expect(['libc', 'libm', 'ld-linux-x86-64']).toContain(lib);
+  }, 300_000);
+
+  it('installs from the packed tarball with no compiler on PATH and handles Opus RTP there', () => {
+    // dist/ is what the package exports; rebuild it when a source is newer.
+    const distIndex = join(root, 'dist', 'index.js');
+    if (!existsSync(distIndex) || statSync(distIndex).mtimeMs < newest(join(root, 'src'), /\.ts$/)) {
+      run('npm', ['run', 'build:ts'], { cwd: root });
+    }
+    const packDir = join(work, 'pack');
+    mkdirSync(packDir);
+    run('npm', ['pack', '--pack-destination', packDir, '--silent'], { cwd: root });
+    const tgz = readdirSync(packDir).find((f) => f.endsWith('.tgz'));
+    expect(tgz).toBeDefined();
+
+    // A PATH with nothing but node, npm and a shell: compiling is impossible.
+    const bin = join(work, 'bin');
+    mkdirSync(bin);
+    const npmCli = join(process.execPath, '..', 'npm');
+    symlinkSync(process.execPath, join(bin, 'node'));
+    symlinkSync(npmCli, join(bin, 'npm'));
+    symlinkSync('/bin/sh', join(bin, 'sh'));
+    const env: NodeJS.ProcessEnv = {
+      HOME: process.env.HOME,
+      PATH: bin,
+      npm_config_cache: process.env.npm_config_cache,
+      ONNXRUNTIME_NODE_INSTALL_CUDA: 'skip', // its postinstall would try to download CUDA binaries
+    };
+    expect(() => execFileSync('sh', ['-c', 'command -v gcc || command -v g++ || command -v cc || command -v make'], { env })).toThrow();
+
+    const project = join(work, 'project');
+    mkdirSync(project);
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'tmp-consumer', private: true, type: 'module' }));
+    run('npm', ['install', join(packDir, tgz!), '--offline', '--no-audit', '--no-fund', '--foreground-scripts'], {
+      cwd: project,
+      env,
+    });
+    const installed = join(project, 'node_modules', 'small-webrtc');
+    expect(existsSync(join(installed, 'prebuilds', tuple, 'small-webrtc.node'))).toBe(true);
+    expect(existsSync(join(installed, 'build'))).toBe(false); // nothing was compiled
+
+    // An Opus payload (TOC 0x78: config 15, hybrid fullband 20 ms, mono, one frame) wrapped in RTP by
+    // the installed package itself, then parsed back through its public API.
+    writeFileSync(
+      join(project, 'check.mjs'),
+      `import { buildRtp, parseRtp } from 'small-webrtc';
+const opus = Uint8Array.from([0x78, 0x07, 0xc8, 0x2a, 0x55]);
+const rtp = buildRtp({ payloadType: 111, sequenceNumber: 7, timestamp: 960, ssrc: 1234, marker: true, payload: opus });
+const p = parseRtp(rtp);
+console.log(JSON.stringify({ seq: p.sequenceNumber, ts: p.timestamp, pt: p.payloadType, payload: [...p.payload] }));
+`,
+    );
+    const out = run(process.execPath, ['check.mjs'], { cwd: project, env });
+    const result = JSON.parse(out.trim().split('\n').pop()!) as { seq: number; ts: number; pt: number; payload: number[] };
+    expect(result).toEqual({ seq: 7, ts: 960, pt: 111, payload: [0x78, 0x07, 0xc8, 0x2a, 0x55] });
+  }, 300_000);
+});
