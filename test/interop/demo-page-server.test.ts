@@ -4,36 +4,22 @@
 // page's Opus RTP back unchanged (new SSRC/sequence numbers) so the page hears its own voice, sends stats
 // and user-speaking RTVI messages, and watches trackStatus and the close. The echo-bot test through the
 // real transport/pipeline comes with them.
-import { fileURLToPath } from 'node:url';
-import { execFileSync } from 'node:child_process';
-
 import nodeDataChannel from 'node-datachannel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { OutboundTrack, RtpSink, SmallWebRTCConnection } from '../../src/connection/index.js';
 import { startSmallWebRTCServer, type SmallWebRTCServer } from '../../src/server/index.js';
 import { chromiumAvailable, openChromiumPage, type ChromiumPage } from '../helpers/chromium.js';
+import {
+  DEMO_STATIC_DIR,
+  buildDemoBundle,
+  dbfs,
+  demoEval,
+  gotoDemo,
+  type DemoHookView,
+} from '../helpers/demo-page.js';
 import { makeSpeechWav, type SpeechWav } from '../helpers/speech.js';
 import { buildRtpPacket } from './opus-silence-track.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const STATIC = fileURLToPath(new URL('../../src/server/static/', import.meta.url));
-
-// The subset of the page's `window.demo` hook this test reads.
-interface DemoLike {
-  state: string;
-  botReady: boolean;
-  userSpeaking: boolean;
-  lastStats: Record<string, unknown> | null;
-  remoteAudioRms: number[];
-  localAudioRms: number[];
-  counters: Record<string, number>;
-  errors: string[];
-  connect(endpoint?: string): Promise<unknown>;
-  disconnect(): Promise<void>;
-  enableMic(enable: boolean): void;
-}
-type DemoWindow = Window & { demo?: DemoLike };
 
 /** Payload of an RTP packet (skips CSRCs, the header extension and padding); null if malformed. */
 function rtpPayload(p: Buffer): { payload: Uint8Array; timestamp: number; marker: boolean } | null {
@@ -104,7 +90,7 @@ describe.skipIf(!chromiumAvailable())('demo page <-> our server and SmallWebRTCC
   let closed = 0;
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [`${ROOT}scripts/build-demo-client.mjs`], { stdio: 'pipe' });
+    buildDemoBundle();
     wav = makeSpeechWav({
       text: 'Hello bot. Please repeat what I say. One, two, three.',
       rate: 48000,
@@ -112,7 +98,7 @@ describe.skipIf(!chromiumAvailable())('demo page <-> our server and SmallWebRTCC
     });
     server = await startSmallWebRTCServer({
       port: 0,
-      staticDir: STATIC,
+      staticDir: DEMO_STATIC_DIR,
       connectionOptions: { bindAddress: '127.0.0.1' },
       onNewConnection: (connection) => {
         connections.push(connection);
@@ -150,20 +136,10 @@ describe.skipIf(!chromiumAvailable())('demo page <-> our server and SmallWebRTCC
     nodeDataChannel.cleanup();
   });
 
-  const demo = <T>(fn: (d: DemoLike) => T | Promise<T>): Promise<T> =>
-    chrome.page.evaluate(
-      // Playwright serialises the function; `fn` arrives as source text and runs in the page.
-      async (src) => {
-        const d = (window as DemoWindow).demo;
-        if (!d) throw new Error('no window.demo');
-        return (new Function('d', `return (${src})(d)`) as (d: DemoLike) => T)(d);
-      },
-      fn.toString(),
-    );
+  const demo = <T>(fn: (d: DemoHookView) => T | Promise<T>): Promise<T> => demoEval(chrome.page, fn);
 
   it('connects with the real client, reaches bot-ready through our RTVI reply', async () => {
-    await chrome.page.goto(`${server.url}/?raw=1`);
-    await chrome.page.waitForFunction(() => (window as DemoWindow).demo !== undefined);
+    await gotoDemo(chrome.page, `${server.url}/?raw=1`);
     await demo((d) => d.connect('/api/offer'));
     expect(await demo((d) => ({ state: d.state, botReady: d.botReady }))).toEqual({
       state: 'ready',
@@ -186,9 +162,8 @@ describe.skipIf(!chromiumAvailable())('demo page <-> our server and SmallWebRTCC
       remote: d.remoteAudioRms.slice(),
       local: d.localAudioRms.slice(),
     }));
-    const db = (xs: number[]) => xs.map((x) => (x > 0 ? (20 * Math.log10(x)).toFixed(0) : '-inf')).join(' ');
     console.log(
-      `[demo-server] RTP in ${received}, echoed ${echo.sent}\n  mic dBFS: ${db(local.slice(-30))}\n  bot dBFS: ${db(remote.slice(-30))}`,
+      `[demo-server] RTP in ${received}, echoed ${echo.sent}\n  mic dBFS: ${dbfs(local.slice(-30))}\n  bot dBFS: ${dbfs(remote.slice(-30))}`,
     );
     expect(Math.max(...remote)).toBeGreaterThan(0.01);
   });

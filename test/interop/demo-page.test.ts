@@ -5,41 +5,28 @@
 // (and drops to zero with enableMic(false)); connect() posts a real SDP offer (audio, video, data channel
 // "chat") to /api/offer; the page makes no request outside its own origin. The echo-bot end-to-end test
 // lives with the transport.
-import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumAvailable, openChromiumPage, type ChromiumPage } from '../helpers/chromium.js';
+import { DEMO_STATIC_DIR, buildDemoBundle, dbfs, demoEval, gotoDemo } from '../helpers/demo-page.js';
 import { makeSpeechWav, type SpeechWav } from '../helpers/speech.js';
-
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const STATIC = join(ROOT, 'src', 'server', 'static');
-
-// The subset of the page's `window.demo` hook this test reads.
-interface DemoLike {
-  clientVersion: string;
-  transportService: string | null;
-  mediaManager: string;
-  state: string;
-  botReady: boolean;
-  micEnabled: boolean;
-  localAudioRms: number[];
-  localTrack: MediaStreamTrack | null;
-  errors: string[];
-  counters: Record<string, number>;
-  initDevices(): Promise<void>;
-  connect(endpoint?: string): Promise<unknown>;
-  enableMic(enable: boolean): void;
-}
-type DemoWindow = Window & { demo?: DemoLike };
 
 interface Offer {
   sdp: string;
   type: string;
   pc_id?: string | null;
   restart_pc?: boolean;
+}
+
+async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 describe.skipIf(!chromiumAvailable())('demo page (real @pipecat-ai/client-js bundle) in Chromium', () => {
@@ -51,8 +38,7 @@ describe.skipIf(!chromiumAvailable())('demo page (real @pipecat-ai/client-js bun
   const foreignRequests: string[] = [];
 
   beforeAll(async () => {
-    // Always rebuild: the bundle is generated (gitignored), and the test must exercise the current source.
-    execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-demo-client.mjs')], { stdio: 'pipe' });
+    buildDemoBundle(); // the bundle is generated (gitignored): test the current source
     wav = makeSpeechWav({
       text: 'Testing the demo page microphone. One, two, three, four, five.',
       rate: 48000,
@@ -79,7 +65,7 @@ describe.skipIf(!chromiumAvailable())('demo page (real @pipecat-ai/client-js bun
         res.writeHead(404).end();
         return;
       }
-      readFile(join(STATIC, name)).then(
+      readFile(join(DEMO_STATIC_DIR, name)).then(
         (buf) => {
           const type = name.endsWith('.html') ? 'text/html' : 'text/javascript';
           res.writeHead(200, { 'content-type': `${type}; charset=utf-8` }).end(buf);
@@ -103,23 +89,16 @@ describe.skipIf(!chromiumAvailable())('demo page (real @pipecat-ai/client-js bun
 
   it('loads the bundle and constructs PipecatClient + SmallWebRTCTransport', async () => {
     const { page } = chrome;
-    await page.goto(`${origin}/?raw=1`);
-    await page.waitForFunction(() => (window as DemoWindow).demo !== undefined, undefined, {
-      timeout: 15_000,
-    });
-    const info = await page.evaluate(() => {
-      const d = (window as DemoWindow).demo;
-      if (!d) throw new Error('no demo hook');
-      return {
-        version: d.clientVersion,
-        state: d.state,
-        transport: d.transportService,
-        mediaManager: d.mediaManager,
-        pageReady: d.counters.PageReady ?? 0,
-        title: document.title,
-        stateText: document.getElementById('state')?.textContent,
-      };
-    });
+    await gotoDemo(page, `${origin}/?raw=1`);
+    const info = await demoEval(page, (d) => ({
+      version: d.clientVersion,
+      state: d.state,
+      transport: d.transportService,
+      mediaManager: d.mediaManager,
+      pageReady: d.counters.PageReady ?? 0,
+      title: document.title,
+      stateText: document.getElementById('state')?.textContent,
+    }));
     console.log('[demo-page] loaded:', info);
     expect(info.version).toBe('1.13.1');
     expect(info.transport).toBe('small-webrtc-transport');
@@ -131,29 +110,21 @@ describe.skipIf(!chromiumAvailable())('demo page (real @pipecat-ai/client-js bun
 
   it('getUserMedia gives a live mic track whose level follows the speech WAV; enableMic(false) silences it', async () => {
     const { page } = chrome;
-    await page.evaluate(() => (window as DemoWindow).demo?.initDevices());
+    await demoEval(page, (d) => d.initDevices());
     // 100 ms level samples: wait for 2 s of them (the WAV loops, so speech keeps coming).
-    await page.waitForFunction(
-      () => ((window as DemoWindow).demo?.localAudioRms.length ?? 0) >= 20,
-      undefined,
-      {
-        timeout: 15_000,
-      },
+    await until(
+      async () => (await demoEval(page, (d) => d.localAudioRms.length)) >= 20,
+      15_000,
+      'mic levels',
     );
-    const on = await page.evaluate(() => {
-      const d = (window as DemoWindow).demo;
-      return {
-        rms: d?.localAudioRms.slice() ?? [],
-        readyState: d?.localTrack?.readyState,
-        enabled: d?.localTrack?.enabled,
-        label: d?.localTrack?.label,
-      };
-    });
+    const on = await demoEval(page, (d) => ({
+      rms: d.localAudioRms.slice(),
+      readyState: d.localTrack?.readyState,
+      enabled: d.localTrack?.enabled,
+      label: d.localTrack?.label,
+    }));
     const maxOn = Math.max(...on.rms);
-    console.log(
-      `[demo-page] mic track ${on.label} ${on.readyState}; RMS dBFS per 100 ms: ` +
-        on.rms.map((x) => (x > 0 ? (20 * Math.log10(x)).toFixed(0) : '-inf')).join(' '),
-    );
+    console.log(`[demo-page] mic track ${on.label} ${on.readyState}; RMS dBFS per 100 ms: ${dbfs(on.rms)}`);
     expect(on.readyState).toBe('live');
     expect(on.enabled).toBe(true);
     // The WAV is speech normalised to -3 dBFS peak: its loud parts are far above -40 dBFS...
@@ -161,33 +132,30 @@ describe.skipIf(!chromiumAvailable())('demo page (real @pipecat-ai/client-js bun
     // ...and it is speech, not a constant tone: the level varies by more than 10 dB within 2 s.
     expect(Math.min(...on.rms.filter((x) => x > 0))).toBeLessThan(maxOn / 3);
 
-    await page.evaluate(() => (window as DemoWindow).demo?.enableMic(false));
-    const mark = await page.evaluate(() => (window as DemoWindow).demo?.localAudioRms.length ?? 0);
-    await page.waitForFunction(
-      (m) => ((window as DemoWindow).demo?.localAudioRms.length ?? 0) >= m + 10,
-      mark + 3, // skip the analyser's 2048-sample window still holding pre-mute audio
-      { timeout: 10_000 },
+    await demoEval(page, (d) => d.enableMic(false));
+    // Skip 3 samples: the analyser's 2048-sample window may still hold pre-mute audio.
+    const mark = (await demoEval(page, (d) => d.localAudioRms.length)) + 3;
+    await until(
+      async () => (await demoEval(page, (d) => d.localAudioRms.length)) >= mark + 10,
+      10_000,
+      'levels',
     );
-    const off = await page.evaluate(
-      (m) => (window as DemoWindow).demo?.localAudioRms.slice(m) ?? [],
-      mark + 3,
-    );
+    const off = await demoEval(page, (d, m) => d.localAudioRms.slice(m), mark);
     expect(Math.max(...off)).toBe(0);
-    await page.evaluate(() => (window as DemoWindow).demo?.enableMic(true));
+    await demoEval(page, (d) => d.enableMic(true));
   });
 
   it('connect() posts a real offer (audio sendrecv with the mic, video, data channel) to /api/offer', async () => {
     const { page } = chrome;
-    const result = await page.evaluate(async () => {
-      const d = (window as DemoWindow).demo;
+    const result = await demoEval(page, async (d) => {
       try {
-        await d?.connect('/api/offer');
+        await d.connect('/api/offer');
         return 'connected';
       } catch (e) {
         return `rejected: ${e instanceof Error ? e.message : String(e)}`;
       }
     });
-    const state = await page.evaluate(() => (window as DemoWindow).demo?.state);
+    const state = await demoEval(page, (d) => d.state);
     console.log(`[demo-page] connect -> ${result}; state ${state}; offers ${offers.length}`);
     expect(result).toMatch(/^rejected/);
     expect(offers.length).toBeGreaterThanOrEqual(1);
@@ -200,7 +168,7 @@ describe.skipIf(!chromiumAvailable())('demo page (real @pipecat-ai/client-js bun
     expect(sections[0]).toMatch(/a=msid:\S+ \S+/); // the mic track is attached, not an empty transceiver
     expect(sections[0]).toMatch(/a=rtpmap:\d+ opus\/48000\/2/);
     expect(sdp).not.toMatch(/typ srflx|typ relay/); // iceServers: [] -> host candidates only
-    expect(await page.evaluate(() => (window as DemoWindow).demo?.errors.length ?? 0)).toBeGreaterThan(0);
+    expect(await demoEval(page, (d) => d.errors.length)).toBeGreaterThan(0);
   });
 
   it('made no request outside its own origin (no CDN, no STUN lookups over HTTP, no telemetry)', () => {

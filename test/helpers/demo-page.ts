@@ -1,0 +1,86 @@
+// Test helper for the demo page (src/server/static): builds the esbuild bundle once per test process, and
+// gives typed access to the page's `window.demo` hook from Playwright.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+import type { Page } from 'playwright-core';
+
+/** Directory holding index.html + demo.bundle.js (what a server's `staticDir` should point at). */
+export const DEMO_STATIC_DIR = fileURLToPath(new URL('../../src/server/static/', import.meta.url));
+
+const BUILD_SCRIPT = fileURLToPath(new URL('../../scripts/build-demo-client.mjs', import.meta.url));
+let built = false;
+
+/**
+ * Builds demo.bundle.js from the current source (once per process; the bundle is gitignored, so a test must
+ * not rely on a stale one). Takes about a second.
+ */
+export function buildDemoBundle(): void {
+  if (built) return;
+  execFileSync(process.execPath, [BUILD_SCRIPT], { stdio: 'pipe' });
+  built = true;
+}
+
+/** The part of the page's `window.demo` hook (see src/server/static/demo.ts `DemoHook`) tests use. */
+export interface DemoHookView {
+  clientVersion: string;
+  transportService: string | null;
+  mediaManager: string;
+  state: string;
+  botReady: boolean;
+  botReadyData: unknown;
+  userSpeaking: boolean;
+  botSpeaking: boolean;
+  micEnabled: boolean;
+  lastStats: Record<string, unknown> | null;
+  counters: Record<string, number>;
+  /** RMS (0..1) of the bot audio every 100 ms. */
+  remoteAudioRms: number[];
+  /** RMS (0..1) of the local mic every 100 ms. */
+  localAudioRms: number[];
+  localTrack: MediaStreamTrack | null;
+  remoteTrack: MediaStreamTrack | null;
+  events: Array<{ t: number; type: string; data?: unknown }>;
+  errors: string[];
+  initDevices(): Promise<void>;
+  connect(endpoint?: string): Promise<unknown>;
+  disconnect(): Promise<void>;
+  enableMic(enable: boolean): void;
+  sendClientMessage(type: string, data?: unknown): void;
+}
+
+/** `window` as the demo page types it. */
+export type DemoWindow = Window & { demo?: DemoHookView };
+
+/**
+ * Runs `fn(window.demo)` in the page and returns its (serialisable) result. `fn` is sent as source text, so
+ * it must not close over test variables; pass data through `arg` instead.
+ */
+export async function demoEval<T, A = undefined>(
+  page: Page,
+  fn: (d: DemoHookView, arg: A) => T | Promise<T>,
+  arg?: A,
+): Promise<T> {
+  return page.evaluate(
+    async ([src, a]) => {
+      const d = (window as DemoWindow).demo;
+      if (!d) throw new Error('demo page: window.demo is not defined (bundle not loaded?)');
+      const f = new Function('d', 'a', `return (${src})(d, a)`) as (d: DemoHookView, a: unknown) => unknown;
+      return (await f(d, a)) as T;
+    },
+    [fn.toString(), arg] as const,
+  ) as Promise<T>;
+}
+
+/** Navigates `page` to the demo at `url` and waits until the bundle initialised `window.demo`. */
+export async function gotoDemo(page: Page, url: string, timeoutMs = 15_000): Promise<void> {
+  await page.goto(url);
+  await page.waitForFunction(() => (window as DemoWindow).demo !== undefined, undefined, {
+    timeout: timeoutMs,
+  });
+}
+
+/** Levels as dBFS strings for logs ("-inf" for digital silence). */
+export function dbfs(rms: number[]): string {
+  return rms.map((x) => (x > 0 ? (20 * Math.log10(x)).toFixed(0) : '-inf')).join(' ');
+}
