@@ -17,5 +17,5 @@ export type {
   VADAnalysis,
   BaseVADAnalyzerOptions,
 } from './vad-analyzer.js';
-export { SileroVADAnalyzer, sileroModelPath } from './silero-vad-analyzer.js';
+export { SileroVADAnalyzer, sileroModelPath, sileroSessionCount } from './silero-vad-analyzer.js';
 export type { SileroVADAnalyzerOptions } from './silero-vad-analyzer.js';

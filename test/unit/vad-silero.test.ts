@@ -3,7 +3,13 @@
 // (printed only: speed is never asserted in tests).
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SileroVADAnalyzer, VADState, sileroModelPath, type VADTransition } from '../../src/vad/index.js';
+import {
+  SileroVADAnalyzer,
+  VADState,
+  sileroModelPath,
+  sileroSessionCount,
+  type VADTransition,
+} from '../../src/vad/index.js';
 import { concatSamples, makeNoise, makeSpeechWav, makeTone, type SpeechWav } from '../helpers/speech.js';
 
 const TEXT = 'Hello there. This is a test of the voice activity detector, speaking for a few seconds.';
@@ -184,6 +190,40 @@ describe('SileroVADAnalyzer (Silero v5, onnxruntime-node)', () => {
       expect(JSON.parse(out.trim().split('\n').at(-1) ?? '{}')).toEqual({ before: false, after: true });
     },
   );
+
+  it('shares one model session between analyzers, each with its own state, released with the last', async () => {
+    const w = speech(16000, [0.3, 0.5]);
+    const silence = new Int16Array(w.samples.length);
+    // Reference: each stream alone.
+    const alone = new SileroVADAnalyzer({ sampleRate: 16000 });
+    const refSpeech = await run(alone, w.samples, 320);
+    alone.reset();
+    const refSilence = await run(alone, silence, 320);
+    await alone.close();
+
+    const before = sileroSessionCount();
+    const a = new SileroVADAnalyzer({ sampleRate: 16000 });
+    const b = new SileroVADAnalyzer({ sampleRate: 16000 });
+    await Promise.all([a.load(), b.load()]);
+    expect(sileroSessionCount()).toBe(before + 1);
+    // Interleave the two streams window by window on the shared session.
+    const ra: number[] = [];
+    const rb: number[] = [];
+    for (let i = 0; i < w.samples.length; i += 320) {
+      const [x, y] = await Promise.all([
+        a.analyze(w.samples.subarray(i, i + 320)),
+        b.analyze(silence.subarray(i, i + 320)),
+      ]);
+      if (x.windows) ra.push(x.lastConfidence);
+      if (y.windows) rb.push(y.lastConfidence);
+    }
+    expect(ra).toEqual(refSpeech.confidences);
+    expect(rb).toEqual(refSilence.confidences);
+    await a.close();
+    expect(sileroSessionCount()).toBe(before + 1); // b still uses it
+    await b.close();
+    expect(sileroSessionCount()).toBe(before);
+  });
 
   it('rejects sample rates Silero does not support', () => {
     expect(() => new SileroVADAnalyzer({ sampleRate: 48000 })).toThrow(RangeError);
