@@ -6,8 +6,8 @@
 // 3. Installs the tarball into a fresh temporary project, offline (dependencies come from the local npm
 //    cache), with a PATH holding only node/npm/sh: no gcc, g++, cc, make or python, so the install script
 //    (`node-gyp-build`) must use the prebuild; any attempt to compile fails the install.
-// 4. Runs a script there that imports the installed package and handles an Opus RTP packet through its
-//    public API.
+// 4. Runs a script there that imports the installed package and encodes + decodes Opus RTP through its
+//    public API (AudioSender -> parseRtp -> AudioReceiver).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +40,27 @@ function run(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.Proc
     throw new Error(`${cmd} ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
   }
 }
+
+/** Runs inside the temporary consumer project, importing the installed package. */
+const CHECK_SCRIPT = `import { AudioReceiver, AudioSender, parseRtp } from 'small-webrtc';
+const sender = new AudioSender({ sampleRate: 48000, channels: 1, ssrc: 1234, payloadType: 111 });
+const tone = new Int16Array(48000 / 5); // 200 ms of 440 Hz
+for (let i = 0; i < tone.length; i++) tone[i] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 48000));
+const accepted = sender.write(tone);
+const receiver = new AudioReceiver({ sampleRate: 16000, channels: 1, payloadType: 111 });
+const frames = [];
+const seqs = [];
+for (let t = 0; t <= 200; t += 20) {
+  for (const packet of sender.pull(t)) {
+    seqs.push(parseRtp(packet).sequenceNumber);
+    frames.push(...receiver.push(packet, t));
+  }
+}
+const last = frames[frames.length - 2];
+let sum = 0;
+for (const v of last.audio) sum += v * v;
+console.log(JSON.stringify({ accepted, packets: seqs.length, consecutive: seqs.every((s, i) => i === 0 || s === ((seqs[i - 1] + 1) & 0xffff)), frames: frames.length, sampleRate: last.sampleRate, numFrames: last.numFrames, rms: Math.round(Math.sqrt(sum / last.audio.length)) }));
+`;
 
 afterAll(() => {
   rmSync(work, { recursive: true, force: true });
@@ -99,19 +120,28 @@ describe.runIf(process.platform === 'linux' && process.arch === 'x64')('prebuilt
     expect(existsSync(join(installed, 'prebuilds', tuple, 'small-webrtc.node'))).toBe(true);
     expect(existsSync(join(installed, 'build'))).toBe(false); // nothing was compiled
 
-    // An Opus payload (TOC 0x78: config 15, hybrid fullband 20 ms, mono, one frame) wrapped in RTP by
-    // the installed package itself, then parsed back through its public API.
-    writeFileSync(
-      join(project, 'check.mjs'),
-      `import { buildRtp, parseRtp } from 'small-webrtc';
-const opus = Uint8Array.from([0x78, 0x07, 0xc8, 0x2a, 0x55]);
-const rtp = buildRtp({ payloadType: 111, sequenceNumber: 7, timestamp: 960, ssrc: 1234, marker: true, payload: opus });
-const p = parseRtp(rtp);
-console.log(JSON.stringify({ seq: p.sequenceNumber, ts: p.timestamp, pt: p.payloadType, payload: [...p.payload] }));
-`,
-    );
+    // Through the installed package's public API: a 440 Hz tone (amplitude 8000) is encoded by AudioSender
+    // into Opus RTP packets, parsed with parseRtp, and decoded by AudioReceiver at 16 kHz: this exercises
+    // the statically linked libopus (encode + decode) and speexdsp (resampling) of the prebuild.
+    writeFileSync(join(project, 'check.mjs'), CHECK_SCRIPT);
     const out = run(process.execPath, ['check.mjs'], { cwd: project, env });
-    const result = JSON.parse(out.trim().split('\n').pop()!) as { seq: number; ts: number; pt: number; payload: number[] };
-    expect(result).toEqual({ seq: 7, ts: 960, pt: 111, payload: [0x78, 0x07, 0xc8, 0x2a, 0x55] });
+    const result = JSON.parse(out.trim().split('\n').pop()!) as {
+      accepted: number;
+      packets: number;
+      consecutive: boolean;
+      frames: number;
+      sampleRate: number;
+      numFrames: number;
+      rms: number;
+    };
+    expect(result.accepted).toBe(9600);
+    expect(result.packets).toBeGreaterThanOrEqual(10);
+    expect(result.consecutive).toBe(true);
+    expect(result.frames).toBeGreaterThanOrEqual(10);
+    expect(result.sampleRate).toBe(16000);
+    expect(result.numFrames).toBe(320);
+    // A sine of amplitude 8000 has an RMS of 5657; Opus at the default bitrate stays well within 20 %.
+    expect(result.rms).toBeGreaterThan(4500);
+    expect(result.rms).toBeLessThan(6800);
   }, 300_000);
 });
