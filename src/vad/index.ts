@@ -15,6 +15,7 @@ export type {
   VADParamsInit,
   VADTransition,
   VADAnalysis,
+  VADStats,
   BaseVADAnalyzerOptions,
 } from './vad-analyzer.js';
 export { SileroVADAnalyzer, sileroModelPath, sileroSessionCount } from './silero-vad-analyzer.js';

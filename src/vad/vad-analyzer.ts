@@ -120,6 +120,24 @@ export interface VADAnalysis {
   lastVolume: number;
 }
 
+/** Running counters of an analyzer since its last `reset()` (for live stats pages and benchmarks). */
+export interface VADStats {
+  /** Current state. */
+  state: VADState;
+  /** Windows analysed. */
+  windows: number;
+  /** Times the state became SPEAKING from STARTING (user turns started). */
+  speechStarts: number;
+  /** Confidence of the last window, 0..1. */
+  lastConfidence: number;
+  /** Smoothed loudness of the last window, 0..1. */
+  lastVolume: number;
+  /** Mean time per window spent computing confidence + loudness, microseconds (JS thread). */
+  meanWindowUs: number;
+  /** Longest time for one window, microseconds. */
+  maxWindowUs: number;
+}
+
 /**
  * A voice activity detector (Pipecat's `VADAnalyzer`). Feed it mono 16-bit audio in any chunk size;
  * it reports QUIET/STARTING/SPEAKING/STOPPING. A transport emits UserStartedSpeaking when the state becomes
@@ -150,6 +168,8 @@ export interface VADAnalyzer {
   analyze(audio: Int16Array | Uint8Array): Promise<VADAnalysis>;
   /** Back to QUIET with empty buffers and fresh model state (e.g. on a new stream). */
   reset(): void;
+  /** Counters since the last reset. */
+  stats(): VADStats;
   /** Releases resources (model session); later calls throw. Idempotent. */
   close(): Promise<void>;
 }
@@ -304,6 +324,10 @@ export abstract class BaseVADAnalyzer implements VADAnalyzer {
   #lastConfidence = 0;
   #lastVolume = 0;
   #samplesFed = 0;
+  #windows = 0;
+  #speechStarts = 0;
+  #windowUsTotal = 0;
+  #windowUsMax = 0;
   #closed = false;
   // The pending window as floats in [-1, 1]; `#fill` samples are valid.
   #window = new Float32Array(0);
@@ -434,9 +458,26 @@ export abstract class BaseVADAnalyzer implements VADAnalyzer {
     this.#lastConfidence = 0;
     this.#lastVolume = 0;
     this.#samplesFed = 0;
+    this.#windows = 0;
+    this.#speechStarts = 0;
+    this.#windowUsTotal = 0;
+    this.#windowUsMax = 0;
     this.#fill = 0;
     this.#loudness?.reset();
     this.resetModel();
+  }
+
+  /** {@inheritDoc VADAnalyzer.stats} */
+  stats(): VADStats {
+    return {
+      state: this.#state,
+      windows: this.#windows,
+      speechStarts: this.#speechStarts,
+      lastConfidence: this.#lastConfidence,
+      lastVolume: this.#lastVolume,
+      meanWindowUs: this.#windows ? this.#windowUsTotal / this.#windows : 0,
+      maxWindowUs: this.#windowUsMax,
+    };
   }
 
   /** {@inheritDoc VADAnalyzer.analyzeAudio} */
@@ -482,6 +523,7 @@ export abstract class BaseVADAnalyzer implements VADAnalyzer {
       this.#samplesFed += take;
       if (this.#fill < n) break;
       this.#fill = 0;
+      const t0 = performance.now();
       const confidence = await this.voiceConfidence(win);
       const raw = this.#loudness ? this.#loudness.measure(win) : 0;
       const volume = this.#prevVolume + SMOOTHING_FACTOR * (raw - this.#prevVolume);
@@ -489,9 +531,15 @@ export abstract class BaseVADAnalyzer implements VADAnalyzer {
       this.#lastConfidence = confidence;
       this.#lastVolume = volume;
       windows++;
+      // Includes the setImmediate hop of onnxruntime-node's run(): the latency a caller sees per window.
+      const us = (performance.now() - t0) * 1000;
+      this.#windows++;
+      this.#windowUsTotal += us;
+      if (us > this.#windowUsMax) this.#windowUsMax = us;
       const before = this.#state;
       this.#step(confidence >= this.#params.confidence && volume >= this.#params.minVolume);
       if (this.#state !== before) {
+        if (before === VADState.STARTING && this.#state === VADState.SPEAKING) this.#speechStarts++;
         transitions.push({ from: before, to: this.#state, sample: this.#samplesFed, confidence, volume });
       }
     }

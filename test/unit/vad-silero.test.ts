@@ -253,7 +253,12 @@ describe('SileroVADAnalyzer (Silero v5, onnxruntime-node)', () => {
       `[vad] Silero v5 per 512-sample window over ${us.length}: median ${q(0.5).toFixed(0)} us, ` +
         `p90 ${q(0.9).toFixed(0)} us, p99 ${q(0.99).toFixed(0)} us (window = 32000 us of audio)`,
     );
+    const st = vad.stats();
+    console.log(
+      `[vad] analyzer's own stats(): ${st.windows} windows, mean ${st.meanWindowUs.toFixed(0)} us, max ${st.maxWindowUs.toFixed(0)} us`,
+    );
     expect(us.length).toBe(1000);
+    expect(st.windows).toBe(1000);
     await vad.close();
   });
 });

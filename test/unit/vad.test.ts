@@ -85,6 +85,14 @@ describe('BaseVADAnalyzer state machine', () => {
     // STARTING at the end of window 3, SPEAKING after 6 voice windows, QUIET after 25 silent ones.
     expect(t.map((x) => x.sample / WIN)).toEqual([3, 8, 13, 37]);
     expect(vad.state).toBe(VADState.QUIET);
+    expect(vad.stats()).toMatchObject({
+      state: VADState.QUIET,
+      windows: 42,
+      speechStarts: 1,
+      lastConfidence: 0,
+    });
+    vad.reset();
+    expect(vad.stats()).toMatchObject({ windows: 0, speechStarts: 0, meanWindowUs: 0 });
   });
 
   it('a voice burst shorter than startSecs never reaches SPEAKING', async () => {
