@@ -166,7 +166,10 @@ export interface VADAnalyzer {
   analyzeAudio(audio: Int16Array | Uint8Array): Promise<VADState>;
   /** Like {@link VADAnalyzer.analyzeAudio} but also returns the transitions and last window's numbers. */
   analyze(audio: Int16Array | Uint8Array): Promise<VADAnalysis>;
-  /** Back to QUIET with empty buffers and fresh model state (e.g. on a new stream). */
+  /**
+   * Back to QUIET with empty buffers and fresh model state (e.g. on a new stream). Meant for when no
+   * `analyze()` is pending; a window already inside the model finishes against the old model state.
+   */
   reset(): void;
   /** Counters since the last reset. */
   stats(): VADStats;
