@@ -4,7 +4,6 @@ export {
   ConnectionMode,
   SmallWebRTCRequestHandler,
   defaultServerLogger,
-  type SmallWebRTCAnswer,
   type SmallWebRTCConnectionCallback,
   type SmallWebRTCLogger,
   type SmallWebRTCRequestHandlerOptions,

@@ -3,7 +3,12 @@
  * `request_handler.py` (spec §1.2-§1.6). Framework-free: it takes parsed JSON bodies and returns the answer or
  * throws an {@link HttpError}; `http-server.ts` puts it on node:http.
  */
-import type { IceServer, SmallWebRTCConnection, SmallWebRTCConnectionOptions } from '../connection/index.js';
+import {
+  SmallWebRTCConnection,
+  type IceServer,
+  type SmallWebRTCAnswer,
+  type SmallWebRTCConnectionOptions,
+} from '../connection/index.js';
 import { HttpError, isHttpError } from './http-error.js';
 import {
   DEFAULT_SIGNALLING_LIMITS,
@@ -40,16 +45,6 @@ export const defaultServerLogger: SmallWebRTCLogger = {
   warn: (message, ...args) => console.warn(`[small-webrtc] ${message}`, ...args),
   error: (message, ...args) => console.error(`[small-webrtc] ${message}`, ...args),
 };
-
-/** The answer returned for an offer (also the HTTP response body). */
-export interface SmallWebRTCAnswer {
-  /** Complete answer SDP (all server candidates embedded; there is no server trickle). */
-  sdp: string;
-  /** Always `'answer'`. */
-  type: 'answer';
-  /** Id the client uses for PATCH and re-offers (and as the bot participant id). */
-  pc_id: string;
-}
 
 /**
  * Called once per brand-new connection (not on renegotiation or restart), before the answer is returned,
@@ -314,8 +309,7 @@ export class SmallWebRTCRequestHandler {
     let connection: SmallWebRTCConnection | null = null;
     let closedEarly = false;
     try {
-      const { SmallWebRTCConnection: Connection } = await import('../connection/index.js');
-      connection = new Connection({ ...this.#connectionOptions, iceServers: this.#iceServers });
+      connection = new SmallWebRTCConnection({ ...this.#connectionOptions, iceServers: this.#iceServers });
       const conn = connection;
       conn.on('closed', () => {
         closedEarly = true;

@@ -9,7 +9,7 @@ import { HttpError } from './http-error.js';
 export interface SignallingLimits {
   /** Max SDP length in characters (default 128 KiB; a Chrome offer with 3 transceivers is ~6-10 KiB). */
   maxSdpLength: number;
-  /** Max number of `m=` sections in an offer (default 32; the Pipecat clients use at most 4). */
+  /** Max number of `m=` sections in an offer (default 16 as the connection's; Pipecat clients use at most 4). */
   maxMediaSections: number;
   /** Max number of candidates in one PATCH (default 64; the JS client batches 200 ms of candidates). */
   maxCandidates: number;
@@ -18,7 +18,7 @@ export interface SignallingLimits {
 /** Default {@link SignallingLimits}. */
 export const DEFAULT_SIGNALLING_LIMITS: Readonly<SignallingLimits> = Object.freeze({
   maxSdpLength: 128 * 1024,
-  maxMediaSections: 32,
+  maxMediaSections: 16,
   maxCandidates: 64,
 });
 

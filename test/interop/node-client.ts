@@ -2,6 +2,15 @@
 // client does: audio sendrecv (Opus 111) [+ camera video sendrecv (VP8 96) + screen video sendonly], the
 // ordered `chat` channel, POST /api/offer, PATCH trickle, re-offers with pc_id and restart_pc.
 // Used by the server integration tests and bench/setup.
+//
+// Two node-datachannel facts shape it (verified here):
+// - Like the web client (waitForICEGathering: false) it posts the offer WITHOUT candidates and PATCHes them
+//   after the answer. A libdatachannel offerer that embeds its candidates sometimes fails to apply a valid
+//   answer ("Got a remote candidate without ICE transport"), more often with embedded candidates; real
+//   offerers (browsers, aiortc) are not affected. When it happens the client recovers like the web client
+//   does after a failed peer: a new peer, POST with the pc_id it got and restart_pc: true (see #apply).
+// - Every PeerConnection/Track/DataChannel stays referenced (also after close, see `retired`) until the test
+//   file calls nodeDataChannel.cleanup(): a collected, closed wrapper makes cleanup() crash the process.
 import nodeDataChannel from 'node-datachannel';
 
 import { buildRtpPacket, OPUS_SILENCE } from './opus-silence-track.js';
@@ -44,6 +53,8 @@ export class NodeClient {
   readonly states: string[] = [];
   /** Local candidates gathered (for trickle PATCHes). */
   candidates: Array<{ candidate: string; sdp_mid: string }> = [];
+  /** Peers replaced by restart(), kept referenced until cleanup() (see the header). */
+  readonly retired: unknown[] = [];
   readonly #opts: NodeClientOptions;
   #rtpTimer: ReturnType<typeof setInterval> | null = null;
   #ssrc = (Math.random() * 0xffffffff) >>> 0;
@@ -124,11 +135,15 @@ export class NodeClient {
   }
 
   /**
-   * First offer (pc_id null unless `pcId` is given) and, on 200, applies the answer.
-   * `trickle: true` posts the candidate-less offer; send candidates with {@link patchCandidates}.
+   * First offer (pc_id null unless `pcId` is given) and, on 200, applies the answer. By default (`trickle`)
+   * the offer carries no candidates and they are PATCHed after the answer, like the web client; with
+   * `autoPatch: false` call {@link patchCandidates} yourself. `trickle: false` embeds all candidates.
    */
-  async connect(o: { trickle?: boolean; pcId?: string | null; extra?: object } = {}): Promise<HttpResult> {
-    const sdp = await this.#offerSdp(o.trickle ?? false);
+  async connect(
+    o: { trickle?: boolean; autoPatch?: boolean; pcId?: string | null; extra?: object } = {},
+  ): Promise<HttpResult> {
+    const trickle = o.trickle ?? true;
+    const sdp = await this.#offerSdp(trickle);
     const r = await this.#post({
       sdp,
       type: 'offer',
@@ -136,13 +151,53 @@ export class NodeClient {
       restart_pc: false,
       ...(o.extra ?? {}),
     });
-    if (r.status === 200) this.#applyAnswer(r.json as { sdp: string; pc_id: string });
+    if (r.status === 200) {
+      const before = this.recoveredAnswerRaces;
+      await this.#apply(r.json as { sdp: string; pc_id: string });
+      // A recovered race re-offered without candidates: they must be PATCHed whatever autoPatch says.
+      if ((trickle && (o.autoPatch ?? true)) || this.recoveredAnswerRaces > before) {
+        const p = await this.patchCandidates(false);
+        if (p.status !== 200) throw new Error(`trickle PATCH failed: ${p.status} ${JSON.stringify(p.json)}`);
+      }
+    }
     return r;
   }
 
   #applyAnswer(answer: { sdp: string; pc_id: string }): void {
     this.pcId = answer.pc_id;
     this.pc.setRemoteDescription(answer.sdp, 'answer');
+  }
+
+  /** Number of times the libdatachannel answer race was recovered with a restart (see the header). */
+  recoveredAnswerRaces = 0;
+
+  /** Applies an answer; on the libdatachannel offerer race, restarts (new peer, restart_pc) up to 3 times. */
+  async #apply(answer: { sdp: string; pc_id: string }): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.#applyAnswer(answer);
+        return;
+      } catch (err) {
+        if (attempt >= 3 || !/without ICE transport/.test(String(err))) throw err;
+        this.recoveredAnswerRaces++;
+        const failed = { pc: this.pc, audio: this.audio, videoTracks: this.videoTracks, dc: this.dc };
+        this.retired.push(failed);
+        failed.dc.close();
+        failed.audio.close();
+        for (const t of failed.videoTracks) t.close();
+        failed.pc.close();
+        this.#createPeer();
+        const r = await this.#post({
+          sdp: await this.#offerSdp(true),
+          type: 'offer',
+          pc_id: answer.pc_id,
+          restart_pc: true,
+        });
+        if (r.status !== 200)
+          throw new Error(`restart after the answer race failed: ${r.status}`, { cause: err });
+        answer = r.json as { sdp: string; pc_id: string };
+      }
+    }
   }
 
   /** PATCHes the gathered candidates (and, with `end`, an empty end-of-candidates entry). */
@@ -167,18 +222,22 @@ export class NodeClient {
     const sdp = new Promise<string>((resolve) => this.pc.onLocalDescription((s) => resolve(s)));
     this.pc.setLocalDescription('offer');
     const r = await this.#post({ sdp: await sdp, type: 'offer', pc_id: this.pcId, restart_pc: false });
-    if (r.status === 200) this.#applyAnswer(r.json as { sdp: string; pc_id: string });
+    if (r.status === 200) await this.#apply(r.json as { sdp: string; pc_id: string });
     return r;
   }
 
   /** Client-side restart: a new peer connection, POST with the old pc_id and restart_pc, then close the old. */
   async restart(): Promise<HttpResult> {
     const old = { pc: this.pc, audio: this.audio, videoTracks: this.videoTracks, dc: this.dc };
+    this.retired.push(old);
     this.stopRtp();
     this.#createPeer();
-    const sdp = await this.#offerSdp(false);
+    const sdp = await this.#offerSdp(true);
     const r = await this.#post({ sdp, type: 'offer', pc_id: this.pcId, restart_pc: true });
-    if (r.status === 200) this.#applyAnswer(r.json as { sdp: string; pc_id: string });
+    if (r.status === 200) {
+      await this.#apply(r.json as { sdp: string; pc_id: string });
+      await this.patchCandidates(false);
+    }
     old.dc.close();
     old.audio.close();
     for (const t of old.videoTracks) t.close();

@@ -77,6 +77,24 @@ interface DemoHook {
   enableMic(enable: boolean): void;
   /** Send an RTVI client-message `{t, d}` to the bot. */
   sendClientMessage(type: string, data?: unknown): void;
+  /** WebRTC getStats() of the audio path (inbound = bot audio, outbound = mic), null when not connected. */
+  audioStats(): Promise<AudioRtcStats | null>;
+}
+
+/** The getStats() fields of the audio path that tests and the page care about. */
+interface AudioRtcStats {
+  inbound: {
+    packetsReceived: number;
+    packetsLost: number;
+    jitterMs: number;
+    totalAudioEnergy: number;
+    totalSamplesReceived: number;
+    concealedSamples: number;
+    jitterBufferDelayMs: number;
+    codec: string | null;
+  } | null;
+  outbound: { packetsSent: number; bytesSent: number; codec: string | null } | null;
+  roundTripTimeMs: number | null;
 }
 
 declare global {
@@ -499,6 +517,40 @@ const demo: DemoHook = {
   },
   sendClientMessage(type: string, data?: unknown) {
     client.sendClientMessage(type, data);
+  },
+  async audioStats() {
+    // SmallWebRTCTransport keeps its RTCPeerConnection in `pc` (not in its typings).
+    const pc = (client.transport as unknown as { pc?: RTCPeerConnection | null }).pc;
+    if (!pc) return null;
+    const report = await pc.getStats();
+    const byId = new Map<string, Record<string, unknown>>();
+    report.forEach((s: Record<string, unknown>) => byId.set(String(s.id), s));
+    const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+    const codecOf = (s: Record<string, unknown>): string | null => {
+      const c = byId.get(String(s.codecId));
+      return c ? String(c.mimeType) : null;
+    };
+    const out: AudioRtcStats = { inbound: null, outbound: null, roundTripTimeMs: null };
+    for (const s of byId.values()) {
+      if (s.type === 'inbound-rtp' && s.kind === 'audio') {
+        const emitted = num(s.jitterBufferEmittedCount);
+        out.inbound = {
+          packetsReceived: num(s.packetsReceived),
+          packetsLost: num(s.packetsLost),
+          jitterMs: num(s.jitter) * 1000,
+          totalAudioEnergy: num(s.totalAudioEnergy),
+          totalSamplesReceived: num(s.totalSamplesReceived),
+          concealedSamples: num(s.concealedSamples),
+          jitterBufferDelayMs: emitted ? (num(s.jitterBufferDelay) / emitted) * 1000 : 0,
+          codec: codecOf(s),
+        };
+      } else if (s.type === 'outbound-rtp' && s.kind === 'audio') {
+        out.outbound = { packetsSent: num(s.packetsSent), bytesSent: num(s.bytesSent), codec: codecOf(s) };
+      } else if (s.type === 'candidate-pair' && s.nominated && typeof s.currentRoundTripTime === 'number') {
+        out.roundTripTimeMs = s.currentRoundTripTime * 1000;
+      }
+    }
+    return out;
   },
 };
 window.demo = demo;
