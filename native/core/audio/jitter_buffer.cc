@@ -15,6 +15,7 @@ constexpr double kSamplesPerMs = kOpusRtpClockRate / 1000.0;  // 48 RTP ticks pe
 constexpr uint32_t kConcealStep = 960;                        // 20 ms per concealment step
 constexpr int64_t kMaxSeqJump = 3000;                         // beyond this a "gap" is a stream restart
 constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kTargetMarginMs = 5;  // added to the measured delay percentile
 
 uint32_t RoundUpTo2p5ms(uint32_t samples) {
   const uint32_t q = 120;  // 2.5 ms at 48 kHz: the granularity libopus accepts for PLC/FEC
@@ -121,10 +122,13 @@ void JitterBuffer::observeArrival(int64_t ts, double arrivalMs) {
   delayCount_ = std::min(delayCount_ + 1, kDelayWindow);
   std::array<double, kDelayWindow> tmp;
   std::copy(delays_.begin(), delays_.begin() + static_cast<std::ptrdiff_t>(delayCount_), tmp.begin());
-  const size_t k = static_cast<size_t>(std::ceil(0.95 * static_cast<double>(delayCount_))) - 1;
+  // 98th percentile plus a margin of one poll period: the deadline only matters when a gap appears, and
+  // waiting a little longer for a late packet is much cheaper (a short output stall, caught up at once)
+  // than concealing it and then dropping it.
+  const size_t k = static_cast<size_t>(std::ceil(0.98 * static_cast<double>(delayCount_))) - 1;
   std::nth_element(tmp.begin(), tmp.begin() + static_cast<std::ptrdiff_t>(k),
                    tmp.begin() + static_cast<std::ptrdiff_t>(delayCount_));
-  target_ = std::min(std::max(tmp[k], o_.minDelayMs), o_.maxDelayMs);
+  target_ = std::min(std::max(tmp[k] + kTargetMarginMs, o_.minDelayMs), o_.maxDelayMs);
 }
 
 PushResult JitterBuffer::push(const uint8_t* payload, size_t len, uint32_t ssrc, uint16_t seq,

@@ -5,9 +5,9 @@
 //   buffer adds ~0 ms;
 // - a gap (missing sequence number, or nothing arriving at all) is waited for only until a deadline:
 //   anchor + mediaTime + targetDelay, where anchor is the minimum of (arrival - mediaTime) over the last
-//   ~4 s and targetDelay is the 95th percentile of the arrival delay relative to that anchor over the last
-//   100 packets, clamped to [minDelayMs, maxDelayMs]; then the gap is concealed with Opus in-band FEC from
-//   the next packet when it carries LBRR, else PLC;
+//   ~4 s and targetDelay is the 98th percentile (+5 ms) of the arrival delay relative to that anchor over the
+//   last 100 packets, clamped to [minDelayMs, maxDelayMs]; then the gap is concealed with Opus in-band FEC
+//   from the next packet when it carries LBRR, else PLC;
 // - the output timeline (cursor, in RTP samples) never goes back, so a loss never leaves extra delay:
 //   packets that arrive after their slot was concealed are dropped (or trimmed when partly concealed);
 // - a timestamp jump with consecutive sequence numbers is DTX/silence, not loss: it is filled with decoder

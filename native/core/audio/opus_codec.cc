@@ -24,18 +24,22 @@ int OpusPacketFrameSamples(const uint8_t* data, size_t len, int rate) {
 bool OpusPacketHasFec(const uint8_t* data, size_t len) {
   if (data == nullptr || len < 2) return false;
   if (data[0] & 0x80) return false;  // CELT-only configurations carry no SILK LBRR
+  // SILK frames per Opus frame, from the frame duration (the config's low bits mean different things in
+  // the SILK-only and hybrid ranges, so they cannot be used directly).
   int silkFrames = 0;
-  switch ((data[0] >> 3) & 0x03) {
-    case 0:
-    case 1:
-      silkFrames = 1;  // 10 or 20 ms
+  switch (opus_packet_get_samples_per_frame(data, 48000)) {
+    case 480:
+    case 960:
+      silkFrames = 1;
       break;
-    case 2:
-      silkFrames = 2;  // 40 ms
+    case 1920:
+      silkFrames = 2;
+      break;
+    case 2880:
+      silkFrames = 3;
       break;
     default:
-      silkFrames = 3;  // 60 ms
-      break;
+      return false;
   }
   const int channels = opus_packet_get_nb_channels(data);
   const unsigned char* frames[48];
