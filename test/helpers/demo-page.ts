@@ -47,6 +47,21 @@ export interface DemoHookView {
   disconnect(): Promise<void>;
   enableMic(enable: boolean): void;
   sendClientMessage(type: string, data?: unknown): void;
+  /** getStats() of the audio path (see demo.ts `AudioRtcStats`); null when not connected. */
+  audioStats(): Promise<{
+    inbound: {
+      packetsReceived: number;
+      packetsLost: number;
+      jitterMs: number;
+      totalAudioEnergy: number;
+      totalSamplesReceived: number;
+      concealedSamples: number;
+      jitterBufferDelayMs: number;
+      codec: string | null;
+    } | null;
+    outbound: { packetsSent: number; bytesSent: number; codec: string | null } | null;
+    roundTripTimeMs: number | null;
+  } | null>;
 }
 
 /** `window` as the demo page types it. */

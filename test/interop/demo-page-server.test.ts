@@ -166,6 +166,12 @@ describe.skipIf(!chromiumAvailable())('demo page <-> our server and SmallWebRTCC
       `[demo-server] RTP in ${received}, echoed ${echo.sent}\n  mic dBFS: ${dbfs(local.slice(-30))}\n  bot dBFS: ${dbfs(remote.slice(-30))}`,
     );
     expect(Math.max(...remote)).toBeGreaterThan(0.01);
+    const rtc = await demo((d) => d.audioStats());
+    console.log('[demo-server] page getStats():', JSON.stringify(rtc));
+    expect(rtc?.inbound?.codec).toBe('audio/opus');
+    expect(rtc?.inbound?.packetsReceived).toBeGreaterThan(50);
+    expect(rtc?.inbound?.totalAudioEnergy).toBeGreaterThan(0);
+    expect(rtc?.outbound?.packetsSent).toBeGreaterThan(50);
   });
 
   it('renders stats server-messages and the user-speaking RTVI events', async () => {
@@ -188,6 +194,13 @@ describe.skipIf(!chromiumAvailable())('demo page <-> our server and SmallWebRTCC
     expect(table).toMatch(/vad\.confidence\s+0\.93/);
     expect(table).toMatch(/jitterBufferMs\s+40/);
     expect(await chrome.page.locator('#user-speaking').innerText()).toBe('speaking');
+    // The page's own getStats() table refreshes every second while connected.
+    await until(
+      async () =>
+        /inbound\.packetsReceived\s+\d+/.test(await chrome.page.locator('#rtc-stats tbody').innerText()),
+      10_000,
+      'browser WebRTC stats table',
+    );
     c.sendAppMessage({ label: 'rtvi-ai', type: 'user-stopped-speaking' });
     await until(async () => !(await demo((d) => d.userSpeaking)), 10_000, 'user-stopped-speaking');
   });

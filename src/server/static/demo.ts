@@ -338,7 +338,7 @@ function render(): void {
 }
 
 // Renders whatever stats object the server sends as a two-column table (nested objects flattened a.b.c).
-function renderStats(stats: Record<string, unknown>): void {
+function renderStats(stats: Record<string, unknown>, tableId = 'stats'): void {
   const rows: [string, string][] = [];
   const walk = (prefix: string, v: unknown): void => {
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
@@ -348,7 +348,7 @@ function renderStats(stats: Record<string, unknown>): void {
     }
   };
   walk('', stats);
-  const body = $('stats').querySelector('tbody');
+  const body = $(tableId).querySelector('tbody');
   if (!body) return;
   body.replaceChildren(
     ...rows
@@ -563,5 +563,15 @@ $('disconnect').addEventListener('click', () => {
 });
 $('mic').addEventListener('click', () => demo.enableMic(!demo.micEnabled));
 $('version').textContent = `@pipecat-ai/client-js ${client.version}`;
+// The browser's own view of the audio path, once a second while connected.
+window.setInterval(() => {
+  if (demo.state !== 'connected' && demo.state !== 'ready') return;
+  demo
+    .audioStats()
+    .then((st) => {
+      if (st) renderStats(st as unknown as Record<string, unknown>, 'rtc-stats');
+    })
+    .catch(() => undefined);
+}, 1000);
 render();
 log('PageReady');
