@@ -1,3 +1,5 @@
+import { SmallWebRTCError } from '../errors.js';
+
 /**
  * An error that maps to one HTTP response: a status, a human-readable `detail` (sent as `{ "detail": ... }`,
  * the shape FastAPI uses and Pipecat clients log) and optional extra headers (e.g. `Retry-After`).
@@ -5,9 +7,7 @@
  * Why the status matters: the Pipecat JS client treats every 4xx on the offer as fatal (no retry) and retries
  * 5xx / network errors up to 3 times with `restart_pc: true`. So only truly bad requests get 4xx.
  */
-export class HttpError extends Error {
-  /** Stable code for `instanceof`-free checks (mirrors `SmallWebRTCError.code`). */
-  readonly code = 'ERR_HTTP';
+export class HttpError extends SmallWebRTCError {
   /** HTTP status code (400..599). */
   readonly status: number;
   /** Message for the client; never contains stack traces or internal state. */
@@ -21,7 +21,7 @@ export class HttpError extends Error {
    * @param headers extra response headers.
    */
   constructor(status: number, detail: string, headers: Record<string, string> = {}) {
-    super(detail);
+    super('ERR_HTTP', detail);
     this.name = 'HttpError';
     this.status = status;
     this.detail = detail;

@@ -13,11 +13,10 @@ import { extname, resolve, sep } from 'node:path';
 
 import type { IceServer } from '../connection/index.js';
 import { HttpError, isHttpError } from './http-error.js';
+import { getLogger, type Logger } from '../logger.js';
 import {
-  defaultServerLogger,
   SmallWebRTCRequestHandler,
   type SmallWebRTCConnectionCallback,
-  type SmallWebRTCLogger,
   type SmallWebRTCRequestHandlerOptions,
 } from './request-handler.js';
 
@@ -197,7 +196,7 @@ function toIceConfigServers(list: string[] | IceServer[]): IceServer[] {
 export function createSmallWebRTCRequestListener(
   options: SmallWebRTCRequestListenerOptions = {},
 ): SmallWebRTCRequestListener {
-  const log: SmallWebRTCLogger = options.logger ?? defaultServerLogger;
+  const log = (): Logger => options.logger ?? getLogger();
   const handler = options.handler ?? new SmallWebRTCRequestHandler(options);
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!Number.isInteger(maxBody) || maxBody < 1024)
@@ -365,13 +364,13 @@ export function createSmallWebRTCRequestListener(
   const listener = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void => {
     route(req, res, next).catch((err: unknown) => {
       if (isHttpError(err)) {
-        if (err.status >= 500) log.warn(`${req.method} ${req.url} -> ${err.status} ${err.detail}`);
-        else log.debug(`${req.method} ${req.url} -> ${err.status} ${err.detail}`);
+        if (err.status >= 500) log().warn(`${req.method} ${req.url} -> ${err.status} ${err.detail}`);
+        else log().debug(`${req.method} ${req.url} -> ${err.status} ${err.detail}`);
         // After a 413 the unread rest of the body is not worth keeping the socket for.
         const extra: Record<string, string> = err.status === 413 ? { Connection: 'close' } : {};
         sendJson(res, err.status, { detail: err.detail }, { ...err.headers, ...extra });
       } else {
-        log.error(`${req.method} ${req.url} failed: ${err instanceof Error ? err.message : String(err)}`);
+        log().error(`${req.method} ${req.url} failed: ${err instanceof Error ? err.message : String(err)}`);
         sendJson(res, 500, { detail: 'Internal server error' });
       }
     });

@@ -3,9 +3,7 @@ export { HttpError, isHttpError } from './http-error.js';
 export {
   ConnectionMode,
   SmallWebRTCRequestHandler,
-  defaultServerLogger,
   type SmallWebRTCConnectionCallback,
-  type SmallWebRTCLogger,
   type SmallWebRTCRequestHandlerOptions,
 } from './request-handler.js';
 export {

@@ -9,6 +9,7 @@ import {
   type SmallWebRTCAnswer,
   type SmallWebRTCConnectionOptions,
 } from '../connection/index.js';
+import { getLogger, type Logger } from '../logger.js';
 import { HttpError, isHttpError } from './http-error.js';
 import {
   DEFAULT_SIGNALLING_LIMITS,
@@ -25,26 +26,6 @@ export enum ConnectionMode {
   /** Any number of connections, bounded by `maxConnections` (Python's default, unbounded there). */
   MULTIPLE = 'multiple',
 }
-
-/** Minimal logger; `console` fits. */
-export interface SmallWebRTCLogger {
-  /** Verbose diagnostics. */
-  debug(message: string, ...args: unknown[]): void;
-  /** Lifecycle information. */
-  info(message: string, ...args: unknown[]): void;
-  /** Recoverable problems. */
-  warn(message: string, ...args: unknown[]): void;
-  /** Failures. */
-  error(message: string, ...args: unknown[]): void;
-}
-
-/** Default logger: warnings and errors to the console, quiet otherwise. */
-export const defaultServerLogger: SmallWebRTCLogger = {
-  debug: () => {},
-  info: () => {},
-  warn: (message, ...args) => console.warn(`[small-webrtc] ${message}`, ...args),
-  error: (message, ...args) => console.error(`[small-webrtc] ${message}`, ...args),
-};
 
 /**
  * Called once per brand-new connection (not on renegotiation or restart), before the answer is returned,
@@ -77,8 +58,8 @@ export interface SmallWebRTCRequestHandlerOptions {
   connectionOptions?: Omit<SmallWebRTCConnectionOptions, 'iceServers'>;
   /** Body limits (SDP size, media sections, candidates per PATCH). */
   limits?: Partial<SignallingLimits>;
-  /** Logger (default: warnings and errors to the console). */
-  logger?: SmallWebRTCLogger;
+  /** Logger (default: the library logger, see `setLogger`; level from `SMALL_WEBRTC_LOG`). */
+  logger?: Logger;
 }
 
 function checkIceServers(list: unknown): string[] | IceServer[] {
@@ -126,7 +107,7 @@ export class SmallWebRTCRequestHandler {
   readonly #host: string | null;
   readonly #connectionOptions: Omit<SmallWebRTCConnectionOptions, 'iceServers'>;
   readonly #limits: SignallingLimits;
-  readonly #log: SmallWebRTCLogger;
+  readonly #logger: Logger | undefined;
   /** pc_id -> connection; after a restart both the old and the new pc_id point at the same object. */
   readonly #pcs = new Map<string, SmallWebRTCConnection>();
   /** Live connections (the values of #pcs, deduplicated) in creation order. */
@@ -158,12 +139,17 @@ export class SmallWebRTCRequestHandler {
     this.#host = options.host ?? null;
     this.#connectionOptions = { ...(options.connectionOptions ?? {}) };
     this.#limits = { ...DEFAULT_SIGNALLING_LIMITS, ...(options.limits ?? {}) };
-    this.#log = options.logger ?? defaultServerLogger;
+    this.#logger = options.logger;
   }
 
   /** ICE servers used for new connections (a copy). */
   get iceServers(): string[] | IceServer[] {
     return [...this.#iceServers] as string[] | IceServer[];
+  }
+
+  /** The logger in effect (looked up at log time so a later `setLogger()` applies). */
+  get #log(): Logger {
+    return this.#logger ?? getLogger();
   }
 
   /** SINGLE or MULTIPLE. */
