@@ -10,3 +10,4 @@ export { TransportParams, type TransportParamsInit } from './transport/transport
 export * from './media/audio.js';
 export * from './media/rtp.js';
 export { NativeAddonLoadError } from './native/binding.js';
+export * from './rtvi/index.js';
