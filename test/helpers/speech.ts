@@ -79,23 +79,26 @@ export function makeSpeechWav(opts: SpeechWavOptions): SpeechWav {
     ['-w', raw, '-s', String(opts.wordsPerMinute ?? 160), '-v', opts.voice ?? 'en-us', opts.text],
     { stdio: 'pipe' },
   );
-  // Normalise before resampling so the resampler cannot clip; pad last so the padding is exact zeros.
   execFileSync(
     'sox',
     [
+      '-D', // no dither: the padding stays exact digital silence
       raw,
-      '-r',
-      String(rate),
-      '-c',
-      String(channels),
       '-b',
       '16',
       '-e',
       'signed-integer',
       path,
+      // Explicit effect order: normalise, resample, set channels, then pad (sox would otherwise resample
+      // last and smear filter ringing into the padding).
       'gain',
       '-n',
       String(opts.peakDb ?? -3),
+      'rate',
+      '-v',
+      String(rate),
+      'channels',
+      String(channels),
       'pad',
       String(before),
       String(after),
@@ -214,4 +217,80 @@ export function concatSamples(...parts: Int16Array[]): Int16Array {
     off += p.length;
   }
   return out;
+}
+
+/** Result of {@link compareSpeech}. */
+export interface SpeechComparison {
+  /** Delay of `received` relative to `reference`, seconds (positive: received is later). */
+  lagSecs: number;
+  /** Pearson correlation of the two 10 ms log-energy envelopes at that lag, -1..1 (speech vs itself > 0.9). */
+  correlation: number;
+  /** Number of 10 ms frames compared. */
+  frames: number;
+}
+
+/**
+ * Log-energy envelope (dB, floor -100) of mono Int16 audio in 10 ms frames. Robust to codecs, resampling and
+ * small gain changes, so it compares what a peer received with what was sent.
+ */
+export function energyEnvelope(samples: Int16Array, sampleRate: number, channels = 1): Float64Array {
+  const hop = Math.round(sampleRate / 100);
+  const frames = Math.floor(samples.length / channels / hop);
+  const out = new Float64Array(frames);
+  for (let f = 0; f < frames; f++) {
+    let ss = 0;
+    for (let i = f * hop; i < (f + 1) * hop; i++) {
+      let x = 0;
+      for (let c = 0; c < channels; c++) x += samples[i * channels + c] ?? 0;
+      x /= channels * 32768;
+      ss += x * x;
+    }
+    out[f] = Math.max(-100, 10 * Math.log10(ss / hop + 1e-12));
+  }
+  return out;
+}
+
+/**
+ * Finds where `reference` occurs in `received` (within `maxLagSecs`, default 3 s) by correlating their 10 ms
+ * energy envelopes, and returns the lag and the correlation there. Sample rates and channel counts may
+ * differ (each is enveloped at its own rate).
+ */
+export function compareSpeech(
+  reference: { samples: Int16Array; sampleRate: number; channels?: number },
+  received: { samples: Int16Array; sampleRate: number; channels?: number },
+  opts: { maxLagSecs?: number; minLagSecs?: number } = {},
+): SpeechComparison {
+  const a = energyEnvelope(reference.samples, reference.sampleRate, reference.channels ?? 1);
+  const b = energyEnvelope(received.samples, received.sampleRate, received.channels ?? 1);
+  const maxLag = Math.round((opts.maxLagSecs ?? 3) * 100);
+  const minLag = Math.round((opts.minLagSecs ?? -(opts.maxLagSecs ?? 3)) * 100);
+  let best: SpeechComparison = { lagSecs: 0, correlation: -1, frames: 0 };
+  for (let lag = minLag; lag <= maxLag; lag++) {
+    // Overlap of a[i] with b[i + lag].
+    const i0 = Math.max(0, -lag);
+    const i1 = Math.min(a.length, b.length - lag);
+    const n = i1 - i0;
+    if (n < 50) continue; // under 0.5 s of overlap says nothing
+    let sa = 0,
+      sb = 0;
+    for (let i = i0; i < i1; i++) {
+      sa += a[i] ?? 0;
+      sb += b[i + lag] ?? 0;
+    }
+    const ma = sa / n,
+      mb = sb / n;
+    let num = 0,
+      da = 0,
+      db = 0;
+    for (let i = i0; i < i1; i++) {
+      const x = (a[i] ?? 0) - ma;
+      const y = (b[i + lag] ?? 0) - mb;
+      num += x * y;
+      da += x * x;
+      db += y * y;
+    }
+    const r = da > 0 && db > 0 ? num / Math.sqrt(da * db) : 0;
+    if (r > best.correlation) best = { lagSecs: lag / 100, correlation: r, frames: n };
+  }
+  return best;
 }
