@@ -53,6 +53,8 @@ export class NodeClient {
   readonly states: string[] = [];
   /** Local candidates gathered (for trickle PATCHes). */
   candidates: Array<{ candidate: string; sdp_mid: string }> = [];
+  /** Epoch ms of the last connect(): offer POST start, its response, and the current peer's `connected`. */
+  readonly timings = { offerPostAt: 0, answerAt: 0, connectedAt: 0 };
   /** Peers replaced by restart(), kept referenced until cleanup() (see the header). */
   readonly retired: unknown[] = [];
   readonly #opts: NodeClientOptions;
@@ -78,7 +80,10 @@ export class NodeClient {
     });
     this.pc = pc;
     this.candidates = [];
-    pc.onStateChange((s) => this.states.push(s));
+    pc.onStateChange((s) => {
+      this.states.push(s);
+      if (s === 'connected' && pc === this.pc) this.timings.connectedAt = Date.now();
+    });
     this.#localSdp = new Promise((resolve) => pc.onLocalDescription((sdp) => resolve(sdp)));
     this.#gathered = new Promise((resolve) =>
       pc.onGatheringStateChange((s) => {
@@ -144,6 +149,7 @@ export class NodeClient {
   ): Promise<HttpResult> {
     const trickle = o.trickle ?? true;
     const sdp = await this.#offerSdp(trickle);
+    this.timings.offerPostAt = Date.now();
     const r = await this.#post({
       sdp,
       type: 'offer',
@@ -151,6 +157,7 @@ export class NodeClient {
       restart_pc: false,
       ...(o.extra ?? {}),
     });
+    this.timings.answerAt = Date.now();
     if (r.status === 200) {
       const before = this.recoveredAnswerRaces;
       await this.#apply(r.json as { sdp: string; pc_id: string });
