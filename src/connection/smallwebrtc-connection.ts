@@ -565,23 +565,42 @@ export class SmallWebRTCConnection {
   async disconnect(): Promise<void> {
     if (this.#closed) return this.#closePromise ?? undefined;
     const peer = this.#peer;
-    const dc = peer?.dc;
-    if (peer && dc) {
+    if (peer) {
       try {
-        if (dc.isOpen()) {
-          dc.sendMessage(JSON.stringify(signalling({ type: 'peerLeft' })));
-          const deadline = performance.now() + 1000;
-          while (!this.#closed && performance.now() < deadline && dc.isOpen() && dc.bufferedAmount() > 0) {
-            await new Promise((r) => setTimeout(r, 10));
-          }
-          // SCTP acks are not visible to us; a short grace lets the last packet leave the socket.
-          if (!this.#closed) await new Promise((r) => setTimeout(r, 50));
-        }
+        await this.#sendPeerLeftAndDrain(peer);
       } catch (err) {
-        getLogger().debug(`${this.name}: peerLeft not sent`, err);
+        getLogger().debug(`${this.name}: peerLeft not delivered`, err);
       }
     }
     await this.close();
+  }
+
+  /**
+   * Sends `peerLeft` (queued like any message if the channel is not open yet) and waits, at most ~1 s in
+   * total, for it to leave: the channel may still be arriving on a just-connected peer, and `bufferedAmount`
+   * only covers libdatachannel's queue, not usrsctp's, so a short grace (200 ms, about one RTT on bad paths)
+   * follows. Closing the channel first is not used: node-datachannel peers may then drop the last message
+   * (their close and message callbacks race on different thread-safe functions).
+   */
+  async #sendPeerLeftAndDrain(peer: Peer): Promise<void> {
+    this.#sendSignalling({ type: 'peerLeft' });
+    const deadline = performance.now() + 1000;
+    const sleep = (ms: number): Promise<unknown> => new Promise((r) => setTimeout(r, ms));
+    const live = (): boolean => !this.#closed && this.#peer === peer && performance.now() < deadline;
+    const pcConnected = (): boolean => {
+      try {
+        return peer.pc.state() === 'connected';
+      } catch {
+        return false;
+      }
+    };
+    while (live() && pcConnected() && (peer.outbox.length > 0 || !peer.dc || !this.#isOpen(peer.dc))) {
+      await sleep(10);
+    }
+    const dc = peer.dc;
+    if (!dc || !this.#isOpen(dc) || peer.outbox.length > 0) return;
+    while (live() && this.#isOpen(dc) && dc.bufferedAmount() > 0) await sleep(10);
+    if (live()) await sleep(Math.min(200, Math.max(0, deadline - performance.now())));
   }
 
   /** Closes the peer and releases everything; emits `closed` once. Idempotent; later calls return the same promise. */

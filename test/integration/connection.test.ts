@@ -1,7 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import nodeDataChannel from 'node-datachannel';
 import { performance } from 'node:perf_hooks';
-import { SmallWebRTCConnection, type InputTrack } from '../../src/connection/index.js';
+import { SmallWebRTCConnection } from '../../src/connection/index.js';
 import { NodeOfferer, type NodeOffererOptions } from '../helpers/node-offerer.js';
 
 const live: Array<{ close(): unknown }> = [];
@@ -46,7 +46,7 @@ async function pair(
 
 describe('SmallWebRTCConnection with a Pipecat-web-client-like node offerer', () => {
   it('answers with the offer mids, directions, Opus fmtp, SSRCs, BUNDLE and candidates; connects', async () => {
-    const { conn, off, events, connectMs } = await pair();
+    const { conn, events, connectMs } = await pair();
     const answer = conn.getAnswer();
     expect(answer?.type).toBe('answer');
     expect(answer?.pc_id).toMatch(/^SmallWebRTCConnection#\d+-[0-9a-f]{32}$/);
