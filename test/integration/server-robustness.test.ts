@@ -111,6 +111,12 @@ describe('bad input does not disturb an established connection', () => {
     c.sendRaw('{"type":"signalling","message":{"type":"trackStatus","receiver_index":99,"enabled":true}}');
     c.sendRaw('{"no_type":1}');
     c.sendRaw('x'.repeat(60_000));
+    // A non-JSON message exactly at the size our answer advertises (a=max-message-size, libdatachannel's
+    // 256 KiB default); the client refuses anything larger locally, so this is the largest a peer can send.
+    const max = c.pc.maxMessageSize();
+    expect(max).toBeGreaterThanOrEqual(65_536);
+    c.sendRaw('{' + 'y'.repeat(max - 1));
+    expect(() => c.sendRaw('z'.repeat(max + 1))).toThrow();
     c.dc.sendMessageBinary(Buffer.from([0, 1, 2, 255]));
     c.sendRaw('ping: 123');
 

@@ -275,6 +275,16 @@ describe('limits and modes', () => {
     expect((await c.connect()).status).toBe(200);
   });
 
+  it('maxConnections holds under concurrent offers (pending offers count against the limit)', async () => {
+    const ctx = await setup({ maxConnections: 2 });
+    const clients = Array.from({ length: 5 }, () => client(ctx));
+    const results = await Promise.all(clients.map((c) => c.connect()));
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 200, 503, 503, 503]);
+    expect(ctx.server.handler.connectionCount).toBe(2);
+    expect(ctx.created).toHaveLength(2);
+  });
+
   it('maxConnections: 503 + Retry-After at capacity, accepted again after a close', async () => {
     const ctx = await setup({ maxConnections: 1, retryAfterSecs: 3 });
     const a = client(ctx);
