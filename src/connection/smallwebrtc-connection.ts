@@ -72,6 +72,11 @@ export interface SmallWebRTCConnectionOptions {
   gatheringTimeoutSecs?: number;
   /** Most m-lines accepted in an offer (default 16); more is `ERR_INVALID_SDP` before libdatachannel runs. */
   maxMediaSections?: number;
+  /**
+   * Seconds after the first `connected` without an open data channel before queued app messages are dropped
+   * and later ones discarded (default 10, Python `DATA_CHANNEL_TIMEOUT_SECS`; a client may have no channel).
+   */
+  dataChannelTimeoutSecs?: number;
 }
 
 /** Events and the arguments handlers receive after the connection itself (Pipecat: `(connection, *args)`). */
@@ -228,6 +233,7 @@ export class SmallWebRTCConnection {
   readonly #connectionTimeoutMs: number;
   readonly #livenessTimeoutMs: number;
   readonly #gatheringTimeoutMs: number;
+  readonly #dataChannelTimeoutMs: number;
   readonly #maxMediaSections: number;
   readonly #advertisedIp: string | null;
   readonly #cname = randomUUID().replace(/-/g, '').slice(0, 16);
@@ -260,6 +266,9 @@ export class SmallWebRTCConnection {
       checkPositive('connectionTimeoutSecs', options.connectionTimeoutSecs, 60) * 1000;
     this.#livenessTimeoutMs = checkPositive('livenessTimeoutSecs', options.livenessTimeoutSecs, 10) * 1000;
     this.#gatheringTimeoutMs = checkPositive('gatheringTimeoutSecs', options.gatheringTimeoutSecs, 10) * 1000;
+    this.#dataChannelTimeoutMs =
+      checkPositive('dataChannelTimeoutSecs', options.dataChannelTimeoutSecs, DATA_CHANNEL_TIMEOUT_SECS) *
+      1000;
     const maxSections = options.maxMediaSections ?? DEFAULT_MAX_MEDIA_SECTIONS;
     if (!Number.isInteger(maxSections) || maxSections < 1 || maxSections > 64) {
       throw new SmallWebRTCRangeError('ERR_INVALID_ARG', 'maxMediaSections must be an integer 1-64');
@@ -1069,10 +1078,10 @@ export class SmallWebRTCConnection {
         if (!peer.everConnected) {
           peer.everConnected = true;
           peer.lastBytesChangeMs = performance.now();
-          this.#timer(peer, DATA_CHANNEL_TIMEOUT_SECS * 1000, () => {
+          this.#timer(peer, this.#dataChannelTimeoutMs, () => {
             if (peer.dc && this.#isOpen(peer.dc)) return;
             getLogger().warn(
-              `${this.name}: no data channel ${DATA_CHANNEL_TIMEOUT_SECS} s after connecting; discarding app messages`,
+              `${this.name}: no data channel ${this.#dataChannelTimeoutMs} ms after connecting; discarding app messages`,
             );
             peer.outbox = [];
             peer.discardMode = true;

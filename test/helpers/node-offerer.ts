@@ -7,11 +7,12 @@
  * API (used by test/integration/connection*.test.ts and the server tests):
  * ```ts
  * const off = await NodeOfferer.create({ screen?: true, trickle?: false, pingIntervalMs?: 1000,
- *                                        audioPayloadType?: 111, bindAddress?: '127.0.0.1' });
+ *                                        audioPayloadType?: 111, bindAddress?: '127.0.0.1',
+ *                                        dataChannel?: true, maxMessageSize?: number });
  * off.offer                       // { sdp, type: 'offer' } (all candidates stripped when trickle: true)
  * off.candidates                  // [{ candidate, sdpMid }] gathered candidates (for PATCH / addIceCandidate)
  * off.setAnswer(answer)           // apply { sdp } (extra fields ignored)
- * await off.waitConnected()       // PC connected AND channel open
+ * await off.waitConnected()       // PC connected AND channel open (no channel: dataChannel: false)
  * off.sendJson(obj) / off.sendText(text)
  * await off.waitForMessage((m) => boolean, ms?)   // parsed JSON objects received on `chat`
  * off.messages                    // every parsed JSON object received (bounded to 1000)
@@ -46,6 +47,8 @@ export interface NodeOffererOptions {
   bindAddress?: string;
   /** Rewrite the offer's `a=max-message-size` to this value (default: leave libdatachannel's 262144). */
   maxMessageSize?: number;
+  /** Create the `chat` data channel (default true); false gives a media-only offer. */
+  dataChannel?: boolean;
 }
 
 type Kind = 'audio' | 'video' | 'screen';
@@ -57,7 +60,8 @@ function sleep(ms: number): Promise<void> {
 /** A Pipecat-web-client-like offerer over node-datachannel. */
 export class NodeOfferer {
   readonly pc: PeerConnection;
-  readonly dc: DataChannel;
+  /** The `chat` channel, or null when created with `dataChannel: false`. */
+  readonly dc: DataChannel | null;
   readonly tracks: { audio: Track; video: Track; screen: Track | null };
   readonly ssrcs: { audio: number; video: number; screen: number };
   readonly messages: Array<Record<string, unknown>> = [];
@@ -71,6 +75,10 @@ export class NodeOfferer {
   readonly #rtpSubs: Record<Kind, Array<(b: Buffer) => void>> = { audio: [], video: [], screen: [] };
   readonly #rtcpSubs: Record<Kind, Array<(b: Buffer) => void>> = { audio: [], video: [], screen: [] };
   readonly #opts: Required<Omit<NodeOffererOptions, 'maxMessageSize'>> & { maxMessageSize?: number };
+  readonly #dcOrThrow = (): DataChannel => {
+    if (!this.dc) throw new Error('NodeOfferer created with dataChannel: false');
+    return this.dc;
+  };
   readonly #waiters = new Set<() => void>();
 
   private constructor(opts: NodeOffererOptions) {
@@ -81,6 +89,7 @@ export class NodeOfferer {
       sendTrackStatusOnOpen: opts.sendTrackStatusOnOpen ?? true,
       audioPayloadType: opts.audioPayloadType ?? 111,
       bindAddress: opts.bindAddress ?? '127.0.0.1',
+      dataChannel: opts.dataChannel ?? true,
       ...(opts.maxMessageSize !== undefined ? { maxMessageSize: opts.maxMessageSize } : {}),
     };
     this.pc = new nodeDataChannel.PeerConnection('pipecat-like-client', {
@@ -121,8 +130,13 @@ export class NodeOfferer {
         for (const cb of rtcp ? this.#rtcpSubs[kind] : this.#rtpSubs[kind]) cb(buf);
       });
     }
-    this.dc = this.pc.createDataChannel('chat');
-    this.dc.onOpen(() => {
+    if (!this.#opts.dataChannel) {
+      this.dc = null;
+      return;
+    }
+    const dc = this.pc.createDataChannel('chat');
+    this.dc = dc;
+    dc.onOpen(() => {
       this.channelOpen = true;
       if (this.#opts.sendTrackStatusOnOpen) {
         this.sendTrackStatus(0, true);
@@ -132,12 +146,12 @@ export class NodeOfferer {
       if (this.#opts.pingIntervalMs > 0) this.startPings(this.#opts.pingIntervalMs);
       this.#wake();
     });
-    this.dc.onClosed(() => {
+    dc.onClosed(() => {
       this.channelClosed = true;
       this.stopPings();
       this.#wake();
     });
-    this.dc.onMessage((msg) => {
+    dc.onMessage((msg) => {
       if (typeof msg !== 'string') return;
       if (this.texts.length < 1000) this.texts.push(msg);
       try {
@@ -191,7 +205,11 @@ export class NodeOfferer {
 
   /** Resolves when the PC is connected and the channel open; rejects after `timeoutMs`. */
   async waitConnected(timeoutMs = 20_000): Promise<void> {
-    await this.waitUntil(() => this.state === 'connected' && this.channelOpen, timeoutMs, 'connected + open');
+    await this.waitUntil(
+      () => this.state === 'connected' && (this.channelOpen || !this.dc),
+      timeoutMs,
+      'connected + open',
+    );
   }
 
   /** Waits until `pred()` is true (re-checked on every event and every 50 ms). */
@@ -233,11 +251,11 @@ export class NodeOfferer {
   }
 
   sendText(text: string): boolean {
-    return this.dc.sendMessage(text);
+    return this.#dcOrThrow().sendMessage(text);
   }
 
   sendJson(obj: unknown): boolean {
-    return this.dc.sendMessage(JSON.stringify(obj));
+    return this.#dcOrThrow().sendMessage(JSON.stringify(obj));
   }
 
   sendTrackStatus(index: number, enabled: boolean): void {
@@ -248,7 +266,7 @@ export class NodeOfferer {
     this.stopPings();
     this.#pingTimer = setInterval(() => {
       try {
-        if (this.dc.isOpen()) this.dc.sendMessage(`ping: ${Date.now()}`);
+        if (this.dc?.isOpen()) this.dc.sendMessage(`ping: ${Date.now()}`);
       } catch {
         // closed
       }

@@ -2,6 +2,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import nodeDataChannel from 'node-datachannel';
 import { performance } from 'node:perf_hooks';
 import { SmallWebRTCConnection } from '../../src/connection/index.js';
+import { setLogger, type Logger } from '../../src/logger.js';
 import { NodeOfferer, type NodeOffererOptions } from '../helpers/node-offerer.js';
 
 const live: Array<{ close(): unknown }> = [];
@@ -143,5 +144,52 @@ describe('SmallWebRTCConnection with a Pipecat-web-client-like node offerer', ()
     const cyclic: Record<string, unknown> = {};
     cyclic['self'] = cyclic;
     expect(() => conn.sendAppMessage(cyclic)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }));
+  });
+
+  it('keeps at most 50 queued messages, flushed in order; without a channel, discards after the timeout', async () => {
+    const warnings: string[] = [];
+    const capture: Logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (m) => {
+        warnings.push(m);
+      },
+      error: () => undefined,
+    };
+    setLogger(capture);
+    try {
+      const off = await NodeOfferer.create();
+      live.push(off);
+      const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
+      live.push(conn);
+      await conn.initialize(off.offer);
+      for (let i = 0; i < 55; i++) conn.sendAppMessage({ type: 'q', n: i });
+      expect(warnings.filter((w) => w.includes('outbox full'))).toHaveLength(5);
+      off.setAnswer(conn.getAnswer() as { sdp: string });
+      await off.waitConnected();
+      await off.waitUntil(() => off.messages.filter((m) => m['type'] === 'q').length === 50, 10_000, 'flush');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(off.messages.filter((m) => m['type'] === 'q').map((m) => m['n'])).toEqual(
+        Array.from({ length: 50 }, (_, i) => i),
+      );
+
+      // A media-only client (no data channel): queued messages are dropped after dataChannelTimeoutSecs.
+      const mediaOnly = await NodeOfferer.create({ dataChannel: false });
+      live.push(mediaOnly);
+      expect(mediaOnly.offer.sdp).not.toContain('m=application');
+      const conn2 = new SmallWebRTCConnection({ bindAddress: '127.0.0.1', dataChannelTimeoutSecs: 0.5 });
+      live.push(conn2);
+      await conn2.initialize(mediaOnly.offer);
+      conn2.sendAppMessage({ type: 'queued' });
+      mediaOnly.setAnswer(conn2.getAnswer() as { sdp: string });
+      await mediaOnly.waitConnected();
+      await conn2.connect();
+      await until(() => warnings.some((w) => w.includes('no data channel')), 5000, 'discard mode');
+      conn2.sendAppMessage({ type: 'discarded' });
+      expect(warnings.some((w) => w.includes('message discarded'))).toBe(true);
+      expect(conn2.isConnected()).toBe(true);
+    } finally {
+      setLogger(null);
+    }
   });
 });
