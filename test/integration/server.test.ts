@@ -249,6 +249,42 @@ describe('signalling flows', () => {
   });
 });
 
+describe('callback and ICE configuration', () => {
+  it('a throwing (async) connection callback is logged and swallowed: the client still connects', async () => {
+    const errors: string[] = [];
+    const ctx = await setup({
+      logger: { debug() {}, info() {}, warn() {}, error: (m: string) => errors.push(m) },
+      onNewConnection: async (connection) => {
+        void connection.connect();
+        await new Promise((r) => setTimeout(r, 10));
+        throw new Error('bot failed to start');
+      },
+    });
+    const c = client(ctx);
+    expect((await c.connect()).status).toBe(200);
+    await c.waitReady();
+    expect(errors.some((e) => e.includes('bot failed to start'))).toBe(true);
+  });
+
+  it('/start iceConfig reflects the configured ICE servers and updateIceServers()', async () => {
+    const ctx = await setup({ iceServers: ['stun:127.0.0.1:3478'] });
+    const start = async (): Promise<unknown> =>
+      (await fetch(ctx.server.url + '/start', { method: 'POST' })).json() as Promise<unknown>;
+    expect(await start()).toMatchObject({ iceConfig: { iceServers: [{ urls: ['stun:127.0.0.1:3478'] }] } });
+    ctx.server.handler.updateIceServers([{ urls: 'turn:127.0.0.1:3478', username: 'u', credential: 'p' }]);
+    expect(await start()).toMatchObject({
+      iceConfig: { iceServers: [{ urls: 'turn:127.0.0.1:3478', username: 'u', credential: 'p' }] },
+    });
+    expect(ctx.server.handler.iceServers).toHaveLength(1);
+    expect(() =>
+      ctx.server.handler.updateIceServers([
+        'stun:127.0.0.1:1',
+        { urls: 'stun:127.0.0.1:2' },
+      ] as unknown as string[]),
+    ).toThrow(TypeError);
+  });
+});
+
 describe('limits and modes', () => {
   it('SINGLE mode: second peer rejected with the Pipecat messages; known pc_id renegotiates', async () => {
     const ctx = await setup({ connectionMode: ConnectionMode.SINGLE });

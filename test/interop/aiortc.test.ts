@@ -110,4 +110,22 @@ describe.skipIf(!available)('aiortc client', () => {
       client.kill();
     }
   });
+
+  it('connects with a camera video transceiver too (aiortc offers VP8/H264) and receives our audio', async () => {
+    const client = new AiortcClient(server.url, { duration: 40, video: true });
+    try {
+      const answer = await client.waitFor('answer', 20_000);
+      await client.waitFor('connected', 20_000);
+      await client.waitFor('dc-open', 20_000);
+      const session = sessions.find((s) => s.connection.pcId === answer.pc_id)!;
+      expect(session).toBeDefined();
+      expect(session.connection.videoInputTrack()).not.toBeNull();
+      await until(() => session.rtp.count >= 10, 15_000, '10 RTP packets from aiortc');
+      await client.waitFor('first-audio-frame', 15_000);
+      session.connection.sendAppMessage({ type: 'close' });
+      expect(await client.exited).toBe(0);
+    } finally {
+      client.kill();
+    }
+  });
 });
