@@ -59,12 +59,17 @@ size_t AudioSender::write(const int16_t* pcm, size_t frames) {
   if (pcm == nullptr || frames == 0) return 0;
   const size_t queued = ring().frames();
   size_t room48 = capacitySamples_ > queued ? capacitySamples_ - queued : 0;
-  // Input frames whose resampled output fits; -1 for the filter's fractional phase when rates differ.
-  size_t accept = static_cast<size_t>(static_cast<uint64_t>(room48) * o_.sampleRate / kOpusRtpClockRate);
-  if (o_.sampleRate != kOpusRtpClockRate && accept > 0) accept--;
-  accept = std::min(accept, frames);
+  // Input frames whose resampled output fits; one less when the room is what limits it and the rates
+  // differ (the filter's fractional phase can yield one extra output sample).
+  size_t fit = static_cast<size_t>(static_cast<uint64_t>(room48) * o_.sampleRate / kOpusRtpClockRate);
+  if (o_.sampleRate != kOpusRtpClockRate && fit > 0) fit--;
+  const size_t accept = std::min(fit, frames);
   stats_.droppedOnWriteSamples += frames - accept;
-  if (accept > 0) resampler_->write(pcm, accept);
+  if (accept > 0) {
+    resampler_->write(pcm, accept);
+    expectedOut_ += static_cast<double>(accept) * kOpusRtpClockRate / o_.sampleRate;
+    flushed_ = false;
+  }
   return accept;
 }
 
@@ -95,17 +100,37 @@ size_t AudioSender::pull(double nowMs) {
   return lens_.size();
 }
 
+void AudioSender::flushResampler() {
+  // The filter holds the last few ms of what was written; at an underrun (end of an utterance) push zeros
+  // through it so that tail is sent now instead of sitting there until the next write.
+  flushed_ = true;
+  const int lat = resampler_->latencySamples();
+  if (lat <= 0) return;
+  const size_t in = static_cast<size_t>(static_cast<int64_t>(lat) * o_.sampleRate / kOpusRtpClockRate + 2);
+  zeros_.assign(in * static_cast<size_t>(o_.channels), 0);
+  resampler_->write(zeros_.data(), in);
+}
+
 void AudioSender::slot(double atMs) {
   const size_t ch = static_cast<size_t>(o_.encodeChannels);
+  if (ring().frames() < frameSamples_ && !flushed_) flushResampler();
   const size_t taken = ring().read(frame_.data(), frameSamples_);
-  const bool audio = taken > 0;
+  const size_t real =
+      static_cast<size_t>(std::min<double>(static_cast<double>(taken), std::ceil(realQueued())));
+  consumedOut_ += static_cast<double>(taken);
+  if (realQueued() <= 0) {
+    // Only flush zeros (or nothing) left: drop them so they are not sent as "audio", realign the counters.
+    ring().clear();
+    expectedOut_ = consumedOut_ = 0;
+  }
+  const bool audio = real > 0;
   if (taken < frameSamples_)
     std::fill(frame_.begin() + static_cast<std::ptrdiff_t>(taken * ch), frame_.end(), 0);
   if (audio != speaking_) {
     speaking_ = audio;
     transitions_.push_back(SpeakingTransition{audio, atMs, playedOutMs()});
   }
-  playedOut_ += taken;
+  playedOut_ += real;
   bool sent = false;
   if (audio || o_.autoSilence) {
     const int n = encoder_->encode(frame_.data(), opus_.data(), static_cast<int>(opus_.size()));
@@ -162,9 +187,23 @@ void AudioSender::emit(const uint8_t* payload, size_t len, bool marker) {
 }
 
 double AudioSender::clear() {
-  const double dropped = queuedMs();
+  // Keep the next kClearFadeSamples faded out to zero (no click), drop everything else: the next packet
+  // carries at most that fade, so the cut is effective within one packet.
+  const double queued = realQueued();
+  const size_t keep = std::min<size_t>({ring().frames(), kClearFadeSamples, static_cast<size_t>(queued)});
+  const size_t ch = static_cast<size_t>(o_.encodeChannels);
+  fade_.resize(keep * ch);
+  ring().read(fade_.data(), keep);
+  for (size_t i = 0; i < keep; ++i) {
+    const double g = 1.0 - static_cast<double>(i + 1) / static_cast<double>(keep);
+    for (size_t c = 0; c < ch; ++c) fade_[i * ch + c] = static_cast<int16_t>(fade_[i * ch + c] * g);
+  }
   resampler_->reset();
-  return dropped;
+  ring().append(fade_.data(), keep);
+  expectedOut_ = static_cast<double>(keep);
+  consumedOut_ = 0;
+  flushed_ = true;
+  return (queued - static_cast<double>(keep)) / 48.0;
 }
 
 void AudioSender::setSsrc(uint32_t ssrc) {

@@ -9,6 +9,7 @@
 // burst. The queued audio is simply sent later (a stall delays speech, it never drops it).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -62,6 +63,7 @@ struct AudioSenderStats {
 class AudioSender {
  public:
   static constexpr int kMaxBurst = 3;  // slots sent back to back at most; more due = a stall, skip
+  static constexpr size_t kClearFadeSamples = 480;  // clear() fades the next 10 ms out instead of cutting
 
   /** Throws std::invalid_argument on a bad option. */
   explicit AudioSender(const AudioSenderOptions& o);
@@ -76,7 +78,7 @@ class AudioSender {
   /** Transitions recorded by the last pull(). */
   const std::vector<SpeakingTransition>& transitions() const { return transitions_; }
 
-  /** Drops all queued audio; returns the ms dropped. The next packet holds no old audio. */
+  /** Drops queued audio except a 10 ms fade-out; returns the ms dropped. Effective within one packet. */
   double clear();
   void setSsrc(uint32_t ssrc);
   void setPayloadType(int pt);
@@ -85,7 +87,8 @@ class AudioSender {
   void setPacketLossPercent(int percent) { encoder_->setPacketLossPercent(percent); }
   void setBitrate(int bitrate) { encoder_->setBitrate(bitrate); }
 
-  double queuedMs() const { return static_cast<double>(ring().frames()) / 48.0; }
+  /** Written audio not yet sent (including the few samples inside the resampler's filter), ms. */
+  double queuedMs() const { return realQueued() / 48.0; }
   double playedOutMs() const { return static_cast<double>(playedOut_) / 48.0; }
   bool speaking() const { return speaking_; }
   uint16_t nextSequence() const { return seq_; }
@@ -97,6 +100,8 @@ class AudioSender {
   PcmFifo& ring() { return resampler_->fifo(); }
   const PcmFifo& ring() const { return resampler_->fifo(); }
   void slot(double atMs);
+  double realQueued() const { return std::max(0.0, expectedOut_ - consumedOut_); }
+  void flushResampler();
   void emit(const uint8_t* payload, size_t len, bool marker);
 
   AudioSenderOptions o_;
@@ -117,6 +122,13 @@ class AudioSender {
   bool lastSlotAudio_ = false;
   bool speaking_ = false;
   uint64_t playedOut_ = 0;  // real (written) samples per channel sent, 48 kHz
+  // Real audio accounting at 48 kHz: output the written input amounts to vs output taken from the ring.
+  // The ring can also hold zeros pushed in to flush the resampler's tail; these are not real audio.
+  double expectedOut_ = 0;
+  double consumedOut_ = 0;
+  bool flushed_ = true;  // nothing written since the last resampler flush
+  std::vector<int16_t> zeros_;
+  std::vector<int16_t> fade_;
   AudioSenderStats stats_;
 };
 
