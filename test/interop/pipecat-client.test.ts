@@ -1,0 +1,169 @@
+// Interop with the real Pipecat web client (@pipecat-ai/client-js + small-webrtc-transport, bundled in the
+// demo page) in headless Chromium, against our HTTP signalling server. The "bot" here is only a test-side RTVI
+// responder (client-ready -> bot-ready), so this checks the signalling contract of spec §1 end to end:
+// offer with pc_id null, trickle PATCH after the answer, server-requested renegotiation (the client re-offers
+// on the same peer with its pc_id and restart_pc false) and peerLeft on shutdown.
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import nodeDataChannel from 'node-datachannel';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import type { SmallWebRTCConnection } from '../../src/connection/index.js';
+import { createSmallWebRTCRequestListener, type SmallWebRTCRequestListener } from '../../src/server/index.js';
+import { chromiumAvailable, launchChromium } from '../helpers/chromium.js';
+import { buildDemoBundle, DEMO_STATIC_DIR, demoEval, gotoDemo } from '../helpers/demo-page.js';
+import { parseRtpHeader } from './opus-silence-track.js';
+
+interface Logged {
+  method: string;
+  path: string;
+  pcId: unknown;
+  restartPc: unknown;
+  candidates: number;
+  status: number;
+}
+
+describe.skipIf(!chromiumAvailable())('Pipecat web client (real SmallWebRTCTransport)', () => {
+  let http: Server;
+  let url: string;
+  let listener: SmallWebRTCRequestListener;
+  let browser: Browser;
+  const requests: Logged[] = [];
+  const connections: SmallWebRTCConnection[] = [];
+  const rtp = { count: 0, payloadTypes: new Set<number>() };
+
+  beforeAll(async () => {
+    buildDemoBundle();
+    listener = createSmallWebRTCRequestListener({
+      staticDir: DEMO_STATIC_DIR,
+      connectionOptions: { bindAddress: '127.0.0.1' },
+      onNewConnection: (connection) => {
+        connections.push(connection);
+        // Minimal RTVI so PipecatClient.connect() resolves: answer client-ready with bot-ready (spec §6).
+        connection.on('app-message', (_c, m: unknown) => {
+          const msg = m as { label?: string; type?: string; id?: string };
+          if (msg.label === 'rtvi-ai' && msg.type === 'client-ready') {
+            connection.sendAppMessage({
+              label: 'rtvi-ai',
+              type: 'bot-ready',
+              id: msg.id,
+              data: { version: '2.1.0', about: { library: 'small-webrtc-interop-test' } },
+            });
+          }
+        });
+        connection.audioInputTrack()?.onRtp((packet) => {
+          const h = parseRtpHeader(packet);
+          if (!h) return;
+          rtp.count++;
+          rtp.payloadTypes.add(h.payloadType);
+        });
+        void connection.connect();
+      },
+    });
+    // Log every signalling request (the body is read here and handed on as a pre-parsed body).
+    http = createServer((req: IncomingMessage & { body?: unknown }, res) => {
+      const path = (req.url ?? '').split('?')[0]!;
+      if (!path.endsWith('/api/offer')) {
+        listener(req, res);
+        return;
+      }
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        req.body = raw;
+        let body: Record<string, unknown> = {};
+        try {
+          body = JSON.parse(raw.toString()) as Record<string, unknown>;
+        } catch {
+          // logged as-is below
+        }
+        const entry: Logged = {
+          method: req.method ?? '',
+          path,
+          pcId: body.pc_id,
+          restartPc: body.restart_pc,
+          candidates: Array.isArray(body.candidates) ? body.candidates.length : 0,
+          status: 0,
+        };
+        requests.push(entry);
+        res.on('finish', () => (entry.status = res.statusCode));
+        listener(req, res);
+      });
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+    url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await listener?.close();
+    http?.closeAllConnections();
+    await new Promise((r) => http?.close(r));
+    nodeDataChannel.cleanup();
+  });
+
+  async function until(
+    cond: () => boolean | Promise<boolean>,
+    timeoutMs: number,
+    what: string,
+  ): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await cond())) {
+      if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  it('connects (bot-ready), trickles, renegotiates on request, and sees peerLeft', async () => {
+    const page = await browser.newPage();
+    page.on('pageerror', (err) => console.error('[page]', err.message));
+    await gotoDemo(page, url + '/');
+    await demoEval(page, (d) => d.connect('/api/offer'));
+    expect(await demoEval(page, (d) => d.botReady)).toBe(true);
+    expect(connections).toHaveLength(1);
+    const connection = connections[0]!;
+
+    // First offer: pc_id null; then trickle PATCHes for that pc_id, all accepted.
+    const first = requests.find((r) => r.method === 'POST')!;
+    expect(first.pcId ?? null).toBeNull();
+    expect(first.status).toBe(200);
+    await until(() => requests.some((r) => r.method === 'PATCH'), 10_000, 'a trickle PATCH');
+    for (const p of requests.filter((r) => r.method === 'PATCH')) {
+      expect(p.pcId).toBe(connection.pcId);
+      expect(p.candidates).toBeGreaterThan(0);
+      await until(() => p.status !== 0, 5_000, 'PATCH response');
+      expect(p.status).toBe(200);
+    }
+
+    // Mic audio arrives as Opus RTP (Chrome PT 111).
+    await until(() => rtp.count >= 25, 20_000, 'mic RTP');
+    expect([...rtp.payloadTypes]).toEqual([111]);
+
+    // Server-requested renegotiation: the client re-offers on the same PC with its pc_id.
+    const before = requests.filter((r) => r.method === 'POST').length;
+    connection.askToRenegotiate();
+    await until(() => requests.filter((r) => r.method === 'POST').length > before, 10_000, 're-offer');
+    const reoffer = requests.filter((r) => r.method === 'POST').at(-1)!;
+    expect(reoffer.pcId).toBe(connection.pcId);
+    expect(reoffer.restartPc).toBe(false);
+    await until(() => reoffer.status !== 0, 10_000, 're-offer answered');
+    expect(reoffer.status).toBe(200);
+    expect(connections).toHaveLength(1); // no second bot
+    const rtpAfter = rtp.count;
+    await until(() => rtp.count > rtpAfter + 10, 10_000, 'RTP after renegotiation');
+
+    // Shutdown: handler.close() sends peerLeft; the client reports the bot as disconnected.
+    await listener.close();
+    await until(
+      async () => (await demoEval(page, (d) => d.events.some((e) => e.type === 'BotDisconnected'))) === true,
+      10_000,
+      'BotDisconnected',
+    );
+    expect(await demoEval(page, (d) => d.errors)).toEqual([]);
+    await page.close();
+  });
+});
