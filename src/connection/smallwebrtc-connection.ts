@@ -49,10 +49,10 @@ export interface SmallWebRTCConnectionOptions {
   /** Seconds a peer may stay in `connecting` before the connection closes (default 60, as Pipecat). */
   connectionTimeoutSecs?: number;
   /**
-   * Bound, in seconds, on detecting a peer that vanished without closing (default 10): no `ping` for this
-   * long (clients that ping), or ICE `disconnected` for this long. Clients that never ping are declared gone
-   * after `max(livenessTimeoutSecs, 30)` s without any received byte (ICE consent checks keep a live peer
-   * above that).
+   * Bound, in seconds, on detecting a peer that vanished without closing (default 10): nothing received (no
+   * ping, RTP, RTCP or SCTP) for this long from a client that pings (the Pipecat clients ping every 1 s),
+   * or ICE `disconnected` for this long. Clients that never ping are declared gone after
+   * `max(livenessTimeoutSecs, 30)` s of total silence. Either way `closed` follows.
    */
   livenessTimeoutSecs?: number;
   /** Local address to bind ICE sockets to (e.g. `127.0.0.1` for loopback tests, or one interface). */
@@ -168,6 +168,8 @@ interface Peer {
   lastPingMs: number | null;
   lastBytesReceived: number;
   lastBytesChangeMs: number;
+  /** performance.now() of the last packet seen on any track (RTP or RTCP); SCTP bytes are counted apart. */
+  lastMediaMs: number;
   outbox: string[];
   discardMode: boolean;
   timers: Set<NodeJS.Timeout>;
@@ -716,6 +718,7 @@ export class SmallWebRTCConnection {
       lastPingMs: null,
       lastBytesReceived: 0,
       lastBytesChangeMs: performance.now(),
+      lastMediaMs: 0,
       outbox: [],
       discardMode: false,
       timers: new Set(),
@@ -907,6 +910,8 @@ export class SmallWebRTCConnection {
   /** One packet from a track (JS thread): RTCP to the sink's subscribers, RTP to the input track. */
   #onTrackMessage(peer: Peer, t: Transceiver, msg: Buffer): void {
     if (peer.gen !== this.#gen || this.#closed) return;
+    const now = performance.now();
+    peer.lastMediaMs = now;
     if (isRtcpPacket(msg)) {
       t.sink?.deliverRtcp(msg);
       return;
@@ -915,11 +920,11 @@ export class SmallWebRTCConnection {
     if (!input || msg.length < 12 || ((msg[0] ?? 0) & 0xc0) !== 0x80) return;
     if (!input.started) {
       input.started = true;
-      input.deliver(msg, rtpSsrc(msg), performance.now());
+      input.deliver(msg, rtpSsrc(msg), now);
       this.#emit('track-started', input);
       return;
     }
-    input.deliver(msg, rtpSsrc(msg), performance.now());
+    input.deliver(msg, rtpSsrc(msg), now);
   }
 
   #adoptChannel(peer: Peer, dc: DataChannel): void {
@@ -1109,7 +1114,13 @@ export class SmallWebRTCConnection {
     }
   }
 
-  /** Periodic liveness check: ping silence, or total byte silence for clients that never ping (spec §4.2). */
+  /**
+   * Periodic liveness check (spec §4.2; libjuice's own consent checks took ~30 s here). The peer is gone when
+   * nothing at all has been received (no ping, no RTP/RTCP, no SCTP) for `livenessTimeoutSecs`, if it ever
+   * pinged; clients that never ping get `max(livenessTimeoutSecs, 30)` s, since an idle non-pinging peer may
+   * legitimately send nothing but STUN consent checks for a while. Requiring total silence (not only ping
+   * silence) keeps a throttled background tab that still sends media from being dropped.
+   */
   #armConnectionWatch(peer: Peer): void {
     const silentLimit = Math.max(this.#livenessTimeoutMs, 30_000);
     this.#timer(
@@ -1118,24 +1129,21 @@ export class SmallWebRTCConnection {
       () => {
         if (!peer.everConnected) return;
         const now = performance.now();
-        if (peer.lastPingMs !== null) {
-          if (now - peer.lastPingMs > this.#livenessTimeoutMs) {
-            getLogger().info(`${this.name}: no ping for ${Math.round(now - peer.lastPingMs)} ms; peer gone`);
-            void this.close();
-          }
-          return;
-        }
         let bytes = peer.lastBytesReceived;
         try {
           bytes = peer.pc.bytesReceived();
         } catch {
-          // closed underneath
+          // closed underneath: the state callback will tell
         }
         if (bytes !== peer.lastBytesReceived) {
           peer.lastBytesReceived = bytes;
           peer.lastBytesChangeMs = now;
-        } else if (now - peer.lastBytesChangeMs > silentLimit) {
-          getLogger().info(`${this.name}: nothing received for ${silentLimit} ms; peer gone`);
+        }
+        // bytesReceived() counts SCTP payload only; media is tracked in #onTrackMessage.
+        const silentMs = now - Math.max(peer.lastBytesChangeMs, peer.lastMediaMs);
+        const limit = peer.lastPingMs !== null ? this.#livenessTimeoutMs : silentLimit;
+        if (silentMs > limit) {
+          getLogger().info(`${this.name}: nothing received for ${Math.round(silentMs)} ms; peer gone`);
           void this.close();
         }
       },

@@ -232,6 +232,24 @@ describe('SmallWebRTCConnection lifecycle', () => {
     expect(events.filter((e) => e === 'closed')).toHaveLength(1);
   });
 
+  it('a peer that stops pinging but still sends media is not declared gone; total silence is', async () => {
+    const { conn, off, events } = await connectedPair({ pingIntervalMs: 200 }, { livenessTimeoutSecs: 1 });
+    await sleep(300);
+    off.stopPings();
+    let seq = 0;
+    const media = setInterval(() => {
+      off.sendRtp('audio', { seq: seq++, timestamp: seq * 960, payload: new Uint8Array([0xf8, 0xff, 0xfe]) });
+    }, 50);
+    try {
+      await sleep(3500); // > PING_LIVENESS_MS (3 s) and > livenessTimeoutSecs (1 s)
+      expect(conn.closed).toBe(false);
+      expect(conn.isConnected()).toBe(false); // Pipecat's ping-based isConnected() still says no
+    } finally {
+      clearInterval(media);
+    }
+    await until(() => events.includes('closed'), 8000, 'closed after total silence');
+  });
+
   it('closes a peer stuck in connecting after connectionTimeoutSecs', async () => {
     const off = await NodeOfferer.create();
     live.push(off);
