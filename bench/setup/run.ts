@@ -3,19 +3,24 @@
 // HTTP server over loopback:
 //   node   - an in-process node-datachannel peer laid out like the Pipecat web client (audio + chat)
 //   aiortc - test/interop/aiortc_client.py (Debian python3-aiortc), a separate process
+//   chromium - headless Chromium with a plain RTCPeerConnection page (fake mic; offer without candidates,
+//              PATCH trickle after the answer, like the Pipecat web client); a new page per run
 // Median and p95 over N runs are printed and saved as JSON under bench/results/.
 //
-// Usage: npm run bench:setup -- [--runs N] [--clients node,aiortc]
+// Usage: npm run bench:setup -- [--runs N] [--clients node,aiortc,chromium]
 // Notes: times are wall clock on a shared machine; the node client lives in the server's process (one event
 // loop for both peers), aiortc timestamps are epoch ms from another process (same clock).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 import nodeDataChannel from 'node-datachannel';
+import type { Browser } from 'playwright-core';
 
 import type { SmallWebRTCConnection } from '../../src/connection/index.js';
+import { consoleLogger, setLogger } from '../../src/logger.js';
 import { startSmallWebRTCServer } from '../../src/server/index.js';
 import { AiortcClient, aiortcAvailable } from '../../test/interop/aiortc-process.js';
+import { chromiumAvailable, launchChromium } from '../../test/helpers/chromium.js';
 import { NodeClient } from '../../test/interop/node-client.js';
 import { parseRtpHeader } from '../../test/interop/opus-silence-track.js';
 
@@ -31,10 +36,14 @@ function arg(name: string, fallback: string): string {
 }
 
 const RUNS = Number(arg('runs', '10'));
-const CLIENTS = arg('clients', 'node,aiortc').split(',');
+const CLIENTS = arg('clients', 'node,aiortc,chromium').split(',');
 const TIMEOUT_MS = 20_000;
 /** node-datachannel objects must stay referenced until cleanup() (see test/interop/node-client.ts). */
 const keep: NodeClient[] = [];
+
+// Clients are torn down right after their first RTP, so connection-level warnings (e.g. a data channel that
+// never opened before the aiortc process was killed) are expected noise here.
+setLogger(consoleLogger('error'));
 
 /** Server-side first-RTP times (epoch ms) per pc_id. */
 const firstRtpAt = new Map<string, number>();
@@ -42,6 +51,7 @@ const rtpWaiters = new Map<string, (t: number) => void>();
 
 const server = await startSmallWebRTCServer({
   port: 0,
+  staticDir: fileURLToPath(new URL('../../test/interop/pages/', import.meta.url)),
   connectionOptions: { bindAddress: '127.0.0.1' },
   maxConnections: 1000,
   logger: { debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) },
@@ -116,6 +126,34 @@ async function runAiortc(): Promise<RunResult> {
   }
 }
 
+const chromium: { browser: Browser | null } = { browser: null };
+
+/** One run with headless Chromium (browser launched once, a fresh page per run). */
+async function runChromium(): Promise<RunResult> {
+  chromium.browser ??= await launchChromium();
+  const page = await chromium.browser.newPage();
+  try {
+    await page.goto(`${server.url}/plain-peer.html`);
+    const { pcId } = await page.evaluate(() =>
+      (window as unknown as { runPeer: () => Promise<{ pcId: string }> }).runPeer(),
+    );
+    const tRtp = await waitFirstRtp(pcId);
+    const events = await page.evaluate(
+      () =>
+        (window as unknown as { peerState: { events: Array<{ e: string; w: number }> } }).peerState.events,
+    );
+    const at = (name: string): number => {
+      const e = events.find((x) => x.e === name);
+      if (!e) throw new Error(`page event ${name} missing`);
+      return e.w;
+    };
+    const t0 = at('offer-post');
+    return { answerMs: at('answer') - t0, connectedMs: at('pc:connected') - t0, firstRtpMs: tRtp - t0 };
+  } finally {
+    await page.close();
+  }
+}
+
 function percentile(sorted: number[], p: number): number {
   // Nearest-rank percentile.
   const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
@@ -148,6 +186,10 @@ for (const client of CLIENTS) {
     console.log('aiortc: skipped (python3-aiortc not available)');
     continue;
   }
+  if (client === 'chromium' && !chromiumAvailable()) {
+    console.log('chromium: skipped (/usr/bin/chromium not installed)');
+    continue;
+  }
   const results: RunResult[] = [];
   let failures = 0;
   let recovered = 0;
@@ -157,8 +199,12 @@ for (const client of CLIENTS) {
         const r = await runNode();
         recovered += r.recovered;
         results.push({ answerMs: r.answerMs, connectedMs: r.connectedMs, firstRtpMs: r.firstRtpMs });
-      } else {
+      } else if (client === 'aiortc') {
         results.push(await runAiortc());
+      } else if (client === 'chromium') {
+        results.push(await runChromium());
+      } else {
+        throw new Error(`unknown client '${client}'`);
       }
     } catch (err) {
       failures++;
@@ -187,6 +233,7 @@ for (const client of CLIENTS) {
   }
 }
 
+await chromium.browser?.close();
 await server.close();
 nodeDataChannel.cleanup();
 
