@@ -271,7 +271,7 @@ export function createSmallWebRTCRequestListener(
       if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
         const b = body as Record<string, unknown>;
         // request_data = body request_data, or requestData, or the cached /start body (spec §1.1).
-        if (b.request_data === undefined && b.requestData === undefined) {
+        if ((b.request_data ?? b.requestData ?? null) === null) {
           await offer({ ...b, request_data: cached }, res);
           return;
         }

@@ -132,7 +132,8 @@ export function parseOfferRequest(
   if (restart !== undefined && restart !== null && typeof restart !== 'boolean') {
     throw new HttpError(400, 'restart_pc must be a boolean or null');
   }
-  const requestData = obj.request_data !== undefined ? obj.request_data : obj.requestData;
+  // null counts as absent (Python: `request_data or requestData or <cached /start body>`).
+  const requestData = obj.request_data ?? obj.requestData ?? undefined;
   return { sdp, type: 'offer', pcId, restartPc: restart === true, requestData };
 }
 
