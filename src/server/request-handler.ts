@@ -79,6 +79,9 @@ function checkIceServers(list: unknown): string[] | IceServer[] {
   return [...list] as string[] | IceServer[];
 }
 
+/** Most pc_ids (current + pre-restart) remembered per connection. */
+const MAX_IDS_PER_CONNECTION = 8;
+
 /** Error codes from `SmallWebRTCConnection` that mean "the client sent something unusable". */
 const CLIENT_ERROR_CODES = new Set(['ERR_INVALID_SDP', 'ERR_INVALID_ARG', 'ERR_INVALID_CANDIDATE']);
 
@@ -110,6 +113,8 @@ export class SmallWebRTCRequestHandler {
   readonly #logger: Logger | undefined;
   /** pc_id -> connection; after a restart both the old and the new pc_id point at the same object. */
   readonly #pcs = new Map<string, SmallWebRTCConnection>();
+  /** The pc_ids mapped to each connection, oldest first (bounded, see #mapId). */
+  readonly #ids = new WeakMap<SmallWebRTCConnection, string[]>();
   /** Live connections (the values of #pcs, deduplicated) in creation order. */
   readonly #connections = new Set<SmallWebRTCConnection>();
   /** New connections being initialized (counted against the limits so concurrent offers cannot overshoot). */
@@ -279,7 +284,7 @@ export class SmallWebRTCRequestHandler {
     }
     const answer = this.#answerOf(connection);
     // After a restart the connection has a new pc_id; map it too (the old key keeps pointing here).
-    if (this.#connections.has(connection)) this.#pcs.set(answer.pc_id, connection);
+    if (this.#connections.has(connection)) this.#mapId(connection, answer.pc_id);
     return answer;
   }
 
@@ -310,7 +315,7 @@ export class SmallWebRTCRequestHandler {
       if (this.#closed) throw this.#unavailable('Server is shutting down');
       if (!closedEarly) {
         this.#connections.add(conn);
-        this.#pcs.set(answer.pc_id, conn);
+        this.#mapId(conn, answer.pc_id);
       }
       this.#pending--;
       connection = null; // owned by the map from here on
@@ -340,6 +345,18 @@ export class SmallWebRTCRequestHandler {
       throw new HttpError(500, 'Internal server error');
     }
     return { sdp: answer.sdp, type: 'answer', pc_id: answer.pc_id };
+  }
+
+  /**
+   * Maps `pcId` to `connection`, keeping at most {@link MAX_IDS_PER_CONNECTION} ids per connection: a client
+   * that restarts forever must not grow the map without bound (the oldest ids are dropped first).
+   */
+  #mapId(connection: SmallWebRTCConnection, pcId: string): void {
+    const ids = this.#ids.get(connection) ?? [];
+    if (!ids.includes(pcId)) ids.push(pcId);
+    while (ids.length > MAX_IDS_PER_CONNECTION) this.#pcs.delete(ids.shift()!);
+    this.#ids.set(connection, ids);
+    this.#pcs.set(pcId, connection);
   }
 
   #forget(connection: SmallWebRTCConnection): void {

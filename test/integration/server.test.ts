@@ -158,6 +158,26 @@ describe('signalling flows', () => {
     expect((await c.patchCandidates(true, newId)).status).toBe(200);
   });
 
+  it('pc_ids remembered per connection are bounded across repeated restarts (oldest dropped)', async () => {
+    const ctx = await setup();
+    const c = client(ctx);
+    expect((await c.connect()).status).toBe(200);
+    const ids = [c.pcId!];
+    for (let i = 0; i < 9; i++) {
+      expect((await c.restart()).status).toBe(200);
+      ids.push(c.pcId!);
+    }
+    const { connection } = ctx.created[0]!;
+    expect(new Set(ids).size).toBe(10);
+    expect(ids.map((id) => ctx.server.handler.getConnection(id) === connection)).toEqual([
+      false,
+      false,
+      ...Array<boolean>(8).fill(true),
+    ]);
+    await c.waitReady();
+    await roundTrip(ctx, c, connection, 'after-many-restarts');
+  });
+
   it('trickle: candidate-less offer, then PATCH with sdp_mid/sdp_mline_index and an empty candidate', async () => {
     const ctx = await setup();
     const c = client(ctx);
