@@ -166,4 +166,52 @@ describe.skipIf(!chromiumAvailable())('Pipecat web client (real SmallWebRTCTrans
     expect(await demoEval(page, (d) => d.errors)).toEqual([]);
     await page.close();
   });
+
+  it('startBotAndConnect via /start: offers go to /sessions/:id/api/offer with the cached body', async () => {
+    // A fresh handler (the previous test closed its listener): reuse the logging server with a new listener.
+    const created: Array<{ connection: SmallWebRTCConnection; data: unknown }> = [];
+    listener = createSmallWebRTCRequestListener({
+      staticDir: DEMO_STATIC_DIR,
+      connectionOptions: { bindAddress: '127.0.0.1' },
+      onNewConnection: (connection, data) => {
+        created.push({ connection, data });
+        connection.on('app-message', (_c, m: unknown) => {
+          const msg = m as { label?: string; type?: string; id?: string };
+          if (msg.label === 'rtvi-ai' && msg.type === 'client-ready') {
+            connection.sendAppMessage({
+              label: 'rtvi-ai',
+              type: 'bot-ready',
+              id: msg.id,
+              data: { version: '2.1.0', about: { library: 'small-webrtc-interop-test' } },
+            });
+          }
+        });
+        void connection.connect();
+      },
+    });
+    requests.length = 0;
+    const page = await browser.newPage();
+    await gotoDemo(page, url + '/');
+    await demoEval(page, (d) =>
+      (
+        d as unknown as { client: { startBotAndConnect(p: object): Promise<unknown> } }
+      ).client.startBotAndConnect({
+        endpoint: '/start',
+        requestData: { transport: 'webrtc', body: { hello: 'session' } },
+      }),
+    );
+    expect(await demoEval(page, (d) => d.botReady)).toBe(true);
+    expect(created).toHaveLength(1);
+    expect(created[0]!.data).toEqual({ hello: 'session' });
+    const offer = requests.find((r) => r.method === 'POST')!;
+    expect(offer.path).toMatch(/^\/sessions\/[0-9a-f-]{36}\/api\/offer$/);
+    await until(
+      () => requests.some((r) => r.method === 'PATCH' && r.status === 200),
+      10_000,
+      'session PATCH',
+    );
+    expect(requests.filter((r) => r.method === 'PATCH').every((r) => r.path === offer.path)).toBe(true);
+    await demoEval(page, (d) => d.disconnect());
+    await page.close();
+  });
 });
