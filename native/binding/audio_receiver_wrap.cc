@@ -101,6 +101,7 @@ class AudioReceiverWrap : public Napi::ObjectWrap<AudioReceiverWrap> {
     o.Set("invalid", static_cast<double>(s.jitter.invalid + s.rtpErrors));
     o.Set("payloadTypeDropped", static_cast<double>(s.payloadTypeDropped));
     o.Set("resets", static_cast<double>(s.jitter.resets));
+    o.Set("reanchors", static_cast<double>(s.jitter.reanchors));
     o.Set("targetDelayMs", s.jitter.targetDelayMs);
     o.Set("jitterMs", s.jitter.jitterMs);
     o.Set("lastReleaseDelayMs", s.jitter.lastReleaseDelayMs);

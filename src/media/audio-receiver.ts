@@ -80,6 +80,8 @@ export interface AudioReceiverStats {
   payloadTypeDropped: number;
   /** Stream restarts (SSRC change, unrelated sequence numbers). */
   resets: number;
+  /** Timeline re-anchored because the sender's clock paused or jumped (timestamps behind the output). */
+  reanchors: number;
   /** Current loss deadline after expected arrival, ms (adaptive, within [minDelayMs, maxDelayMs]). */
   targetDelayMs: number;
   /** RFC 3550 interarrival jitter, ms. */

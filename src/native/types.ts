@@ -108,6 +108,7 @@ export interface NativeAudioReceiverStats {
   invalid: number;
   payloadTypeDropped: number;
   resets: number;
+  reanchors: number;
   targetDelayMs: number;
   jitterMs: number;
   lastReleaseDelayMs: number;

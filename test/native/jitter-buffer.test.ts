@@ -227,6 +227,22 @@ describe('jitter buffer (via AudioReceiver)', () => {
     expect(releaseDelay.get(60)).toBe(0);
   });
 
+  for (const pauseMs of [100, 500]) {
+    it(`sender clock paused for ${pauseMs} ms (timestamps not advancing): re-anchors, does not drop the stream`, () => {
+      const pk = packetize(opusTone({ packets: 100 }));
+      // Packets 50.. arrive pauseMs later than their timestamps say (a mute that froze the RTP clock).
+      const arrivals = pk.map((p) => ({ at: p.index * 20 + 1 + (p.index >= 50 ? pauseMs : 0), packet: p }));
+      const { rx, frames, framesAfterPush } = run(arrivals);
+      const s = rx.stats();
+      expect(s.reanchors).toBe(1);
+      expect(s.lateDropped).toBeLessThanOrEqual(1);
+      expect(s.lost).toBe(0);
+      // Real audio resumes within one packet; every later packet comes out in its own push.
+      for (let i = 52; i < 100; i++) expect(framesAfterPush.get(i)! - framesAfterPush.get(i - 1)!).toBe(1);
+      expect(frames.filter((f) => !f.concealed).length).toBeGreaterThanOrEqual(99);
+    });
+  }
+
   it('random jitter up to 30 ms: no permanent delay, exact timeline, loss deadline adapts', () => {
     const pk = packetize(opusTone({ packets: 500 }));
     const rnd = prng(42);

@@ -15,7 +15,8 @@ constexpr double kSamplesPerMs = kOpusRtpClockRate / 1000.0;  // 48 RTP ticks pe
 constexpr uint32_t kConcealStep = 960;                        // 20 ms per concealment step
 constexpr int64_t kMaxSeqJump = 3000;                         // beyond this a "gap" is a stream restart
 constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr double kTargetMarginMs = 5;  // added to the measured delay percentile
+constexpr double kTargetMarginMs = 5;      // added to the measured delay percentile
+constexpr double kClockJumpMarginMs = 40;  // later than maxDelayMs + this behind the cursor: clock moved
 
 uint32_t RoundUpTo2p5ms(uint32_t samples) {
   const uint32_t q = 120;  // 2.5 ms at 48 kHz: the granularity libopus accepts for PLC/FEC
@@ -61,6 +62,8 @@ void JitterBuffer::startStream(uint32_t ssrc, uint16_t seq, uint32_t ts) {
   nextSeq_ = seq;
   cursor_ = ts;
   lastReleasedSeq_ = -1;
+  lastHandledSeq_ = static_cast<int64_t>(seq) - 1;
+  lateStreak_ = 0;
 }
 
 const JitterBufferStats& JitterBuffer::stats() const {
@@ -287,26 +290,36 @@ void JitterBuffer::drain(double nowMs, JitterSink& sink) {
 void JitterBuffer::release(Slot& s, double nowMs, JitterSink& sink) {
   const int64_t end = s.ts + s.samples;
   const int64_t maxConceal = static_cast<int64_t>(o_.maxConcealMs * kSamplesPerMs);
-  if (end <= cursor_ &&
-      cursor_ - s.ts > maxConceal + static_cast<int64_t>((o_.maxDelayMs + 120) * kSamplesPerMs)) {
-    // The timestamp went far backwards (sender restarted its clock): re-anchor instead of dropping forever.
-    resolvePending(true);
+  if (end <= cursor_) {
+    // Its whole slot was concealed already. One such packet is jitter beyond the deadline: drop it, since
+    // playing it would add its duration of delay. But a packet far behind the cursor, or a second late one
+    // in a row, means the sender's clock paused or jumped back (timestamps not advancing during a mute, a
+    // restarted clock): the stream itself moved, so re-anchor on it instead of dropping everything after.
+    const bool consecutive = s.seq == lastHandledSeq_ + 1;
+    const int64_t behind = cursor_ - s.ts;
+    const bool clockMoved =
+        behind > static_cast<int64_t>((o_.maxDelayMs + kClockJumpMarginMs) * kSamplesPerMs);
+    if (!(consecutive && (clockMoved || lateStreak_ >= 1)) &&
+        behind <= maxConceal + 2 * static_cast<int64_t>(kSamplesPerMs * o_.maxDelayMs)) {
+      resolvePending(true);
+      stats_.lateDropped++;
+      lateStreak_ = consecutive ? lateStreak_ + 1 : 1;
+      lastHandledSeq_ = s.seq;
+      markHistory(s.seq, Hist::kMissed);
+      s.used = false;
+      count_--;
+      nextSeq_ = s.seq + 1;
+      return;
+    }
+    resolvePending(false);
+    stats_.reanchors++;
     cursor_ = s.ts;
     anchorMin_.fill(kInf);
     delayCount_ = delayPos_ = 0;
     haveTransit_ = false;
     observeArrival(s.ts, s.arrivalMs);
   }
-  if (end <= cursor_) {
-    // Its whole slot was concealed already: playing it now would add delay forever.
-    resolvePending(true);
-    stats_.lateDropped++;
-    markHistory(s.seq, Hist::kMissed);
-    s.used = false;
-    count_--;
-    nextSeq_ = s.seq + 1;
-    return;
-  }
+  lateStreak_ = 0;
   if (s.ts > cursor_) {
     // Consecutive sequence number but a later timestamp: DTX or a sender-side gap, i.e. silence.
     resolvePending(false);
@@ -335,6 +348,7 @@ void JitterBuffer::release(Slot& s, double nowMs, JitterSink& sink) {
   cursor_ = end;
   markHistory(s.seq, Hist::kReleased);
   lastReleasedSeq_ = s.seq;
+  lastHandledSeq_ = s.seq;
   lastSamples_ = s.samples;
   stats_.lastReleaseDelayMs = nowMs - s.arrivalMs;
   concealRunMs_ = 0;

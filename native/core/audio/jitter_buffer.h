@@ -39,6 +39,7 @@ struct JitterBufferStats {
   uint64_t invalid = 0;           // unparseable Opus payloads (or larger than kMaxPayload)
   uint64_t fecRecovered = 0;      // concealment steps served by in-band FEC
   uint64_t resets = 0;            // stream restarts (SSRC change, huge sequence jump)
+  uint64_t reanchors = 0;         // timeline re-anchored on a sender clock pause/jump
   double concealedMs = 0;         // PLC + FEC output for lost packets
   double silenceMs = 0;           // DTX / transmission-gap fill
   double targetDelayMs = 0;       // current loss deadline after expected arrival
@@ -130,6 +131,8 @@ class JitterBuffer {
   int64_t nextSeq_ = 0;     // next sequence number to release
   int64_t cursor_ = 0;      // output timeline, unwrapped RTP samples: everything before it was emitted
   int64_t lastReleasedSeq_ = -1;
+  int64_t lastHandledSeq_ = -1;  // last sequence number released or dropped as late
+  int lateStreak_ = 0;           // consecutive late drops
   uint32_t lastSamples_ = 960;
   double pendingConcealMs_ = 0;  // concealment emitted with nothing buffered: loss or DTX, unknown yet
   double concealRunMs_ = 0;      // concealment since the last real packet (bounded by maxConcealMs)
