@@ -845,9 +845,22 @@ export class SmallWebRTCConnection {
                 c.name.toUpperCase() === 'VP8' || (c.name.toUpperCase() === 'H264' && isH264Supported(c)),
             );
       if (codecs.length === 0) {
-        getLogger().warn(
-          `${this.name}: no supported codec on mid ${m.mid} (${m.kind}); leaving it to libdatachannel`,
-        );
+        // Left to libdatachannel, the m-line would be accepted with the offer's codecs (PCMU, VP9...) that we
+        // cannot decode. Answer it inactive with the offer's first payload type instead (valid SDP, no media).
+        getLogger().warn(`${this.name}: no supported codec on mid ${m.mid} (${m.kind}); answering inactive`);
+        const pt = m.codecs[0];
+        if (!pt) continue;
+        const channels = pt.channels !== undefined ? `/${pt.channels}` : '';
+        const rtpmap = `${pt.name}/${pt.clockRate}${channels}`;
+        let inactive;
+        if (m.kind === 'audio') {
+          inactive = new nodeDataChannel.Audio(m.mid, 'Inactive');
+          inactive.addAudioCodec(pt.payloadType, rtpmap);
+        } else {
+          inactive = new nodeDataChannel.Video(m.mid, 'Inactive');
+          inactive.addVideoCodec(pt.payloadType, rtpmap);
+        }
+        peer.refs.push(peer.pc.addTrack(inactive));
         continue;
       }
       const desc =
@@ -1062,6 +1075,9 @@ export class SmallWebRTCConnection {
 
   #onState(peer: Peer, state: string): void {
     if (peer.gen !== this.#gen || this.#closed) return;
+    // connect() may have read `connected` from pc.state() before the queued `connecting` callback ran;
+    // libdatachannel never goes from connected back to connecting, so that late callback is stale.
+    if (state === 'connecting' && peer.everConnected) return;
     peer.state = state;
     switch (state) {
       case 'new':

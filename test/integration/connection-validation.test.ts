@@ -225,4 +225,22 @@ describe('SmallWebRTCConnection bad input', () => {
     await offA.waitConnected();
     await offB.waitConnected();
   });
+
+  it('answers m-lines without a supported codec inactive, and follows the offer payload type (aiortc Opus 96)', async () => {
+    const off = await NodeOfferer.create({ audioPayloadType: 96 });
+    live.push(off);
+    const parts = off.offer.sdp.split('\r\nm=');
+    parts[3] = (parts[3] ?? '').replace('a=rtpmap:96 VP8/90000', 'a=rtpmap:96 VP9/90000');
+    const c = conn();
+    await c.initialize({ sdp: parts.join('\r\nm='), type: 'offer' });
+    const sections = (c.getAnswer()?.sdp ?? '').split('\r\nm=');
+    expect(sections[1]).toMatch(/^audio \d+ UDP\/TLS\/RTP\/SAVPF 96\r\n/);
+    expect(sections[1]).toContain('a=fmtp:96 minptime=10;useinbandfec=1;usedtx=1');
+    expect(sections[3]).toMatch(/^video \d+ UDP\/TLS\/RTP\/SAVPF 96\r\n/);
+    expect(sections[3]).toContain('a=inactive');
+    expect(c.screenVideoInputTrack()).toBeNull();
+    expect(c.audioInputTrack()?.codecs[0]?.payloadType).toBe(96);
+    off.setAnswer(c.getAnswer() as { sdp: string });
+    await off.waitConnected();
+  });
 });
