@@ -214,4 +214,49 @@ describe.skipIf(!chromiumAvailable())('Pipecat web client (real SmallWebRTCTrans
     await demoEval(page, (d) => d.disconnect());
     await page.close();
   });
+
+  it('server-side peer dies silently: the client restarts with restart_pc and its old pc_id -> new connection', async () => {
+    const created: SmallWebRTCConnection[] = [];
+    listener = createSmallWebRTCRequestListener({
+      staticDir: DEMO_STATIC_DIR,
+      connectionOptions: { bindAddress: '127.0.0.1' },
+      onNewConnection: (connection) => {
+        created.push(connection);
+        connection.on('app-message', (_c, m: unknown) => {
+          const msg = m as { label?: string; type?: string; id?: string };
+          if (msg.label === 'rtvi-ai' && msg.type === 'client-ready') {
+            connection.sendAppMessage({
+              label: 'rtvi-ai',
+              type: 'bot-ready',
+              id: msg.id,
+              data: { version: '2.1.0' },
+            });
+          }
+        });
+        void connection.connect();
+      },
+    });
+    requests.length = 0;
+    const page = await browser.newPage();
+    await gotoDemo(page, url + '/');
+    await demoEval(page, (d) => d.connect('/api/offer'));
+    const first = created[0]!;
+    const oldId = first.pcId;
+    // Close the server peer without peerLeft (as if the server process lost it); the map entry goes away.
+    await first.close();
+    await until(() => listener.handler.getConnection(oldId) === undefined, 5_000, 'entry removed');
+    // The client notices (ICE disconnected for 5 s, or failed) and re-offers with restart_pc + the old id.
+    await until(
+      () => requests.some((r) => r.method === 'POST' && r.restartPc === true && r.pcId === oldId),
+      40_000,
+      'client restart offer',
+    );
+    const restart = requests.find((r) => r.method === 'POST' && r.restartPc === true)!;
+    await until(() => restart.status !== 0, 10_000, 'restart answered');
+    expect(restart.status).toBe(200);
+    expect(created).toHaveLength(2); // unknown pc_id -> a brand-new connection (Python behaviour)
+    await until(() => created[1]!.isConnected(), 20_000, 'new connection connected');
+    await demoEval(page, (d) => d.disconnect());
+    await page.close();
+  }, 90_000);
 });
