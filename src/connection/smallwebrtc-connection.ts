@@ -619,7 +619,12 @@ export class SmallWebRTCConnection {
     if (this.#closePromise) return this.#closePromise;
     this.#closed = true;
     this.#closePromise = (async () => {
-      this.#retirePeer();
+      try {
+        this.#retirePeer();
+      } catch (err) {
+        // Never reject: close() is called fire-and-forget from node-datachannel callbacks and timers.
+        getLogger().error(`${this.name}: error while closing`, err);
+      }
       if (this.#renegotiationTimer) clearTimeout(this.#renegotiationTimer);
       this.#renegotiationTimer = null;
       this.#pendingAppMessages = [];
@@ -737,7 +742,11 @@ export class SmallWebRTCConnection {
     pc.onDataChannel((dc) => {
       peer.refs.push(dc);
       if (peer.gen !== this.#gen || this.#closed) return;
-      this.#adoptChannel(peer, dc);
+      try {
+        this.#adoptChannel(peer, dc);
+      } catch (err) {
+        getLogger().error(`${this.name}: cannot adopt data channel`, err);
+      }
     });
     pc.onTrack((track) => {
       // Tracks we did not pre-add (unsupported m-lines): keep a reference, ignore their media.
