@@ -8,6 +8,7 @@ export {
   DATA_CHANNEL_TIMEOUT_SECS,
   PING_LIVENESS_MS,
   OPUS_ANSWER_FMTP,
+  LOCAL_MAX_MESSAGE_SIZE,
 } from './smallwebrtc-connection.js';
 export type {
   SmallWebRTCConnectionOptions,

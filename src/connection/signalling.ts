@@ -45,8 +45,8 @@ export type InboundMessage =
   | { kind: 'app'; message: Record<string, unknown> }
   | { kind: 'invalid'; reason: string };
 
-/** Largest inbound text we parse (UTF-16 units); the Pipecat client caps its sends at 64 KiB. */
-export const MAX_INBOUND_MESSAGE_CHARS = 256 * 1024;
+/** Largest inbound text we parse (UTF-16 units): our announced a=max-message-size (64 KiB). */
+export const MAX_INBOUND_MESSAGE_CHARS = 64 * 1024;
 
 /**
  * Classifies one inbound text message as Pipecat does (`conn.py` L347-365): text starting with `ping` is a

@@ -34,6 +34,8 @@ export const SCREEN_VIDEO_TRANSCEIVER_INDEX = 2;
 export const MAX_MESSAGE_QUEUE_SIZE = 50;
 /** Seconds after the first `connected` without an open channel before queueing stops (Python). */
 export const DATA_CHANNEL_TIMEOUT_SECS = 10;
+/** The `a=max-message-size` we announce (bytes), as aiortc; the client will not send larger messages. */
+export const LOCAL_MAX_MESSAGE_SIZE = 65536;
 /** A ping younger than this keeps `isConnected()` true (Python, spec §4.2). */
 export const PING_LIVENESS_MS = 3000;
 /**
@@ -297,7 +299,12 @@ export class SmallWebRTCConnection {
       throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'enableIceUdpMux must be a boolean');
     }
     this.#advertisedIp = options.advertisedIp ?? null;
-    const cfg: RtcConfig = { iceServers: toNodeDataChannelIceServers(this.#iceServers) };
+    // a=max-message-size 65536 in our answer, as aiortc: the Pipecat JS client caps its sends at the value we
+    // announce (spec §2.2) and libdatachannel drops larger inbound messages before they reach JS.
+    const cfg: RtcConfig = {
+      iceServers: toNodeDataChannelIceServers(this.#iceServers),
+      maxMessageSize: LOCAL_MAX_MESSAGE_SIZE,
+    };
     if (options.bindAddress !== undefined) cfg.bindAddress = options.bindAddress;
     if (begin !== undefined) cfg.portRangeBegin = begin;
     if (end !== undefined) cfg.portRangeEnd = end;

@@ -13,7 +13,7 @@
  * off.candidates                  // [{ candidate, sdpMid }] gathered candidates (for PATCH / addIceCandidate)
  * off.setAnswer(answer)           // apply { sdp } (extra fields ignored)
  * await off.waitConnected()       // PC connected AND channel open (no channel: dataChannel: false)
- * off.sendJson(obj) / off.sendText(text)
+ * off.sendJson(obj) / off.sendText(text) / off.sendBinary(bytes)
  * await off.waitForMessage((m) => boolean, ms?)   // parsed JSON objects received on `chat`
  * off.messages                    // every parsed JSON object received (bounded to 1000)
  * off.sendTrackStatus(index, enabled)
@@ -252,6 +252,10 @@ export class NodeOfferer {
 
   sendText(text: string): boolean {
     return this.#dcOrThrow().sendMessage(text);
+  }
+
+  sendBinary(data: Uint8Array): boolean {
+    return this.#dcOrThrow().sendMessageBinary(data);
   }
 
   sendJson(obj: unknown): boolean {

@@ -136,7 +136,7 @@ describe('SDP and message helpers', () => {
     expect(classifyInbound('nope').kind).toBe('invalid');
     expect(classifyInbound('null').kind).toBe('invalid');
     expect(classifyInbound('{"a":1}').kind).toBe('invalid');
-    expect(classifyInbound(`{"type":"x","pad":"${'x'.repeat(300_000)}"}`).kind).toBe('invalid');
+    expect(classifyInbound(`{"type":"x","pad":"${'x'.repeat(70_000)}"}`).kind).toBe('invalid');
   });
 });
 

@@ -133,10 +133,15 @@ describe('SmallWebRTCConnection with a Pipecat-web-client-like node offerer', ()
     off.sendText(
       JSON.stringify({ type: 'signalling', message: { type: 'trackStatus', receiver_index: 'x' } }),
     );
+    off.sendBinary(new Uint8Array([1, 2, 3]));
+    off.sendText(`{"type":"big","pad":"${'x'.repeat(60_000)}"`); // 60 KB, not JSON
+    off.sendText('['.repeat(50_000)); // deep garbage
+    expect(() => off.sendText('x'.repeat(70_000))).toThrow(); // above our a=max-message-size: refused by the peer
     off.sendJson({ type: 'after-garbage' });
     await until(() => received.length === 3, 5000, 'message after garbage');
     expect(received[2]).toEqual({ type: 'after-garbage' });
     // Typed errors for unusable messages.
+    expect(conn.getAnswer()?.sdp).toContain('a=max-message-size:65536');
     expect(() => conn.sendAppMessage({ big: 'x'.repeat(300_000) })).toThrow(
       expect.objectContaining({ code: 'ERR_MESSAGE_TOO_LARGE' }),
     );
