@@ -191,6 +191,7 @@ export class FrameProcessor<E extends EventArgs<E> = FrameProcessorEvents> exten
   #startFrame: StartFrame | null = null;
   #cancelled = false;
   #droppedMedia = 0;
+  #lastDropWarning = -Infinity;
 
   constructor(options: FrameProcessorOptions = {}) {
     super(options.name);
@@ -366,8 +367,14 @@ export class FrameProcessor<E extends EventArgs<E> = FrameProcessorEvents> exten
 
   #acceptSystem(frame: Frame, direction: FrameDirection): void {
     if (this.#sysQueue.length >= this.#maxSystemQueued && isDroppableMediaFrame(frame)) {
-      if (this.#droppedMedia++ % 100 === 0) {
-        logger().warn(`${this.name}: system queue full, dropped ${this.#droppedMedia} input media frame(s)`);
+      this.#droppedMedia++;
+      const now = performance.now();
+      if (now - this.#lastDropWarning >= 5000) {
+        // At most one warning per 5 s: a stalled handler at 50 frames/s must not flood the log.
+        this.#lastDropWarning = now;
+        logger().warn(
+          `${this.name}: system queue full, dropped ${this.#droppedMedia} input media frame(s) so far`,
+        );
       }
       return;
     }

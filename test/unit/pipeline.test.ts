@@ -513,3 +513,70 @@ describe('PipelineTask lifecycle', () => {
     expect(r.started).toBe(false);
   });
 });
+
+describe('runs and detached work', () => {
+  it('work started from a data frame belongs to its run unless detached', async () => {
+    // A processor that, on a data frame, starts a background producer and returns at once.
+    class Spawner extends FrameProcessor {
+      readonly gate = new Gate();
+      override async processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
+        if (frame instanceof TextFrame && (frame.text === 'attached' || frame.text === 'detached')) {
+          const label = frame.text;
+          const loop = async (): Promise<void> => {
+            await this.gate.wait();
+            await this.pushFrame(new TextFrame(`${label}:late`));
+          };
+          if (label === 'detached') void this.detached(loop);
+          else void loop();
+          return;
+        }
+        await this.pushFrame(frame, direction);
+      }
+    }
+    const spawner = new Spawner();
+    const after = new Recorder();
+    const task = new PipelineTask(new Pipeline([spawner, after]), { idleTimeoutSecs: null });
+    const run = task.run();
+    await task.queueFrames([new TextFrame('attached'), new TextFrame('detached')]);
+    await until(() => spawner.queuedFrames === 0);
+    await settle(5);
+    // Interrupt while both loops wait: only the detached one may still push afterwards.
+    await task.queueFrame(new InterruptionFrame());
+    await until(() => after.of(InterruptionFrame).length === 1);
+    spawner.gate.open();
+    await until(() => texts(after).length === 1);
+    await settle(10);
+    expect(texts(after)).toEqual(['detached:late']);
+    await task.queueFrame(new EndFrame());
+    await run;
+  });
+
+  it('interruptionSignal inside a run stays the run’s signal after an interruption', async () => {
+    const signals: AbortSignal[] = [];
+    const gate = new Gate();
+    class Probe extends FrameProcessor {
+      override async processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
+        if (frame instanceof TextFrame) {
+          signals.push(this.interruptionSignal);
+          await gate.wait();
+          signals.push(this.interruptionSignal);
+        }
+        await this.pushFrame(frame, direction);
+      }
+    }
+    const probe = new Probe();
+    const task = new PipelineTask(probe, { idleTimeoutSecs: null });
+    const run = task.run();
+    await task.queueFrame(new TextFrame('x'));
+    await until(() => signals.length === 1);
+    await task.queueFrame(new InterruptionFrame());
+    gate.open();
+    await until(() => signals.length === 2);
+    expect(signals[0]).toBe(signals[1]);
+    expect(signals[0]?.aborted).toBe(true);
+    // Outside any run, the processor's current (fresh) signal.
+    expect(probe.interruptionSignal.aborted).toBe(false);
+    await task.cancel();
+    await run;
+  });
+});
