@@ -1,6 +1,7 @@
 // Public surface of the connection layer (contract A in notes/contracts.md).
 export {
   SmallWebRTCConnection,
+  shutdownSmallWebRTC,
   AUDIO_TRANSCEIVER_INDEX,
   VIDEO_TRANSCEIVER_INDEX,
   SCREEN_VIDEO_TRANSCEIVER_INDEX,

@@ -181,6 +181,19 @@ interface Peer {
 
 let connectionCounter = 0;
 
+/** Connections not closed yet (for {@link shutdownSmallWebRTC}); a connection leaves the set when it closes. */
+const liveConnections = new Set<SmallWebRTCConnection>();
+
+/**
+ * Closes every live {@link SmallWebRTCConnection} and releases node-datachannel's global threads, without which
+ * the Node process never exits. Call it once at process shutdown (after the HTTP server stopped); no new
+ * connection can be created afterwards.
+ */
+export async function shutdownSmallWebRTC(): Promise<void> {
+  await Promise.all([...liveConnections].map((c) => c.close()));
+  nodeDataChannel.cleanup();
+}
+
 const NDC_DIRECTION: Record<MediaDirection, Direction> = {
   sendrecv: 'SendRecv',
   sendonly: 'SendOnly',
@@ -313,6 +326,7 @@ export class SmallWebRTCConnection {
     this.name = `SmallWebRTCConnection#${connectionCounter++}`;
     this.#pcId = this.#newPcId();
     for (const n of EVENT_NAMES) this.#handlers.set(n, []);
+    liveConnections.add(this);
   }
 
   /** The ICE servers this connection uses (normalized copy). */
@@ -625,6 +639,7 @@ export class SmallWebRTCConnection {
   close(): Promise<void> {
     if (this.#closePromise) return this.#closePromise;
     this.#closed = true;
+    liveConnections.delete(this);
     this.#closePromise = (async () => {
       try {
         this.#retirePeer();

@@ -1,5 +1,4 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import nodeDataChannel from 'node-datachannel';
 import {
   SmallWebRTCConnection,
   answerDirection,
@@ -7,6 +6,7 @@ import {
   normalizeIceServers,
   parseSdp,
   rewriteHostCandidates,
+  shutdownSmallWebRTC,
   toNodeDataChannelIceServers,
 } from '../../src/connection/index.js';
 import { NodeOfferer } from '../helpers/node-offerer.js';
@@ -17,8 +17,13 @@ afterEach(async () => {
   for (const x of live.splice(0)) await x.close();
 });
 
-afterAll(() => {
-  nodeDataChannel.cleanup();
+let leftOpen: SmallWebRTCConnection | null = null;
+let leftOpenClosed = false;
+
+afterAll(async () => {
+  await shutdownSmallWebRTC(); // closes what is still open, then nodeDataChannel.cleanup()
+  expect(leftOpen?.closed).toBe(true);
+  expect(leftOpenClosed).toBe(true);
 });
 
 function conn(opts: ConstructorParameters<typeof SmallWebRTCConnection>[0] = {}): SmallWebRTCConnection {
@@ -173,6 +178,13 @@ describe('SmallWebRTCConnection bad input', () => {
     const good = conn();
     await good.initialize(off.offer);
     expect(good.getAnswer()?.type).toBe('answer');
+    // Deliberately never closed by the test: shutdownSmallWebRTC() in afterAll must close it.
+    const unclosed = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
+    unclosed.on('closed', () => {
+      leftOpenClosed = true;
+    });
+    await unclosed.initialize(off.offer);
+    leftOpen = unclosed;
     await expect(good.initialize(off.offer)).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
     await expect(good.renegotiate({ sdp: 'garbage', type: 'offer' })).rejects.toMatchObject({
       code: 'ERR_INVALID_SDP',
