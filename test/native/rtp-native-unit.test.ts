@@ -19,4 +19,21 @@ describe('C++ unit tests (native_tests)', () => {
     expect(out).toMatch(/ok {3}RtcpCompoundRoundTrip/);
     expect(out).toMatch(/\d+ tests, 0 failed checks/);
   });
+
+  // The libFuzzer targets (native/fuzz, built with clang when available) run for a few seconds each over
+  // their seed corpus: a crash, sanitizer report or failed invariant fails the test.
+  const fuzzTests = configured
+    ? execFileSync('ctest', ['--test-dir', buildDir, '-N', '-R', '^fuzz_'], { encoding: 'utf8' })
+        .split('\n')
+        .filter((l) => /Test +#\d+: fuzz_/.test(l)).length
+    : 0;
+  it.skipIf(fuzzTests === 0)('libFuzzer targets survive a short run (needs clang; ctest -R ^fuzz_)', () => {
+    execFileSync('cmake', ['--build', buildDir, '-j', '2'], { stdio: 'pipe' });
+    const out = execFileSync('ctest', ['--test-dir', buildDir, '-R', '^fuzz_', '--output-on-failure'], {
+      encoding: 'utf8',
+    });
+    expect(out).toMatch(/100% tests passed/);
+    expect(out).toMatch(/fuzz_rtp_parse_fuzz/);
+    expect(out).toMatch(/fuzz_rtcp_parse_fuzz/);
+  }, 120_000);
 });
