@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SmallWebRTCError } from '../errors.js';
 import type { NativeAddon } from './types.js';
 
 export type * from './types.js';
@@ -15,14 +16,12 @@ export type * from './types.js';
 const require = createRequire(import.meta.url);
 
 /** Thrown when the native addon cannot be loaded; the message lists likely causes and fixes. */
-export class NativeAddonLoadError extends Error {
-  /** Stable error code. */
-  readonly code = 'ERR_NATIVE_ADDON_LOAD';
+export class NativeAddonLoadError extends SmallWebRTCError {
   /** Where the package root was resolved to (the directory that holds package.json). */
   readonly packageRoot: string;
 
   constructor(message: string, packageRoot: string, cause: unknown) {
-    super(message, { cause });
+    super('ERR_NATIVE_ADDON_LOAD', message, { cause });
     this.name = 'NativeAddonLoadError';
     this.packageRoot = packageRoot;
   }

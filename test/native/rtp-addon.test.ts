@@ -16,11 +16,13 @@ describe('native addon', () => {
     try {
       vi.resetModules(); // a fresh module instance: the cached addon of the first test is not reused
       const mod = await import('../../src/native/binding.js');
+      const { SmallWebRTCError } = await import('../../src/errors.js'); // the same fresh module graph
       expect(() => mod.native()).toThrow(/Likely causes and fixes/);
       try {
         mod.native();
       } catch (err) {
         expect(err).toBeInstanceOf(mod.NativeAddonLoadError);
+        expect(err).toBeInstanceOf(SmallWebRTCError);
         expect((err as { code?: string }).code).toBe('ERR_NATIVE_ADDON_LOAD');
       }
     } finally {
