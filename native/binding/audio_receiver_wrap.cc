@@ -1,8 +1,15 @@
-// JS binding of core/audio/audio_receiver (JS thread only). push()/poll() return an array of AudioFrame
-// objects ({audio, sampleRate, numChannels, numFrames, pts, concealed}), one new Int16Array per frame.
+// JS binding of core/audio/audio_receiver (JS thread only).
+//
+// push()/poll() return the number of frames they wrote into the output buffers the TS class registered
+// with setOutput() (interleaved PCM, and one concealed flag per frame); the TS side then copies each frame
+// into its own Int16Array and builds the frame objects in JS, which is cheaper than creating them through
+// N-API (measured ~3 us per packet). When a call produces more frames than those buffers hold (a long gap
+// filled at once) or no buffers were registered, it returns an array of AudioFrame objects
+// ({audio, sampleRate, numChannels, numFrames, pts, concealed}) instead.
 #include <napi.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <memory>
 
@@ -25,6 +32,7 @@ class AudioReceiverWrap : public Napi::ObjectWrap<AudioReceiverWrap> {
                            InstanceMethod("reset", &AudioReceiverWrap::Reset),
                            InstanceMethod("close", &AudioReceiverWrap::Close),
                            InstanceMethod("nextDeadlineMs", &AudioReceiverWrap::NextDeadline),
+                           InstanceMethod("setOutput", &AudioReceiverWrap::SetOutput),
                        });
   }
 
@@ -69,19 +77,44 @@ class AudioReceiverWrap : public Napi::ObjectWrap<AudioReceiverWrap> {
     }
     return out;
   }
+  // Copies this call's frames into the registered buffers and returns their count, or falls back to Frames().
+  Napi::Value Output(Napi::Env env) {
+    const audio::AudioReceiver& r = *rx_;
+    const size_t n = r.frameCount();
+    if (n == 0) return Napi::Number::New(env, 0);
+    if (outRef_.IsEmpty() || flagsRef_.IsEmpty()) return Frames(env);
+    Napi::Int16Array out = outRef_.Value();
+    Napi::Uint8Array flags = flagsRef_.Value();
+    if (n * r.frameLen() > out.ElementLength() || n > flags.ElementLength()) return Frames(env);
+    std::memcpy(out.Data(), r.frameData(0), n * r.frameLen() * sizeof(int16_t));
+    for (size_t i = 0; i < n; ++i) flags.Data()[i] = r.frameInfo(i).concealed ? 1 : 0;
+    return Napi::Number::New(env, static_cast<double>(n));
+  }
+  // setOutput(pcm: Int16Array, concealedFlags: Uint8Array): the buffers Output() writes into.
+  Napi::Value SetOutput(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    core(env);
+    ToInt16(env, info[0], "pcm");
+    if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      ThrowTypeError(env, kErrInvalidArg, "concealedFlags must be a Uint8Array");
+    }
+    outRef_ = Napi::Persistent(info[0].As<Napi::Int16Array>());
+    flagsRef_ = Napi::Persistent(info[1].As<Napi::Uint8Array>());
+    return env.Undefined();
+  }
   Napi::Value Push(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     audio::AudioReceiver& r = core(env);
     ByteView p = ArgBytes(info, 0, "packet");
     const double arrival = ArgNumber(info, 1, "arrivalMs", -1e15, 1e15);
     r.push(p.data, p.size, arrival);
-    return Frames(env);
+    return Output(env);
   }
   Napi::Value Poll(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     audio::AudioReceiver& r = core(env);
     r.poll(ArgNumber(info, 0, "nowMs", -1e15, 1e15));
-    return Frames(env);
+    return Output(env);
   }
   Napi::Value NextDeadline(const Napi::CallbackInfo& info) {
     const double d = core(info.Env()).nextDeadlineMs();
@@ -118,10 +151,14 @@ class AudioReceiverWrap : public Napi::ObjectWrap<AudioReceiverWrap> {
   }
   Napi::Value Close(const Napi::CallbackInfo& info) {
     rx_.reset();
+    outRef_.Reset();
+    flagsRef_.Reset();
     return info.Env().Undefined();
   }
 
   std::unique_ptr<audio::AudioReceiver> rx_;
+  Napi::Reference<Napi::Int16Array> outRef_;
+  Napi::Reference<Napi::Uint8Array> flagsRef_;
 };
 
 }  // namespace

@@ -2,7 +2,7 @@
 // native/binding/audio_receiver_wrap.cc). One synchronous native call per packet; all per-packet work
 // (RTP parse, jitter buffer, Opus decode / FEC / PLC, resampling, framing) happens in C++. JS thread.
 import { native } from '../native/binding.js';
-import type { NativeAudioReceiver } from '../native/types.js';
+import type { NativeAudioFrame, NativeAudioReceiver } from '../native/types.js';
 import {
   checkBytes,
   checkInt,
@@ -16,6 +16,9 @@ import {
 } from './audio-args.js';
 import { SmallWebRTCRangeError } from '../errors.js';
 import { DEFAULT_RESAMPLE_QUALITY } from './resampler.js';
+
+/** Frames one push()/poll() can hand over through the shared output buffer (more take a slower path). */
+const OUTPUT_FRAMES = 64;
 
 /** A frame of interleaved 16-bit PCM. Audio frames are whole multiples of 10 ms. */
 export interface AudioFrame {
@@ -110,6 +113,14 @@ export interface AudioReceiverStats {
  */
 export class AudioReceiver {
   #native: NativeAudioReceiver | null;
+  // Output buffers the native side fills (frames of one call, and a concealed flag per frame): building the
+  // frame objects here in JS is cheaper than creating them through N-API. Sized for OUTPUT_FRAMES frames;
+  // a call that yields more (a long gap filled at once) gets its frames as objects from the native side.
+  readonly #out: Int16Array;
+  readonly #flags: Uint8Array;
+  readonly #frameLen: number;
+  readonly #numFrames: number;
+  #pts = 0;
   /** Output rate, Hz. */
   readonly sampleRate: number;
   /** Output channels. */
@@ -148,6 +159,32 @@ export class AudioReceiver {
       resampleQuality: optInt('resampleQuality', o.resampleQuality, 0, 10, DEFAULT_RESAMPLE_QUALITY),
       decodeAtTargetRate: optBool('decodeAtTargetRate', o.decodeAtTargetRate, true),
     });
+    this.#numFrames = (this.sampleRate * this.frameMs) / 1000;
+    this.#frameLen = this.#numFrames * this.channels;
+    this.#out = new Int16Array(OUTPUT_FRAMES * this.#frameLen);
+    this.#flags = new Uint8Array(OUTPUT_FRAMES);
+    this.#native.setOutput(this.#out, this.#flags);
+  }
+
+  #frames(result: number | NativeAudioFrame[]): AudioFrame[] {
+    if (typeof result !== 'number') {
+      this.#pts += result.length * this.frameMs;
+      return result;
+    }
+    const frames: AudioFrame[] = [];
+    const len = this.#frameLen;
+    for (let i = 0; i < result; i++) {
+      frames.push({
+        audio: this.#out.slice(i * len, (i + 1) * len),
+        sampleRate: this.sampleRate,
+        numChannels: this.channels,
+        numFrames: this.#numFrames,
+        pts: this.#pts,
+        concealed: this.#flags[i] === 1,
+      });
+      this.#pts += this.frameMs;
+    }
+    return frames;
   }
 
   #n(): NativeAudioReceiver {
@@ -163,12 +200,14 @@ export class AudioReceiver {
    */
   push(packet: Uint8Array, arrivalMs: number): AudioFrame[] {
     const n = this.#n();
-    return n.push(checkBytes('packet', packet), checkNumber('arrivalMs', arrivalMs, -1e15, 1e15));
+    return this.#frames(
+      n.push(checkBytes('packet', packet), checkNumber('arrivalMs', arrivalMs, -1e15, 1e15)),
+    );
   }
 
   /** Emits the concealment due at `nowMs` (loss deadlines passed, or DTX with nothing arriving). */
   poll(nowMs: number): AudioFrame[] {
-    return this.#n().poll(checkNumber('nowMs', nowMs, -1e15, 1e15));
+    return this.#frames(this.#n().poll(checkNumber('nowMs', nowMs, -1e15, 1e15)));
   }
 
   /** When {@link poll} would next produce output (ms, caller clock); Infinity when nothing is pending. */

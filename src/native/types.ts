@@ -4,7 +4,6 @@
 import type {
   RtcpPacket,
   RtcpReportBlockInit,
-  RtpPacket,
   RtpPacketInit,
 } from '../media/rtp.js';
 
@@ -34,7 +33,10 @@ export interface NativeUnwrapper {
 
 /** Exports of native/binding/rtp_wrap.cc (see src/media/rtp.ts for the documented public API). */
 export interface NativeRtpBinding {
-  parseRtp(packet: Uint8Array): RtpPacket;
+  /** Validates `packet` and writes its header fields into `out` (layout: enum RtpField in rtp_wrap.cc). */
+  parseRtpInto(packet: Uint8Array, out: Uint32Array): void;
+  /** Minimum length of parseRtpInto's `out`. */
+  readonly RTP_FIELD_COUNT: number;
   buildRtp(init: RtpPacketInit): Uint8Array;
   parseRtcp(packet: Uint8Array): RtcpPacket[];
   buildRtcpSr(init: {
@@ -121,8 +123,10 @@ export interface NativeAudioReceiverStats {
 
 /** A native AudioReceiver instance (native/binding/audio_receiver_wrap.cc). */
 export interface NativeAudioReceiver {
-  push(packet: Uint8Array, arrivalMs: number): NativeAudioFrame[];
-  poll(nowMs: number): NativeAudioFrame[];
+  /** Frames written into the setOutput() buffers, or the frames themselves when they do not fit. */
+  push(packet: Uint8Array, arrivalMs: number): number | NativeAudioFrame[];
+  poll(nowMs: number): number | NativeAudioFrame[];
+  setOutput(pcm: Int16Array, concealedFlags: Uint8Array): void;
   nextDeadlineMs(): number;
   stats(): NativeAudioReceiverStats;
   reset(): void;

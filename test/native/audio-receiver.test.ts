@@ -200,6 +200,27 @@ describe('AudioReceiver: options and bad input', () => {
     expect(rx.nextDeadlineMs()).toBe(Number.POSITIVE_INFINITY);
   });
 
+  it('a call that yields many frames at once (long DTX gap, 10 ms frames) keeps exact frames and pts', () => {
+    const rx = new AudioReceiver({ sampleRate: 24000, channels: 2, frameMs: 10 });
+    const payloads = opusTone({ packets: 4 });
+    const a = packetize(payloads.slice(0, 2));
+    // Consecutive sequence number, timestamp 900 ms later, and no poll() in between: filled in one push.
+    const b = packetize(payloads.slice(2), { seq0: 1002, ts0: 123456 + 960 * 2 + 48 * 900 });
+    const frames: AudioFrame[] = [];
+    frames.push(...rx.push(a[0]!.rtp, 0), ...rx.push(a[1]!.rtp, 20));
+    const burst = rx.push(b[0]!.rtp, 940);
+    expect(burst.length).toBe(92); // 900 ms of fill + the 20 ms packet
+    frames.push(...burst, ...rx.push(b[1]!.rtp, 960));
+    expect(frames.length).toBe(4 + 90 + 4);
+    expect(frames.every((f) => f.audio.length === 480 && f.numFrames === 240)).toBe(true);
+    expect(frames.map((f) => f.pts)).toEqual(frames.map((_, i) => i * 10));
+    expect(rx.stats().silenceMs).toBe(900);
+    // Frames own their samples: later calls do not overwrite earlier frames.
+    const copy = Int16Array.from(frames[0]!.audio);
+    rx.push(b[1]!.rtp, 961);
+    expect(frames[0]!.audio).toEqual(copy);
+  });
+
   it('reset() forgets the stream; close() is idempotent and later calls throw ERR_CLOSED', () => {
     const rx = new AudioReceiver({ sampleRate: 48000, channels: 1 });
     const pk = packetize(opusTone({ packets: 3 }));

@@ -95,7 +95,7 @@ describe('AudioSender', () => {
     expect(dropped).toBeLessThanOrEqual(790);
     expect(tx.queuedMs).toBe(10);
     const after: number[] = [];
-    let firstAfter = new Int16Array(0);
+    let firstAfter: Int16Array = new Int16Array(0);
     for (let t = 200; t < 300; t += 20) {
       for (const p of tx.pull(t)) {
         const pcm = dec.decode(parseRtp(p).payload);
