@@ -66,45 +66,62 @@ const char* RtcpReason(RtcpStatus s) {
   ThrowWithCode(e, code);
 }
 
-// A Uint8Array view of [offset, offset+length) of `src` sharing its ArrayBuffer.
-Napi::Uint8Array View(Napi::Env env, const Napi::Uint8Array& src, size_t offset, size_t length) {
-  return Napi::Uint8Array::New(env, length, src.ArrayBuffer(), src.ByteOffset() + offset);
-}
+// Layout of the Uint32Array parseRtpInto() fills (mirrored by src/media/rtp.ts). Returning numbers in a
+// caller-owned array and building the JS object in JS avoids ~20 napi property sets per call (each creates
+// and internalizes a key string): ~0.3 us per packet instead of ~2.3 us.
+enum RtpField : uint32_t {
+  kFlags = 0,  // bit 0 padding, bit 1 marker, bit 2 has extension
+  kPayloadType,
+  kSequence,
+  kTimestamp,
+  kSsrc,
+  kHeaderSize,
+  kPaddingSize,
+  kPayloadOffset,
+  kPayloadSize,
+  kExtensionProfile,
+  kCsrcCount,
+  kExtensionCount,
+  kCsrcs,                                 // 15 entries
+  kExtensions = kCsrcs + rtp::kMaxCsrcs,  // (id, offset, length) per element
+  kRtpFieldCount = kExtensions + 3 * rtp::kMaxExtensions,
+};
 
-Napi::Value ParseRtpJs(const Napi::CallbackInfo& info) {
+// parseRtpInto(packet: Uint8Array, out: Uint32Array(>= kRtpFieldCount)): undefined; throws when malformed.
+Napi::Value ParseRtpIntoJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   ByteView bytes = ArgBytes(info, 0, "packet");
+  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
+      info[1].As<Napi::Uint32Array>().ElementLength() < kRtpFieldCount) {
+    ThrowTypeError(env, kErrInvalidArg,
+                   "out must be a Uint32Array of at least " + std::to_string(kRtpFieldCount) + " elements");
+  }
+  uint32_t* o = info[1].As<Napi::Uint32Array>().Data();
   rtp::RtpHeader h;
   RtpStatus s = rtp::ParseRtp(bytes.data, bytes.size, &h);
   if (s != RtpStatus::kOk) {
     ThrowMalformed(env, kErrRtpMalformed, std::string("malformed RTP packet: ") + rtp::RtpStatusMessage(s),
                    RtpReason(s));
   }
-  Napi::Uint8Array src = info[0].As<Napi::Uint8Array>();
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("padding", Napi::Boolean::New(env, h.padding));
-  o.Set("marker", Napi::Boolean::New(env, h.marker));
-  o.Set("payloadType", Napi::Number::New(env, h.payload_type));
-  o.Set("sequenceNumber", Napi::Number::New(env, h.sequence_number));
-  o.Set("timestamp", Napi::Number::New(env, h.timestamp));
-  o.Set("ssrc", Napi::Number::New(env, h.ssrc));
-  Napi::Array csrcs = Napi::Array::New(env, h.csrc_count);
-  for (uint32_t i = 0; i < h.csrc_count; ++i) csrcs.Set(i, Napi::Number::New(env, h.csrcs[i]));
-  o.Set("csrcs", csrcs);
-  o.Set("extensionProfile", h.has_extension ? Napi::Number::New(env, h.extension_profile) : env.Null());
-  Napi::Array exts = Napi::Array::New(env, h.extension_count);
+  o[kFlags] = (h.padding ? 1u : 0u) | (h.marker ? 2u : 0u) | (h.has_extension ? 4u : 0u);
+  o[kPayloadType] = h.payload_type;
+  o[kSequence] = h.sequence_number;
+  o[kTimestamp] = h.timestamp;
+  o[kSsrc] = h.ssrc;
+  o[kHeaderSize] = h.header_size;
+  o[kPaddingSize] = h.padding_size;
+  o[kPayloadOffset] = h.payload_offset;
+  o[kPayloadSize] = h.payload_size;
+  o[kExtensionProfile] = h.extension_profile;
+  o[kCsrcCount] = h.csrc_count;
+  o[kExtensionCount] = h.extension_count;
+  for (uint32_t i = 0; i < h.csrc_count; ++i) o[kCsrcs + i] = h.csrcs[i];
   for (uint32_t i = 0; i < h.extension_count; ++i) {
-    const auto& e = h.extensions[i];
-    Napi::Object x = Napi::Object::New(env);
-    x.Set("id", Napi::Number::New(env, e.id));
-    x.Set("data", View(env, src, e.offset, e.length));
-    exts.Set(i, x);
+    o[kExtensions + 3 * i] = h.extensions[i].id;
+    o[kExtensions + 3 * i + 1] = h.extensions[i].offset;
+    o[kExtensions + 3 * i + 2] = h.extensions[i].length;
   }
-  o.Set("extensions", exts);
-  o.Set("headerSize", Napi::Number::New(env, h.header_size));
-  o.Set("paddingSize", Napi::Number::New(env, h.padding_size));
-  o.Set("payload", View(env, src, h.payload_offset, h.payload_size));
-  return o;
+  return env.Undefined();
 }
 
 uint32_t FieldU32(const Napi::Object& o, const char* key, uint32_t def) {
@@ -367,7 +384,8 @@ class UnwrapperWrap : public Napi::ObjectWrap<UnwrapperWrap<Core, kMax>> {
 }  // namespace
 
 void InitRtp(Napi::Env env, Napi::Object exports) {
-  exports.Set("parseRtp", Napi::Function::New(env, ParseRtpJs, "parseRtp"));
+  exports.Set("parseRtpInto", Napi::Function::New(env, ParseRtpIntoJs, "parseRtpInto"));
+  exports.Set("RTP_FIELD_COUNT", Napi::Number::New(env, kRtpFieldCount));
   exports.Set("buildRtp", Napi::Function::New(env, BuildRtpJs, "buildRtp"));
   exports.Set("parseRtcp", Napi::Function::New(env, ParseRtcpJs, "parseRtcp"));
   exports.Set("buildRtcpSr", Napi::Function::New(env, BuildSrJs, "buildRtcpSr"));

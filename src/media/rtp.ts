@@ -163,8 +163,55 @@ export type RtcpPacket = RtcpSenderReport | RtcpReceiverReport | RtcpNack | Rtcp
  * @throws TypeError `code: 'ERR_INVALID_ARG'` when `packet` is not a Uint8Array/Buffer
  */
 export function parseRtp(packet: Uint8Array): RtpPacket {
-  return native().parseRtp(packet);
+  // The native side validates and fills `fields` (layout: rtp_wrap.cc RtpField); the object is built here,
+  // which is ~10x cheaper than building it through N-API.
+  const f = fields ?? (fields = new Uint32Array(native().RTP_FIELD_COUNT));
+  native().parseRtpInto(packet, f);
+  const csrcCount = f[F_CSRC_COUNT]!;
+  const csrcs: number[] = [];
+  for (let i = 0; i < csrcCount; i++) csrcs.push(f[F_CSRCS + i]!);
+  const extCount = f[F_EXT_COUNT]!;
+  const extensions: RtpHeaderExtension[] = [];
+  for (let i = 0; i < extCount; i++) {
+    const at = F_EXTENSIONS + 3 * i;
+    const offset = f[at + 1]!;
+    extensions.push({ id: f[at]!, data: packet.subarray(offset, offset + f[at + 2]!) });
+  }
+  const flags = f[F_FLAGS]!;
+  const payloadOffset = f[F_PAYLOAD_OFFSET]!;
+  return {
+    padding: (flags & 1) !== 0,
+    marker: (flags & 2) !== 0,
+    payloadType: f[F_PAYLOAD_TYPE]!,
+    sequenceNumber: f[F_SEQUENCE]!,
+    timestamp: f[F_TIMESTAMP]!,
+    ssrc: f[F_SSRC]!,
+    csrcs,
+    extensionProfile: (flags & 4) !== 0 ? f[F_EXT_PROFILE]! : null,
+    extensions,
+    headerSize: f[F_HEADER_SIZE]!,
+    paddingSize: f[F_PADDING_SIZE]!,
+    payload: packet.subarray(payloadOffset, payloadOffset + f[F_PAYLOAD_SIZE]!),
+  };
 }
+
+// Indices into the parseRtpInto() output (must match enum RtpField in native/binding/rtp_wrap.cc).
+const F_FLAGS = 0;
+const F_PAYLOAD_TYPE = 1;
+const F_SEQUENCE = 2;
+const F_TIMESTAMP = 3;
+const F_SSRC = 4;
+const F_HEADER_SIZE = 5;
+const F_PADDING_SIZE = 6;
+const F_PAYLOAD_OFFSET = 7;
+const F_PAYLOAD_SIZE = 8;
+const F_EXT_PROFILE = 9;
+const F_CSRC_COUNT = 10;
+const F_EXT_COUNT = 11;
+const F_CSRCS = 12;
+const F_EXTENSIONS = F_CSRCS + 15;
+/** Reused output of parseRtpInto (JS thread only; read before the next call). */
+let fields: Uint32Array | null = null;
 
 /**
  * Builds an RTP packet.
