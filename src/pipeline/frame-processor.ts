@@ -6,6 +6,7 @@ import {
   ErrorFrame,
   Frame,
   InterruptionFrame,
+  InterruptionTaskFrame,
   StartFrame,
   isDroppableMediaFrame,
 } from './frames.js';
@@ -191,6 +192,7 @@ export class FrameProcessor<E extends EventArgs<E> = FrameProcessorEvents> exten
   #startFrame: StartFrame | null = null;
   #cancelled = false;
   #droppedMedia = 0;
+  #interruptionPassedWaiters = new Set<() => void>();
   #lastDropWarning = -Infinity;
 
   constructor(options: FrameProcessorOptions = {}) {
@@ -317,6 +319,49 @@ export class FrameProcessor<E extends EventArgs<E> = FrameProcessorEvents> exten
   }
 
   /**
+   * Pushes a frame in both directions (Pipecat's `broadcast_frame`): `make` is called twice so each direction
+   * gets its own instance (frames carry per-instance ids). Used for BotStarted/StoppedSpeaking and app
+   * messages, which both ends of the pipeline want to see.
+   */
+  async broadcastFrame(make: () => Frame): Promise<void> {
+    await this.pushFrame(make(), FrameDirection.DOWNSTREAM);
+    await this.pushFrame(make(), FrameDirection.UPSTREAM);
+  }
+
+  /**
+   * Asks the task to interrupt the bot (an {@link InterruptionTaskFrame} upstream); the task answers with an
+   * InterruptionFrame from the pipeline's start when interruptions are allowed. Use this rather than pushing
+   * an InterruptionFrame yourself so that processors upstream of you are interrupted too.
+   */
+  async pushInterruptionTaskFrame(): Promise<void> {
+    await this.pushFrame(new InterruptionTaskFrame(), FrameDirection.UPSTREAM);
+  }
+
+  /**
+   * Like {@link FrameProcessor.pushInterruptionTaskFrame}, then waits until the resulting InterruptionFrame
+   * has passed through this processor (so frames pushed afterwards travel behind it and are not dropped by
+   * it), at most `timeoutMs` (default 2000). Returns false on timeout, or at once when interruptions are not
+   * allowed. Call it from an event handler or a message loop, not from a frame handler of this processor: a
+   * system-frame handler would block the InterruptionFrame (until the timeout) and a data-frame run is
+   * itself interrupted by it.
+   */
+  async pushInterruptionTaskFrameAndWait(timeoutMs = 2000): Promise<boolean> {
+    if (!this.allowInterruptions) return false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let waiter: (() => void) | undefined;
+    const passed = new Promise<boolean>((resolve) => {
+      waiter = () => resolve(true);
+      this.#interruptionPassedWaiters.add(waiter);
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    await this.pushInterruptionTaskFrame();
+    const ok = await passed;
+    clearTimeout(timer);
+    if (waiter) this.#interruptionPassedWaiters.delete(waiter);
+    return ok;
+  }
+
+  /**
    * Runs `fn` outside any frame run, so loops it starts are not tied to the data frame being processed (their
    * pushes are not dropped by later interruptions, and they do not wait for queue room).
    */
@@ -406,6 +451,11 @@ export class FrameProcessor<E extends EventArgs<E> = FrameProcessorEvents> exten
     try {
       for (let q = this.#sysQueue.shift(); q !== undefined; q = this.#sysQueue.shift()) {
         await this.#invoke(q.frame, q.direction, { processor: this, system: true, signal: undefined });
+        if (q.frame instanceof InterruptionFrame && this.#interruptionPassedWaiters.size > 0) {
+          const waiters = [...this.#interruptionPassedWaiters];
+          this.#interruptionPassedWaiters.clear();
+          for (const w of waiters) w();
+        }
         this.#sysDone++;
         if (this.#sysDoneWaiters.length > 0) this.#notifySysDone();
       }

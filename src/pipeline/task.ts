@@ -2,6 +2,8 @@ import { BaseObject } from './base-object.js';
 import { FrameDirection, FrameProcessor } from './frame-processor.js';
 import {
   BotSpeakingFrame,
+  BotStartedSpeakingFrame,
+  BotStoppedSpeakingFrame,
   CancelFrame,
   CancelTaskFrame,
   EndFrame,
@@ -12,6 +14,8 @@ import {
   InterruptionTaskFrame,
   StartFrame,
   UserSpeakingFrame,
+  UserStartedSpeakingFrame,
+  UserStoppedSpeakingFrame,
 } from './frames.js';
 import { logger } from './logger.js';
 
@@ -45,7 +49,11 @@ export interface PipelineTaskOptions {
    * is cancelled when `cancelOnIdleTimeout`). Default 300 as in Pipecat; `null` disables the idle check.
    */
   idleTimeoutSecs?: number | null;
-  /** Frames that count as activity (default `[BotSpeakingFrame, UserSpeakingFrame]`). */
+  /**
+   * Frames that count as activity. Default: Pipecat's `BotSpeakingFrame` and `UserSpeakingFrame` (output and
+   * input transports push them periodically while audio flows) plus the User/Bot Started/Stopped Speaking
+   * frames, so a transport that only reports transitions still keeps an active conversation alive.
+   */
   idleTimeoutFrames?: readonly FrameClass[];
   /** Whether an idle timeout cancels the task (default true). */
   cancelOnIdleTimeout?: boolean;
@@ -72,6 +80,16 @@ export interface PipelineTaskEvents {
   /** No activity frame for `idleTimeoutSecs`. */
   on_idle_timeout: [];
 }
+
+/** Activity frames for the idle timeout (see `PipelineTaskOptions.idleTimeoutFrames`). */
+const DEFAULT_IDLE_FRAMES: readonly FrameClass[] = [
+  BotSpeakingFrame,
+  UserSpeakingFrame,
+  BotStartedSpeakingFrame,
+  BotStoppedSpeakingFrame,
+  UserStartedSpeakingFrame,
+  UserStoppedSpeakingFrame,
+];
 
 /** Frames `queueFrame` accepts before `run()` is called. */
 const MAX_PENDING_FRAMES = 1024;
@@ -151,7 +169,7 @@ export class PipelineTask extends BaseObject<PipelineTaskEvents> {
     };
     const idle = options.idleTimeoutSecs === undefined ? 300 : options.idleTimeoutSecs;
     this.#idleTimeoutMs = idle === null ? null : checkSecs(idle, 'idleTimeoutSecs') * 1000;
-    this.#idleFrames = [...(options.idleTimeoutFrames ?? [BotSpeakingFrame, UserSpeakingFrame])];
+    this.#idleFrames = [...(options.idleTimeoutFrames ?? DEFAULT_IDLE_FRAMES)];
     this.#cancelOnIdle = options.cancelOnIdleTimeout ?? true;
     this.#cancelTimeoutMs = checkSecs(options.cancelTimeoutSecs ?? 20, 'cancelTimeoutSecs') * 1000;
     this.#pipeline = pipeline;

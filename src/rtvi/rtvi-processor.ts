@@ -9,7 +9,6 @@ import {
   type Frame,
   InputAudioRawFrame,
   InputTransportMessageFrame,
-  InterruptionTaskFrame,
   LLMMessagesAppendFrame,
   OutputTransportMessageUrgentFrame,
   StartFrame,
@@ -255,9 +254,12 @@ export class RTVIProcessor extends FrameProcessor<RTVIProcessorEvents> {
     await this.pushTransportMessage(errorMessage(error, fatal));
   }
 
-  /** Asks the task to interrupt the bot (an InterruptionTaskFrame upstream). */
+  /**
+   * Asks the task to interrupt the bot (an InterruptionTaskFrame upstream) and waits until the resulting
+   * InterruptionFrame has passed this processor, so what is pushed next is not dropped by it.
+   */
   async interruptBot(): Promise<void> {
-    await this.pushFrame(new InterruptionTaskFrame(), FrameDirection.UPSTREAM);
+    await this.pushInterruptionTaskFrameAndWait();
   }
 
   /** Pushes `message` downstream as an `OutputTransportMessageUrgentFrame` (sent as soon as it arrives). */

@@ -20,6 +20,7 @@ import {
   StartFrame,
   TextFrame,
   UserStartedSpeakingFrame,
+  UserStoppedSpeakingFrame,
 } from '../../src/pipeline/index.js';
 import { setLogger, type Logger } from '../../src/logger.js';
 import { Gate, Recorder, settle, until } from './pipeline-helpers.js';
@@ -578,5 +579,44 @@ describe('runs and detached work', () => {
     expect(probe.interruptionSignal.aborted).toBe(false);
     await task.cancel();
     await run;
+  });
+});
+
+describe('interruption requests and idle activity', () => {
+  it('pushInterruptionTaskFrameAndWait resolves after the InterruptionFrame passed, false when not allowed', async () => {
+    for (const allow of [true, false]) {
+      const first = new Recorder();
+      const asker = new Recorder();
+      const last = new Recorder();
+      const task = new PipelineTask(new Pipeline([first, asker, last]), {
+        idleTimeoutSecs: null,
+        params: { allowInterruptions: allow },
+      });
+      const run = task.run();
+      await until(() => last.started);
+      const ok = await asker.pushInterruptionTaskFrameAndWait(allow ? 5000 : 50);
+      expect(ok).toBe(allow);
+      // When it resolves true, the InterruptionFrame is already queued into the next processor.
+      expect(last.of(InterruptionFrame)).toHaveLength(allow ? 1 : 0);
+      await task.cancel();
+      await run;
+    }
+  });
+
+  it('speaking transitions count as activity for the idle timeout', async () => {
+    const r = new Recorder();
+    const task = new PipelineTask(r, { idleTimeoutSecs: 1 });
+    let idleAt = 0;
+    const started = Date.now();
+    task.on('on_idle_timeout', () => void (idleAt = Date.now() - started));
+    const run = task.run();
+    await until(() => r.started);
+    for (let i = 0; i < 15; i++) {
+      await task.queueFrame(i % 2 === 0 ? new UserStartedSpeakingFrame() : new UserStoppedSpeakingFrame());
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    expect(idleAt).toBe(0); // 1.5 s of activity every 100 ms: never idle for 1 s
+    await run; // then idle -> cancelled
+    expect(idleAt).toBeGreaterThan(1500);
   });
 });

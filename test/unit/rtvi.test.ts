@@ -13,12 +13,12 @@ import {
   FrameProcessor,
   InputAudioRawFrame,
   InputTransportMessageFrame,
-  InterruptionFrame,
   InterruptionTaskFrame,
   LLMMessagesAppendFrame,
   OutputTransportMessageUrgentFrame,
   Pipeline,
   PipelineTask,
+  TextFrame,
   UserStartedSpeakingFrame,
   UserStoppedSpeakingFrame,
 } from '../../src/pipeline/index.js';
@@ -283,20 +283,58 @@ describe('RTVI messages', () => {
     expect(t.after.of(EndFrame)).toHaveLength(1);
   });
 
-  it('send-text interrupts the bot and appends the user message', async () => {
-    const t = await start();
-    await t.fromClient({
-      id: 's1',
-      label: 'rtvi-ai',
-      type: 'send-text',
-      data: { content: 'hello bot', options: { run_immediately: true, audio_response: true } },
-    });
-    await until(() => t.after.of(LLMMessagesAppendFrame).length === 1);
-    expect(t.before.of(InterruptionTaskFrame)).toHaveLength(1);
-    expect(t.after.of(InterruptionFrame)).toHaveLength(1);
-    const f = t.after.of(LLMMessagesAppendFrame)[0];
+  it('send-text interrupts the bot, then appends the user message behind the interruption', async () => {
+    setLogger(quiet);
+    // A busy processor downstream: its queued frames are dropped by the interruption, so the appended
+    // message must arrive after the InterruptionFrame has passed, not before.
+    class Busy extends FrameProcessor {
+      override async processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
+        if (frame instanceof TextFrame) {
+          await new Promise<void>((resolve) =>
+            this.interruptionSignal.addEventListener('abort', () => resolve()),
+          );
+          return;
+        }
+        await this.pushFrame(frame, direction);
+      }
+    }
+    const before = new Recorder();
+    const rtvi = new RTVIProcessor();
+    const busy = new Busy();
+    const after = new Recorder();
+    const task = new PipelineTask(new Pipeline([before, rtvi, busy, after]), { idleTimeoutSecs: null });
+    const run = task.run();
+    await task.queueFrame(new TextFrame('long bot answer'));
+    await until(() => busy.queuedFrames === 0 && after.started);
+    await task.queueFrame(
+      new InputTransportMessageFrame({
+        id: 's1',
+        label: 'rtvi-ai',
+        type: 'send-text',
+        data: { content: 'hello bot', options: { run_immediately: true, audio_response: true } },
+      }),
+    );
+    await until(() => after.of(LLMMessagesAppendFrame).length === 1);
+    expect(before.of(InterruptionTaskFrame)).toHaveLength(1);
+    expect(after.kinds()).toEqual(['StartFrame', 'InterruptionFrame', 'LLMMessagesAppendFrame']);
+    const f = after.of(LLMMessagesAppendFrame)[0];
     expect(f?.messages).toEqual([{ role: 'user', content: 'hello bot' }]);
     expect(f?.runLlm).toBe(true);
+    await task.cancel();
+    await run;
+  });
+
+  it('send-text without run_immediately only appends', async () => {
+    const t = await start();
+    await t.fromClient({
+      id: 's2',
+      label: 'rtvi-ai',
+      type: 'send-text',
+      data: { content: 'later', options: { run_immediately: false } },
+    });
+    await until(() => t.after.of(LLMMessagesAppendFrame).length === 1);
+    expect(t.after.of(LLMMessagesAppendFrame)[0]?.runLlm).toBe(false);
+    expect(t.before.of(InterruptionTaskFrame)).toHaveLength(0);
     await t.task.cancel();
     await t.run;
   });
