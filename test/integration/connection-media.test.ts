@@ -188,4 +188,41 @@ describe('SmallWebRTCConnection media', () => {
     off.sendTrackStatus(2, true);
     await until(() => screen.enabled, 5000, 'screen enabled');
   });
+
+  it('fires track-ended for started input tracks when the connection closes', async () => {
+    const { conn, off } = await connectedPair();
+    const ended: InputTrack[] = [];
+    conn.on('track-ended', (_c, t) => {
+      ended.push(t);
+    });
+    const audio = conn.audioInputTrack() as InputTrack;
+    off.sendRtp('audio', { seq: 1, timestamp: 960, payload: new Uint8Array([0xf8]) });
+    await until(() => (audio as unknown as { started: boolean }).started, 5000, 'audio started');
+    await conn.close();
+    expect(ended).toEqual([audio]); // video/screen never started: no track-ended for them
+  });
+
+  it('accepts a re-offer that adds a new m-line and receives RTP on it', async () => {
+    const { conn, off } = await connectedPair();
+    // The offerer adds a fourth media transceiver (audio, sendonly) and re-offers on the same PC.
+    const extra = new nodeDataChannel.Audio('4', 'SendOnly');
+    extra.addOpusCodec(111);
+    const extraSsrc = 424242;
+    extra.addSSRC(extraSsrc, 'clientcname', 'extra-stream', 'extra');
+    const extraTrack = off.pc.addTrack(extra);
+    const offer = await off.reoffer();
+    expect(offer.sdp).toContain('a=mid:4');
+    await conn.renegotiate(offer);
+    const answer = conn.getAnswer()?.sdp ?? '';
+    expect(answer).toContain('a=mid:4');
+    off.setAnswer({ sdp: answer });
+    await off.waitUntil(() => off.pc.signalingState() === 'stable', 5000, 'stable');
+    await off.waitUntil(() => extraTrack.isOpen(), 5000, 'extra track open');
+    // It is transceiver index 3 (after audio, camera, screen): not one of Pipecat's three, so no accessor,
+    // but the original tracks keep working.
+    const got: number[] = [];
+    conn.audioInputTrack()?.onRtp((p) => got.push(p.readUInt16BE(2)));
+    off.sendRtp('audio', { seq: 77, timestamp: 0, payload: new Uint8Array([0xf8]) });
+    await until(() => got.includes(77), 5000, 'audio RTP after adding an m-line');
+  });
 });
