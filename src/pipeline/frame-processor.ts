@@ -122,6 +122,8 @@ class Fifo<T> {
 
 const DEFAULT_MAX_QUEUED = 256;
 const DEFAULT_MAX_SYSTEM_QUEUED = 1024;
+/** How long a data run may outlive its interruption before a warning names it. */
+const STALE_RUN_WARNING_MS = 2000;
 /** Hard cap on a data queue, as a multiple of maxQueuedFrames (see FrameProcessorOptions). */
 const HARD_CAP_FACTOR = 8;
 
@@ -193,6 +195,8 @@ export class FrameProcessor<E extends EventArgs<E> = FrameProcessorEvents> exten
   #cancelled = false;
   #droppedMedia = 0;
   #interruptionPassedWaiters = new Set<() => void>();
+  /** The data/control frame whose processFrame is running, if any. */
+  #currentRun: Frame | null = null;
   #lastDropWarning = -Infinity;
 
   constructor(options: FrameProcessorOptions = {}) {
@@ -437,6 +441,18 @@ export class FrameProcessor<E extends EventArgs<E> = FrameProcessorEvents> exten
   }
 
   #interrupt(cancel: boolean): void {
+    const run = this.#currentRun;
+    if (run !== null) {
+      // Diagnostics: a run that ignores its interruption signal holds back every later data frame.
+      setTimeout(() => {
+        if (this.#currentRun === run) {
+          logger().warn(
+            `${this.name}: still processing ${run.name} ${STALE_RUN_WARNING_MS} ms after an interruption; ` +
+              'pass this.interruptionSignal to long awaits in processFrame',
+          );
+        }
+      }, STALE_RUN_WARNING_MS).unref();
+    }
     this.#interruption.abort();
     this.#interruption = new AbortController();
     if (cancel) this.#cancelled = true;
@@ -476,7 +492,12 @@ export class FrameProcessor<E extends EventArgs<E> = FrameProcessorEvents> exten
         this.#dataQueue.shift();
         this.#wakeSpaceWaiters();
         const signal = this.#interruption.signal;
-        await this.#invoke(q.frame, q.direction, { processor: this, system: false, signal });
+        this.#currentRun = q.frame;
+        try {
+          await this.#invoke(q.frame, q.direction, { processor: this, system: false, signal });
+        } finally {
+          this.#currentRun = null;
+        }
       }
     } finally {
       this.#dataRunning = false;

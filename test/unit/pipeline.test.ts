@@ -620,3 +620,27 @@ describe('interruption requests and idle activity', () => {
     expect(idleAt).toBeGreaterThan(1500);
   });
 });
+
+describe('diagnostics', () => {
+  it('warns when a data run ignores its interruption for 2 s', async () => {
+    const logs = captureLogs();
+    const gate = new Gate();
+    class Deaf extends FrameProcessor {
+      override async processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
+        if (frame instanceof TextFrame) await gate.wait(); // ignores this.interruptionSignal
+        await this.pushFrame(frame, direction);
+      }
+    }
+    const deaf = new Deaf({ name: 'deaf' });
+    const task = new PipelineTask(deaf, { idleTimeoutSecs: null });
+    const run = task.run();
+    await task.queueFrame(new TextFrame('x'));
+    await settle(5);
+    await task.queueFrame(new InterruptionFrame());
+    await until(() => logs.lines.some((l) => l.startsWith('warn: deaf: still processing TextFrame')), 10_000);
+    gate.open();
+    await task.cancel();
+    await run;
+    logs.restore();
+  });
+});
