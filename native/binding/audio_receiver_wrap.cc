@@ -82,12 +82,9 @@ class AudioReceiverWrap : public Napi::ObjectWrap<AudioReceiverWrap> {
     const audio::AudioReceiver& r = *rx_;
     const size_t n = r.frameCount();
     if (n == 0) return Napi::Number::New(env, 0);
-    if (outRef_.IsEmpty() || flagsRef_.IsEmpty()) return Frames(env);
-    Napi::Int16Array out = outRef_.Value();
-    Napi::Uint8Array flags = flagsRef_.Value();
-    if (n * r.frameLen() > out.ElementLength() || n > flags.ElementLength()) return Frames(env);
-    std::memcpy(out.Data(), r.frameData(0), n * r.frameLen() * sizeof(int16_t));
-    for (size_t i = 0; i < n; ++i) flags.Data()[i] = r.frameInfo(i).concealed ? 1 : 0;
+    if (outData_ == nullptr || n * r.frameLen() > outLen_ || n > flagsLen_) return Frames(env);
+    std::memcpy(outData_, r.frameData(0), n * r.frameLen() * sizeof(int16_t));
+    for (size_t i = 0; i < n; ++i) flagsData_[i] = r.frameInfo(i).concealed ? 1 : 0;
     return Napi::Number::New(env, static_cast<double>(n));
   }
   // setOutput(pcm: Int16Array, concealedFlags: Uint8Array): the buffers Output() writes into.
@@ -98,8 +95,16 @@ class AudioReceiverWrap : public Napi::ObjectWrap<AudioReceiverWrap> {
     if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
       ThrowTypeError(env, kErrInvalidArg, "concealedFlags must be a Uint8Array");
     }
-    outRef_ = Napi::Persistent(info[0].As<Napi::Int16Array>());
-    flagsRef_ = Napi::Persistent(info[1].As<Napi::Uint8Array>());
+    // The TS class keeps both arrays private for its whole life (never transferred, so never detached);
+    // the references keep them alive and the cached pointers save N-API calls on every packet.
+    Napi::Int16Array out = info[0].As<Napi::Int16Array>();
+    Napi::Uint8Array flags = info[1].As<Napi::Uint8Array>();
+    outRef_ = Napi::Persistent(out);
+    flagsRef_ = Napi::Persistent(flags);
+    outData_ = out.Data();
+    outLen_ = out.ElementLength();
+    flagsData_ = flags.Data();
+    flagsLen_ = flags.ElementLength();
     return env.Undefined();
   }
   Napi::Value Push(const Napi::CallbackInfo& info) {
@@ -153,12 +158,18 @@ class AudioReceiverWrap : public Napi::ObjectWrap<AudioReceiverWrap> {
     rx_.reset();
     outRef_.Reset();
     flagsRef_.Reset();
+    outData_ = nullptr;
+    flagsData_ = nullptr;
     return info.Env().Undefined();
   }
 
   std::unique_ptr<audio::AudioReceiver> rx_;
   Napi::Reference<Napi::Int16Array> outRef_;
   Napi::Reference<Napi::Uint8Array> flagsRef_;
+  int16_t* outData_ = nullptr;
+  size_t outLen_ = 0;
+  uint8_t* flagsData_ = nullptr;
+  size_t flagsLen_ = 0;
 };
 
 }  // namespace
