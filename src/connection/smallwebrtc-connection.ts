@@ -771,7 +771,8 @@ export class SmallWebRTCConnection {
       }
     });
     pc.onTrack((track) => {
-      // Tracks we did not pre-add (unsupported m-lines): keep a reference, ignore their media.
+      // Tracks we did not pre-add (none expected: every audio/video m-line is pre-added, possibly inactive).
+      // Keep a reference (a collected Track crashes at close) and ignore their media.
       peer.refs.push(track);
       getLogger().debug(`${this.name}: remote track on mid ${track.mid()} not handled`);
     });
@@ -779,6 +780,7 @@ export class SmallWebRTCConnection {
       this.#addTransceivers(peer, parsed.media);
     } catch (err) {
       this.#destroyPeer(peer);
+      if (this.#peer === peer) this.#peer = null;
       throw err instanceof SmallWebRTCError
         ? err
         : new SmallWebRTCError('ERR_INVALID_SDP', `cannot prepare answer: ${String(err)}`, { cause: err });
@@ -810,7 +812,11 @@ export class SmallWebRTCConnection {
     const fresh = parsed.media.filter(
       (m) => m.mid !== null && !known.has(m.mid) && !peer.mids.includes(m.mid),
     );
-    this.#addTransceivers(peer, fresh, parsed.media);
+    try {
+      this.#addTransceivers(peer, fresh, parsed.media);
+    } catch (err) {
+      throw new SmallWebRTCError('ERR_INVALID_SDP', `cannot prepare answer: ${String(err)}`, { cause: err });
+    }
     peer.mids = parsed.media.map((m) => m.mid ?? '');
     const app = parsed.media.find((m) => m.kind === 'application' && m.port !== 0);
     if (app?.maxMessageSize) peer.remoteMaxMessageSize = app.maxMessageSize;
@@ -820,9 +826,8 @@ export class SmallWebRTCConnection {
     try {
       peer.pc.setRemoteDescription(sdp, 'offer');
     } catch (err) {
+      peer.localDescriptionWaiter = null;
       throw new SmallWebRTCError('ERR_INVALID_SDP', `offer rejected: ${String(err)}`, { cause: err });
-    } finally {
-      // keep the waiter until the answer is produced
     }
     await this.#waitFor(peer, described, 5000, () => peer.pc.signalingState() === 'stable');
     peer.localDescriptionWaiter = null;
