@@ -15,7 +15,8 @@
  * await off.waitConnected()       // PC connected AND channel open (no channel: dataChannel: false)
  * off.sendJson(obj) / off.sendText(text) / off.sendBinary(bytes)
  * await off.waitForMessage((m) => boolean, ms?)   // parsed JSON objects received on `chat`
- * off.messages                    // every parsed JSON object received (bounded to 1000)
+ * off.messages / off.texts        // parsed JSON objects / raw texts received (each bounded to 1000)
+ * await off.waitUntil(() => boolean, ms?, what?)  // poll helper woken by offerer events
  * off.sendTrackStatus(index, enabled)
  * off.startPings(ms) / off.stopPings()
  * await off.reoffer()             // a new offer on the same PC (renegotiation), returns { sdp, type }
@@ -27,6 +28,7 @@
  * off.close()                     // graceful close (the server sees its peer close)
  * ```
  * The caller owns `nodeDataChannel.cleanup()` (call it once in afterAll of the test file).
+ * For a peer that must vanish without closing (SIGKILL), see `node-offerer-child.ts`.
  */
 import nodeDataChannel from 'node-datachannel';
 import type { DataChannel, PeerConnection, Track } from 'node-datachannel';
