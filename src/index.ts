@@ -1,12 +1,11 @@
 // Public exports of small-webrtc. Each module re-exports its public names here.
-export {};
 export * from './server/index.js';
 export * from './vad/index.js';
 export * from './connection/index.js';
 export * from './errors.js';
 export { consoleLogger, getLogger, setLogger, type Logger, type LogLevelName } from './logger.js';
 export * from './pipeline/index.js';
-export { TransportParams, type TransportParamsInit } from './transport/transport-params.js';
+export * from './transport/index.js';
 export * from './media/audio.js';
 export * from './media/rtp.js';
 export { NativeAddonLoadError } from './native/binding.js';

@@ -1,0 +1,156 @@
+/**
+ * The default demo (`npm run demo`): an echo bot that needs no API keys and no network.
+ *
+ * Serves http://localhost:7860 (`PORT` overrides; `HOST` sets the listen address) with a page built on the
+ * real `@pipecat-ai/client-js` + `@pipecat-ai/small-webrtc-transport`, signalling at `/api/offer` on the same
+ * port. What the user says comes straight back; the page shows the VAD's speaking state (RTVI
+ * user-started/stopped-speaking) and live latency / jitter-buffer statistics sent once a second as an RTVI
+ * `server-message` `{ type: 'stats', ... }`.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+import {
+  FrameDirection,
+  FrameProcessor,
+  InputAudioRawFrame,
+  OutputAudioRawFrame,
+  Pipeline,
+  PipelineRunner,
+  PipelineTask,
+  RTVIProcessor,
+  SileroVADAnalyzer,
+  SmallWebRTCTransport,
+  TransportParams,
+  getLogger,
+  startSmallWebRTCServer,
+  type Frame,
+  type SmallWebRTCConnection,
+} from '../src/index.js';
+
+/** Turns every microphone frame into bot audio: the user hears themself, one network round trip later. */
+export class EchoProcessor extends FrameProcessor {
+  override async processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
+    if (frame instanceof InputAudioRawFrame) {
+      await this.pushFrame(
+        new OutputAudioRawFrame({
+          audio: frame.audio,
+          sampleRate: frame.sampleRate,
+          numChannels: frame.numChannels,
+        }),
+        FrameDirection.DOWNSTREAM,
+      );
+      return;
+    }
+    await this.pushFrame(frame, direction);
+  }
+}
+
+/** Options of {@link runEchoBot}. */
+export interface EchoBotOptions {
+  /** Send a stats server-message every this many ms (0 = never). Default 1000. */
+  statsIntervalMs?: number;
+  /** Called with the transport once it exists (tests observe frames and events through it). */
+  onTransport?: (transport: SmallWebRTCTransport) => void;
+  /** Extra processors placed between the echo and the output (tests tap the pipeline here). */
+  taps?: FrameProcessor[];
+}
+
+/** Runs one echo-bot session on `connection` until the client leaves. */
+export async function runEchoBot(
+  connection: SmallWebRTCConnection,
+  options: EchoBotOptions = {},
+): Promise<void> {
+  const transport = new SmallWebRTCTransport({
+    webrtcConnection: connection,
+    params: new TransportParams({
+      audioInEnabled: true,
+      audioOutEnabled: true,
+      vadAnalyzer: new SileroVADAnalyzer(),
+    }),
+  });
+  options.onTransport?.(transport);
+  const rtvi = new RTVIProcessor();
+  const pipeline = new Pipeline([
+    transport.input(),
+    rtvi,
+    ...(options.taps ?? []),
+    new EchoProcessor(),
+    transport.output(),
+  ]);
+  // Live echo: the user's own speech must not interrupt (clear) its echo.
+  const task = new PipelineTask(pipeline, { params: { allowInterruptions: false } });
+
+  let stats: NodeJS.Timeout | null = null;
+  const statsIntervalMs = options.statsIntervalMs ?? 1000;
+  transport.eventHandler('on_client_connected', () => {
+    if (statsIntervalMs <= 0 || stats !== null) return;
+    stats = setInterval(() => {
+      void rtvi.sendServerMessage({ type: 'stats', ...flattenStats(transport) });
+    }, statsIntervalMs);
+    stats.unref();
+  });
+  transport.eventHandler('on_client_closed', async () => {
+    if (stats !== null) clearInterval(stats);
+    stats = null;
+    await task.cancel();
+  });
+  await new PipelineRunner({ handleSigint: false }).run(task);
+}
+
+/** A flat `{name: number}` view of the transport's stats, for the demo page's table. */
+function flattenStats(transport: SmallWebRTCTransport): Record<string, number | string | boolean> {
+  const s = transport.getStats();
+  const out: Record<string, number | string | boolean> = {};
+  const jb = s.input;
+  if (jb) {
+    out['jitterBufferTargetMs'] = round(jb.targetDelayMs);
+    out['arrivalJitterMs'] = round(jb.jitterMs);
+    out['packetsReceived'] = jb.received;
+    out['packetsLost'] = jb.lost;
+    out['concealedMs'] = round(jb.concealedMs);
+    out['fecRecovered'] = jb.fecRecovered;
+    out['lateDropped'] = jb.lateDropped;
+    out['lastReleaseDelayMs'] = round(jb.lastReleaseDelayMs);
+  }
+  if (s.inputCounters) {
+    out['framesIn'] = s.inputCounters.framesPushed;
+    out['micMuted'] = s.inputCounters.muted;
+  }
+  if (s.output) {
+    out['packetsSent'] = s.output.packetsSent;
+    out['silencePackets'] = s.output.silencePackets;
+  }
+  out['outputQueuedMs'] = round(s.outputQueuedMs);
+  return out;
+}
+
+function round(v: number): number {
+  return Math.round(v * 10) / 10;
+}
+
+async function main(): Promise<void> {
+  const port = Number(process.env['PORT'] ?? 7860);
+  const staticDir = fileURLToPath(new URL('../src/server/static/', import.meta.url));
+  if (!existsSync(new URL('../src/server/static/demo.bundle.js', import.meta.url))) {
+    throw new Error('demo page bundle missing: run `npm run build:demo` (part of `npm run build`) first');
+  }
+  const server = await startSmallWebRTCServer({
+    port,
+    host: process.env['HOST'] ?? '127.0.0.1',
+    staticDir,
+    onNewConnection: (connection) => {
+      runEchoBot(connection).catch((err: unknown) => getLogger().error('echo bot failed', err));
+    },
+  });
+  console.log(`small-webrtc echo bot: open ${server.url}/ (signalling at ${server.url}/api/offer)`);
+  const stop = (): void => {
+    void server.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  await main();
+}

@@ -1,0 +1,10 @@
+// Public names of the transport layer (Pipecat's SmallWebRTCTransport and its parameters).
+export { TransportParams, type TransportParamsInit } from './transport-params.js';
+export {
+  SmallWebRTCTransport,
+  type SmallWebRTCTransportEvents,
+  type SmallWebRTCTransportOptions,
+} from './smallwebrtc-transport.js';
+export { SmallWebRTCInputTransport, type InputTransportStats } from './input-transport.js';
+export { SmallWebRTCOutputTransport, type OutputTransportStats } from './output-transport.js';
+export { AudioOutputTrack, type AudioOutputTrackOptions } from './audio-output-track.js';

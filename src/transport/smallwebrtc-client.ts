@@ -1,0 +1,163 @@
+import type { InputTrack, SmallWebRTCConnection } from '../connection/index.js';
+import { logger } from '../pipeline/logger.js';
+import { AudioOutputTrack } from './audio-output-track.js';
+import type { TransportParams } from './transport-params.js';
+
+/** What the client reports to the transport (Pipecat's `SmallWebRTCCallbacks`). All run on the JS thread. */
+export interface SmallWebRTCClientCallbacks {
+  onClientConnected(connection: SmallWebRTCConnection): Promise<void>;
+  onClientDisconnected(connection: SmallWebRTCConnection): Promise<void>;
+  onClientClosed(connection: SmallWebRTCConnection): Promise<void>;
+  onAppMessage(message: unknown, sender: string): Promise<void>;
+  /** The bot's audio started/stopped going out on the wire. */
+  onBotSpeaking(speaking: boolean): void;
+}
+
+/** Resolved audio settings (TransportParams with the pipeline's defaults applied). */
+export interface ClientAudioSettings {
+  inSampleRate: number;
+  outSampleRate: number;
+}
+
+/**
+ * The state shared by a transport's input and output halves (Pipecat's `SmallWebRTCClient`): the connection,
+ * the current input tracks and the outgoing audio track. Connect/disconnect are reference-counted, so the
+ * two halves may both call them (Pipecat d69d74ed2): the first connect connects, the last disconnect
+ * disconnects. Tracks are rebuilt on every `connected` (a `restart_pc` replaces the peer).
+ */
+export class SmallWebRTCClient {
+  readonly connection: SmallWebRTCConnection;
+  readonly #params: TransportParams;
+  readonly #callbacks: SmallWebRTCClientCallbacks;
+  #owners = 0;
+  #connectPromise: Promise<void> | null = null;
+  #closing = false;
+  #closed = false;
+  #settings: ClientAudioSettings | null = null;
+  #audioOut: AudioOutputTrack | null = null;
+  #audioIn: InputTrack | null = null;
+  readonly #trackListeners = new Set<(track: InputTrack | null) => void>();
+
+  constructor(
+    connection: SmallWebRTCConnection,
+    params: TransportParams,
+    callbacks: SmallWebRTCClientCallbacks,
+  ) {
+    this.connection = connection;
+    this.#params = params;
+    this.#callbacks = callbacks;
+    connection.on('connected', () => this.#handleConnected());
+    connection.on('disconnected', () => this.#clearTracks());
+    connection.on('closed', () => this.#handleClosed());
+    connection.on('app-message', (_c, message) => this.#callbacks.onAppMessage(message, connection.pcId));
+  }
+
+  /** Rates in use, fixed by the first `setup` (from TransportParams or the StartFrame). */
+  get settings(): ClientAudioSettings | null {
+    return this.#settings;
+  }
+
+  /** The outgoing audio track while connected with audio out enabled, else null. */
+  get audioOutput(): AudioOutputTrack | null {
+    return this.#audioOut;
+  }
+
+  /** The peer's microphone track while connected, else null. */
+  get audioInput(): InputTrack | null {
+    return this.#audioIn;
+  }
+
+  /** Whether the peer is live (ping-based, as Pipecat) and we are not shutting down. */
+  get canSend(): boolean {
+    return !this.#closing && !this.#closed && this.connection.isConnected();
+  }
+
+  /** Whether this side is closing the connection (so `closed` is not reported as a client disconnect). */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** Called with the new audio input track (or null) whenever it changes. Returns an unsubscribe. */
+  onAudioInputChanged(listener: (track: InputTrack | null) => void): () => void {
+    this.#trackListeners.add(listener);
+    return () => this.#trackListeners.delete(listener);
+  }
+
+  /** Fixes the audio rates (first caller wins; both halves pass the same values). */
+  setup(settings: ClientAudioSettings): void {
+    this.#settings ??= settings;
+  }
+
+  /** Connects once for all owners (reference-counted). A failed connect rejects for every owner. */
+  async connect(): Promise<void> {
+    this.#owners++;
+    this.#connectPromise ??= this.connection.connect();
+    await this.#connectPromise;
+  }
+
+  /** Releases one owner; the last one disconnects (sends `peerLeft`, then closes). */
+  async disconnect(): Promise<void> {
+    if (this.#owners > 0) this.#owners--;
+    if (this.#owners > 0 || this.#closed) return;
+    this.#closing = true;
+    this.#clearTracks();
+    await this.connection.disconnect();
+  }
+
+  /** Sends an app message to the client (queued by the connection until its channel opens). */
+  sendMessage(message: unknown): void {
+    if (this.#closing || this.#closed) {
+      logger().debug('transport closing: app message discarded');
+      return;
+    }
+    this.connection.sendAppMessage(message);
+  }
+
+  async #handleConnected(): Promise<void> {
+    if (this.#closing || this.#closed) return;
+    this.#clearTracks();
+    this.#setAudioInput(this.connection.audioInputTrack());
+    if (this.#params.audioOutEnabled) {
+      const rate = this.#settings?.outSampleRate ?? this.#params.audioOutSampleRate ?? 24000;
+      const track = new AudioOutputTrack({
+        sampleRate: rate,
+        channels: this.#params.audioOutChannels === 2 ? 2 : 1,
+        bitrate: this.#params.audioOutBitrate,
+        autoSilence: this.#params.audioOutAutoSilence,
+        onSpeaking: (speaking) => this.#callbacks.onBotSpeaking(speaking),
+      });
+      this.#audioOut = track;
+      this.connection.replaceAudioTrack(track);
+    }
+    await this.#callbacks.onClientConnected(this.connection);
+  }
+
+  async #handleClosed(): Promise<void> {
+    const byUs = this.#closing;
+    this.#closed = true;
+    this.#clearTracks();
+    if (!byUs) await this.#callbacks.onClientDisconnected(this.connection);
+    await this.#callbacks.onClientClosed(this.connection);
+  }
+
+  #setAudioInput(track: InputTrack | null): void {
+    if (this.#audioIn === track) return;
+    this.#audioIn = track;
+    for (const l of this.#trackListeners) {
+      try {
+        l(track);
+      } catch (err) {
+        logger().error('audio input listener failed', err);
+      }
+    }
+  }
+
+  #clearTracks(): void {
+    this.#setAudioInput(null);
+    if (this.#audioOut) {
+      this.connection.replaceAudioTrack(null);
+      this.#audioOut.close();
+      this.#audioOut = null;
+    }
+  }
+}

@@ -1,0 +1,288 @@
+/**
+ * SmallWebRTCTransport end to end against an in-process node-datachannel peer laid out like the Pipecat web
+ * client: real ICE/DTLS/SRTP on loopback, real Opus both ways through the native receiver and sender.
+ */
+import nodeDataChannel from 'node-datachannel';
+import { performance } from 'node:perf_hooks';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import {
+  AudioReceiver,
+  AudioSender,
+  BotStartedSpeakingFrame,
+  BotStoppedSpeakingFrame,
+  ClientConnectedFrame,
+  EndFrame,
+  FrameDirection,
+  FrameProcessor,
+  InputAudioRawFrame,
+  InputTransportMessageFrame,
+  InterruptionFrame,
+  OutputAudioRawFrame,
+  OutputTransportMessageFrame,
+  Pipeline,
+  PipelineTask,
+  SmallWebRTCConnection,
+  SmallWebRTCTransport,
+  TransportParams,
+  type Frame,
+} from '../../src/index.js';
+import { NodeOfferer } from '../helpers/node-offerer.js';
+
+afterAll(() => {
+  nodeDataChannel.cleanup();
+});
+
+/** Records every frame that passes, in both directions, and lets the test push frames. */
+class Tap extends FrameProcessor {
+  readonly down: Frame[] = [];
+  readonly up: Frame[] = [];
+  override async processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
+    (direction === FrameDirection.DOWNSTREAM ? this.down : this.up).push(frame);
+    // Input audio stops here: only what the test pushes goes to the output.
+    if (frame instanceof InputAudioRawFrame) return;
+    await this.pushFrame(frame, direction);
+  }
+}
+
+function tone(freq: number, rate: number, ms: number, amplitude = 8000): Int16Array {
+  const n = Math.round((rate * ms) / 1000);
+  const out = new Int16Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.round(amplitude * Math.sin((2 * Math.PI * freq * i) / rate));
+  return out;
+}
+
+/** Frequency from positive-going zero crossings (a clean tone has exactly one per period). */
+function dominantFrequency(pcm: Int16Array, rate: number): number {
+  let crossings = 0;
+  for (let i = 1; i < pcm.length; i++) if ((pcm[i - 1] ?? 0) < 0 && (pcm[i] ?? 0) >= 0) crossings++;
+  return (crossings * rate) / pcm.length;
+}
+
+function rms(pcm: Int16Array): number {
+  let s = 0;
+  for (const v of pcm) s += v * v;
+  return pcm.length > 0 ? Math.sqrt(s / pcm.length) : 0;
+}
+
+function concat(frames: Int16Array[]): Int16Array {
+  const out = new Int16Array(frames.reduce((n, f) => n + f.length, 0));
+  let o = 0;
+  for (const f of frames) {
+    out.set(f, o);
+    o += f.length;
+  }
+  return out;
+}
+
+async function waitFor(cond: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+interface Session {
+  off: NodeOfferer;
+  conn: SmallWebRTCConnection;
+  transport: SmallWebRTCTransport;
+  tap: Tap;
+  task: PipelineTask;
+  running: Promise<void>;
+  events: string[];
+}
+
+async function startSession(params: TransportParams): Promise<Session> {
+  const off = await NodeOfferer.create({ trickle: false });
+  const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
+  await conn.initialize(off.offer);
+  const answer = conn.getAnswer();
+  if (answer === null) throw new Error('no answer');
+  off.setAnswer(answer);
+  const transport = new SmallWebRTCTransport({ webrtcConnection: conn, params });
+  const events: string[] = [];
+  transport.eventHandler('on_client_connected', () => void events.push('connected'));
+  transport.eventHandler('on_client_disconnected', () => void events.push('disconnected'));
+  transport.eventHandler('on_client_closed', () => void events.push('closed'));
+  transport.eventHandler('on_app_message', (_t, message, sender) => {
+    events.push(`message:${JSON.stringify(message)}:${sender === conn.pcId}`);
+  });
+  const tap = new Tap();
+  const task = new PipelineTask(new Pipeline([transport.input(), tap, transport.output()]), {
+    params: { allowInterruptions: true },
+  });
+  const running = task.run();
+  await off.waitConnected();
+  await waitFor(() => events.includes('connected'), 10_000, 'on_client_connected');
+  return { off, conn, transport, tap, task, running, events };
+}
+
+/** Sends `pcm` (48 kHz mono) from the offerer as paced Opus RTP, one 20 ms packet per 20 ms. */
+async function sendSpeech(off: NodeOfferer, pcm: Int16Array): Promise<void> {
+  const sender = new AudioSender({
+    sampleRate: 48000,
+    channels: 1,
+    ssrc: off.ssrcs.audio,
+    payloadType: 111,
+    autoSilence: false,
+    capacityMs: 10_000,
+  });
+  sender.write(pcm);
+  const start = performance.now();
+  while (sender.queuedMs > 0) {
+    for (const p of sender.pull(performance.now())) off.tracks.audio.sendMessageBinary(Buffer.from(p));
+    await new Promise((r) => setTimeout(r, 5));
+    if (performance.now() - start > 20_000) break;
+  }
+  sender.close();
+}
+
+/** Decodes the RTP the offerer receives from the bot (48 kHz mono), with arrival times. */
+function listenToBot(off: NodeOfferer): { frames: Array<{ at: number; pcm: Int16Array }>; close(): void } {
+  const receiver = new AudioReceiver({ sampleRate: 48000, channels: 1 });
+  const frames: Array<{ at: number; pcm: Int16Array }> = [];
+  off.onRtp('audio', (buf) => {
+    const now = performance.now();
+    for (const f of receiver.push(buf, now)) frames.push({ at: now, pcm: f.audio });
+  });
+  return { frames, close: () => receiver.close() };
+}
+
+describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () => {
+  it('delivers the peer microphone as exact 20 ms 16 kHz frames with the right content', async () => {
+    const s = await startSession(new TransportParams({ audioInEnabled: true, audioOutEnabled: true }));
+    try {
+      expect(s.tap.down.some((f) => f instanceof ClientConnectedFrame)).toBe(true);
+      await sendSpeech(s.off, tone(440, 48000, 1000));
+      await waitFor(() => s.tap.down.filter((f) => f instanceof InputAudioRawFrame).length >= 45);
+      const frames = s.tap.down.filter((f): f is InputAudioRawFrame => f instanceof InputAudioRawFrame);
+      for (const f of frames) {
+        expect(f.sampleRate).toBe(16000);
+        expect(f.numChannels).toBe(1);
+        expect(f.numFrames).toBe(320);
+      }
+      // Skip the codec's start-up; measure the steady part of the tone.
+      const pcm = concat(frames.slice(5, 40).map((f) => f.audio));
+      expect(dominantFrequency(pcm, 16000)).toBeGreaterThan(430);
+      expect(dominantFrequency(pcm, 16000)).toBeLessThan(450);
+      expect(rms(pcm)).toBeGreaterThan(8000 / Math.SQRT2 / 2);
+      const stats = s.transport.getStats().input;
+      expect(stats?.received).toBeGreaterThanOrEqual(45);
+      expect(stats?.lost).toBe(0);
+    } finally {
+      await s.task.cancel();
+      s.off.close();
+      await s.running;
+    }
+  });
+
+  it('sends bot audio paced on the wire, reports bot speaking from the wire, and interrupts within a packet', async () => {
+    const s = await startSession(new TransportParams({ audioInEnabled: false, audioOutEnabled: true }));
+    const bot = listenToBot(s.off);
+    try {
+      // 0.6 s of 880 Hz at 24 kHz in 40 ms chunks, as a TTS service would push it.
+      const speech = tone(880, 24000, 600);
+      for (let i = 0; i < speech.length; i += 960) {
+        await s.tap.queueFrame(
+          new OutputAudioRawFrame({ audio: speech.subarray(i, i + 960), sampleRate: 24000 }),
+        );
+      }
+      await waitFor(() => s.tap.up.some((f) => f instanceof BotStoppedSpeakingFrame), 10_000, 'bot stopped');
+      expect(s.tap.up.some((f) => f instanceof BotStartedSpeakingFrame)).toBe(true);
+      const loud = bot.frames.filter((f) => rms(f.pcm) > 1000);
+      // 600 ms of speech = 30 packets, give or take the codec's ramp at both ends.
+      expect(loud.length).toBeGreaterThanOrEqual(27);
+      expect(loud.length).toBeLessThanOrEqual(32);
+      const pcm = concat(loud.slice(3, -3).map((f) => f.pcm));
+      expect(dominantFrequency(pcm, 48000)).toBeGreaterThan(860);
+      expect(dominantFrequency(pcm, 48000)).toBeLessThan(900);
+      // Paced: 30 packets of speech take ~600 ms of wall time, not a burst.
+      const span = (loud.at(-1)?.at ?? 0) - (loud[0]?.at ?? 0);
+      expect(span).toBeGreaterThan(400);
+
+      // Interruption: 3 s queued (one write in flight), then an InterruptionFrame.
+      bot.frames.length = 0;
+      const long = tone(660, 24000, 3000);
+      for (let i = 0; i < long.length; i += 960) {
+        void s.tap.queueFrame(
+          new OutputAudioRawFrame({ audio: long.subarray(i, i + 960), sampleRate: 24000 }),
+        );
+      }
+      await waitFor(() => bot.frames.filter((f) => rms(f.pcm) > 1000).length >= 10, 10_000, 'long speech');
+      const interruptedAt = performance.now();
+      await s.tap.queueFrame(new InterruptionFrame());
+      await new Promise((r) => setTimeout(r, 500));
+      const after = bot.frames.filter((f) => f.at > interruptedAt + 60);
+      expect(after.length).toBeGreaterThan(10); // auto-silence keeps flowing
+      expect(after.every((f) => rms(f.pcm) < 300)).toBe(true);
+      expect(s.transport.output().stats.interruptions).toBe(1);
+      expect(bot.frames.filter((f) => rms(f.pcm) > 1000).length).toBeLessThan(40);
+    } finally {
+      bot.close();
+      await s.task.cancel();
+      s.off.close();
+      await s.running;
+    }
+  });
+
+  it('exchanges app messages both ways and reports mute', async () => {
+    const s = await startSession(new TransportParams({ audioInEnabled: true, audioOutEnabled: true }));
+    try {
+      s.off.sendJson({ type: 'hello', n: 1 });
+      await waitFor(() => s.events.some((e) => e.startsWith('message:')), 10_000, 'on_app_message');
+      expect(s.events).toContain('message:{"type":"hello","n":1}:true');
+      const inbound = s.tap.down.find((f) => f instanceof InputTransportMessageFrame);
+      expect((inbound as InputTransportMessageFrame | undefined)?.message).toEqual({ type: 'hello', n: 1 });
+
+      await s.tap.queueFrame(
+        new OutputTransportMessageFrame({ label: 'rtvi-ai', type: 'server-message', data: 1 }),
+      );
+      await s.off.waitForMessage((m) => m['type'] === 'server-message', 10_000);
+
+      s.off.sendTrackStatus(0, false);
+      await waitFor(() => s.transport.input().stats.muted, 10_000, 'muted');
+      s.off.sendTrackStatus(0, true);
+      await waitFor(() => !s.transport.input().stats.muted, 10_000, 'unmuted');
+    } finally {
+      await s.task.cancel();
+      s.off.close();
+      await s.running;
+    }
+  });
+
+  it('fires on_client_disconnected and on_client_closed when the client leaves', async () => {
+    const s = await startSession(new TransportParams({ audioInEnabled: true, audioOutEnabled: true }));
+    s.off.close();
+    await waitFor(() => s.events.includes('closed'), 15_000, 'on_client_closed');
+    expect(s.events).toContain('disconnected');
+    expect(s.events.indexOf('disconnected')).toBeLessThan(s.events.indexOf('closed'));
+    await s.task.cancel();
+    await s.running;
+  });
+
+  it('on EndFrame plays out queued audio, then says peerLeft and closes without on_client_disconnected', async () => {
+    const s = await startSession(
+      new TransportParams({ audioInEnabled: true, audioOutEnabled: true, audioOutEndSilenceSecs: 0.2 }),
+    );
+    const bot = listenToBot(s.off);
+    try {
+      const speech = tone(500, 24000, 400);
+      for (let i = 0; i < speech.length; i += 960) {
+        await s.tap.queueFrame(
+          new OutputAudioRawFrame({ audio: speech.subarray(i, i + 960), sampleRate: 24000 }),
+        );
+      }
+      await s.tap.queueFrame(new EndFrame());
+      await s.running;
+      await s.off.waitForMessage((m) => JSON.stringify(m).includes('peerLeft'), 10_000);
+      await waitFor(() => s.events.includes('closed'), 15_000, 'on_client_closed');
+      expect(s.events).not.toContain('disconnected');
+      // The whole 400 ms went out before the goodbye.
+      expect(bot.frames.filter((f) => rms(f.pcm) > 1000).length).toBeGreaterThanOrEqual(17);
+    } finally {
+      bot.close();
+      s.off.close();
+    }
+  });
+});
