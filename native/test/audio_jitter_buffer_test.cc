@@ -224,3 +224,81 @@ TEST(ReceiverSurvivesRandomInput) {
     CHECK_EQ(rx.frameLen(), rx.frameSamples() * static_cast<size_t>(o.channels));
   }
 }
+
+namespace {
+
+// Raw libopus packets of `frameSamples48k` samples each (2.5 ms needs CELT: restricted low delay).
+std::vector<std::vector<uint8_t>> EncodeRaw(int frameSamples48k, int count, int application) {
+  int err = 0;
+  ::OpusEncoder* enc = opus_encoder_create(48000, 1, application, &err);
+  std::vector<std::vector<uint8_t>> out;
+  std::vector<int16_t> pcm(static_cast<size_t>(frameSamples48k));
+  uint64_t t = 0;
+  for (int i = 0; i < count; ++i) {
+    for (auto& s : pcm)
+      s = static_cast<int16_t>(8000 * std::sin(2 * M_PI * 440 * static_cast<double>(t++) / 48000));
+    std::vector<uint8_t> buf(1500);
+    const int n = opus_encode(enc, pcm.data(), frameSamples48k, buf.data(), static_cast<int>(buf.size()));
+    buf.resize(static_cast<size_t>(n > 0 ? n : 0));
+    out.push_back(buf);
+  }
+  opus_encoder_destroy(enc);
+  return out;
+}
+
+// Merges groups of `per` packets into one (opus_repacketizer), e.g. 6 x 20 ms -> 120 ms.
+std::vector<std::vector<uint8_t>> Merge(const std::vector<std::vector<uint8_t>>& in, int per) {
+  std::vector<std::vector<uint8_t>> out;
+  OpusRepacketizer* rp = opus_repacketizer_create();
+  for (size_t i = 0; i + static_cast<size_t>(per) <= in.size(); i += static_cast<size_t>(per)) {
+    opus_repacketizer_init(rp);
+    for (int k = 0; k < per; ++k) {
+      opus_repacketizer_cat(rp, in[i + static_cast<size_t>(k)].data(),
+                            static_cast<opus_int32>(in[i + static_cast<size_t>(k)].size()));
+    }
+    std::vector<uint8_t> buf(7000);
+    const int n = opus_repacketizer_out(rp, buf.data(), static_cast<opus_int32>(buf.size()));
+    buf.resize(static_cast<size_t>(n > 0 ? n : 0));
+    out.push_back(buf);
+  }
+  opus_repacketizer_destroy(rp);
+  return out;
+}
+
+// Feeds packets of `samples` each through an AudioReceiver (16 kHz, 20 ms frames), skipping index `lose`.
+void CheckDuration(const std::vector<std::vector<uint8_t>>& pk, uint32_t samples, size_t lose) {
+  sw::audio::AudioReceiverOptions o;
+  sw::audio::AudioReceiver rx(o);
+  size_t frames = 0;
+  for (size_t i = 0; i < pk.size(); ++i) {
+    if (i == lose) continue;
+    sw::rtp::RtpBuildParams p;
+    p.payload_type = 111;
+    p.sequence_number = static_cast<uint16_t>(i);
+    p.timestamp = static_cast<uint32_t>(i) * samples;
+    p.ssrc = 5;
+    std::vector<uint8_t> buf(pk[i].size() + 32);
+    size_t w = 0;
+    CHECK(sw::rtp::BuildRtp(p, pk[i].data(), pk[i].size(), buf.data(), buf.size(), &w) ==
+          sw::rtp::RtpStatus::kOk);
+    CHECK(rx.push(buf.data(), w, static_cast<double>(i) * samples / 48.0));
+    frames += rx.frameCount();
+  }
+  const uint64_t total = static_cast<uint64_t>(pk.size()) * samples;
+  CHECK_EQ(frames, static_cast<size_t>(total / 960));
+  CHECK_EQ(rx.stats().jitter.lost, 1u);
+  CHECK_EQ(rx.stats().jitter.concealedMs, samples / 48.0);
+  CHECK_EQ(rx.stats().decodeErrors, 0u);
+}
+
+}  // namespace
+
+TEST(ReceiverHandles2p5And120MsPackets) {
+  auto tiny = EncodeRaw(120, 800, OPUS_APPLICATION_RESTRICTED_LOWDELAY);  // 2.5 ms each, 2 s
+  CHECK_EQ(sw::audio::OpusPacketSamples(tiny[0].data(), tiny[0].size(), 48000), 120);
+  CheckDuration(tiny, 120, 400);
+  auto big = Merge(EncodeRaw(960, 120, OPUS_APPLICATION_VOIP), 6);  // 120 ms each, 2.4 s
+  CHECK_EQ(big.size(), 20u);
+  CHECK_EQ(sw::audio::OpusPacketSamples(big[0].data(), big[0].size(), 48000), 5760);
+  CheckDuration(big, 5760, 10);
+}
