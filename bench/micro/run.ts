@@ -494,7 +494,7 @@ function main(): void {
         `(${CHUNKS} chunks); addon ${addon.opus}, static=${addon.staticCodecs}; ${cpus()[0]?.model ?? '?'}`,
     );
     console.log(
-      `${'path'.padEnd(48)}${'floor'.padStart(8)}${'core'.padStart(8)}${'ours'.padStart(8)}${'ours/fl'.padStart(8)}${'js'.padStart(8)}${'js/fl'.padStart(7)}${'js/ours'.padStart(8)}`,
+      `${'path'.padEnd(48)}${'floor'.padStart(8)}${'core'.padStart(8)}${'ours'.padStart(8)}${'ours/fl'.padStart(8)}${'js'.padStart(8)}${'js/fl'.padStart(7)}${'js/ours'.padStart(8)}${'min o/f'.padStart(8)}`,
     );
     const summary = rows.map((row) => {
       const floor = median(row.floor);
@@ -502,7 +502,7 @@ function main(): void {
       const ours = median(row.ours);
       const js = median(row.js);
       console.log(
-        `${row.name.padEnd(48)}${fmt(floor)}${fmt(core)}${fmt(ours)}${ratio(ours, floor).padStart(8)}${fmt(js)}${ratio(js, floor)}${ratio(js, ours).padStart(8)}`,
+        `${row.name.padEnd(48)}${fmt(floor)}${fmt(core)}${fmt(ours)}${ratio(ours, floor).padStart(8)}${fmt(js)}${ratio(js, floor)}${ratio(js, ours).padStart(8)}${ratio(Math.min(...row.ours), Math.min(...row.floor)).padStart(8)}`,
       );
       return {
         name: row.name,
@@ -512,6 +512,8 @@ function main(): void {
         jsUs: js,
         coreOverFloor: core / floor,
         oursOverFloor: ours / floor,
+        // Ratio of the fastest repetitions: the least disturbed by other processes on a shared machine.
+        oursOverFloorMin: Math.min(...row.ours) / Math.min(...row.floor),
         bindingUs: ours - core,
         jsOverFloor: js / floor,
         samples: { floor: row.floor, core: row.core, ours: row.ours, js: row.js },
@@ -521,8 +523,10 @@ function main(): void {
     console.log('\noutput checks (samples or packets produced per pass; RMS of decoded 16 kHz audio):');
     for (const s of summary) console.log(`  ${s.name.padEnd(48)}${JSON.stringify(s.check)}`);
     const worst = Math.max(...summary.map((s) => s.oursOverFloor));
+    const worstMin = Math.max(...summary.map((s) => s.oursOverFloorMin));
     console.log(
-      `\nworst ours/floor ratio: ${worst.toFixed(2)} (target <= 1.15) -> ${worst <= 1.15 ? 'MET' : 'NOT MET'}`,
+      `\nworst ours/floor ratio (medians): ${worst.toFixed(2)} (target <= 1.15) -> ${worst <= 1.15 ? 'MET' : 'NOT MET'};` +
+        ` of the fastest repetitions ("min o/f"): ${worstMin.toFixed(2)}`,
     );
 
     const resultsDir = join(root, 'bench', 'results');
@@ -549,6 +553,7 @@ function main(): void {
           },
           results: summary,
           worstOursOverFloor: worst,
+          worstOursOverFloorMin: worstMin,
         },
         null,
         2,
