@@ -6,8 +6,8 @@
 
 namespace sw {
 
-void InitVersion(Napi::Env env, Napi::Object exports);  // version_wrap.cc
-void InitRtp(Napi::Env env, Napi::Object exports);      // rtp_wrap.cc
+void InitVersion(Napi::Env env, Napi::Object exports);        // version_wrap.cc
+void InitRtp(Napi::Env env, Napi::Object exports);            // rtp_wrap.cc
 void InitOpus(Napi::Env env, Napi::Object exports);           // opus_wrap.cc
 void InitResampler(Napi::Env env, Napi::Object exports);      // resampler_wrap.cc
 void InitAudioReceiver(Napi::Env env, Napi::Object exports);  // audio_receiver_wrap.cc
