@@ -18,3 +18,12 @@ export {
   type PipelineTaskOptions,
 } from './task.js';
 export { PipelineRunner, type PipelineRunnerEvents, type PipelineRunnerOptions } from './runner.js';
+export {
+  LLMContext,
+  LLMContextFrame,
+  LLMUserAggregator,
+  LLMAssistantAggregator,
+  LLMContextAggregatorPair,
+  type LLMUserAggregatorParams,
+  type LLMContextAggregatorPairOptions,
+} from './llm-context.js';
