@@ -35,7 +35,10 @@
             '-Wl,-Bdynamic',
             '-lm', '-lpthread', '-ldl',
           ],
-          'ldflags': ['-static-libstdc++', '-static-libgcc', '-Wl,--exclude-libs,ALL', '-Wl,--as-needed'],
+          'ldflags': [
+            '-static-libstdc++', '-static-libgcc', '-Wl,--exclude-libs,ALL', '-Wl,--as-needed',
+            '-Wl,--version-script=<(module_root_dir)/native/static/exports.map',
+          ],
         }, {
           'libraries': ['<!@(pkg-config --libs opus speexdsp vpx)', '-lyuv'],
         }],

@@ -68,7 +68,7 @@ afterAll(() => {
 
 describe.runIf(process.platform === 'linux' && process.arch === 'x64')('prebuilt binary', () => {
   it('is built with the codecs static and needs only glibc at run time', () => {
-    const sources = Math.max(newest(join(root, 'native'), /\.(cc|h)$/), statSync(join(root, 'binding.gyp')).mtimeMs);
+    const sources = Math.max(newest(join(root, 'native'), /\.(cc|h|map)$/), statSync(join(root, 'binding.gyp')).mtimeMs);
     if (!existsSync(prebuild) || statSync(prebuild).mtimeMs < sources) {
       run(process.execPath, [join(root, 'scripts', 'prebuild.mjs')], { cwd: root });
     }
@@ -80,6 +80,14 @@ describe.runIf(process.platform === 'linux' && process.arch === 'x64')('prebuilt
       .map((l) => l.replace(/^.*\//, '').replace(/\.so.*$/, ''));
     expect(libs.length).toBeGreaterThan(0);
     for (const lib of libs) expect(['libc', 'libm', 'ld-linux-x86-64']).toContain(lib);
+    // Only the Node-API entry points are exported (native/static/exports.map): the bundled codecs and C++
+    // runtime cannot clash with other native modules loaded in the same process.
+    const exported = run('nm', ['-D', '--defined-only', prebuild], { cwd: root })
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/)[2])
+      .filter((name): name is string => name !== undefined && name !== '')
+      .sort();
+    expect(exported).toEqual(['napi_register_module_v1', 'node_api_module_get_api_version_v1']);
   }, 300_000);
 
   it('installs from the packed tarball with no compiler on PATH and handles Opus RTP there', () => {
