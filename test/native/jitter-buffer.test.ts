@@ -124,6 +124,26 @@ describe('jitter buffer (via AudioReceiver)', () => {
     for (let i = lost + 2; i < 100; i++) expect(releaseDelay.get(i)).toBe(0);
   });
 
+  it('waits one packet longer while the sender uses FEC, so losses are repaired from LBRR despite jitter', () => {
+    const payloads = opusTone({ packets: 40, fec: true });
+    const lostSet = new Set([8, 14, 20, 26].filter((i) => opusPacketInfo(payloads[i + 1]!).hasFec));
+    expect(lostSet.size).toBeGreaterThanOrEqual(3);
+    const rnd = prng(11);
+    let last = 0;
+    const arrivals: Arrival[] = [];
+    for (const p of packetize(payloads)) {
+      last = Math.max(last + 0.01, p.index * 20 + 1 + rnd() * 10); // 0-10 ms of jitter
+      if (!lostSet.has(p.index)) arrivals.push({ at: last, packet: p });
+    }
+    const { rx, frames } = run(arrivals);
+    const s = rx.stats();
+    expect(s.lost).toBe(lostSet.size);
+    expect(s.fecRecovered).toBe(lostSet.size);
+    expect(s.lateDropped).toBe(0);
+    expect(s.targetDelayMs).toBeGreaterThanOrEqual(40); // 20 ms minimum + one 20 ms packet for FEC
+    expect(frames.length).toBe(40);
+  });
+
   it('single loss without FEC: PLC', () => {
     const pk = packetize(opusTone({ packets: 60, fec: false }));
     const { rx, frames } = run(clean(pk).filter((a) => a.packet.index !== 30));

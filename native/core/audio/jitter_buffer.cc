@@ -64,16 +64,25 @@ void JitterBuffer::startStream(uint32_t ssrc, uint16_t seq, uint32_t ts) {
   lastReleasedSeq_ = -1;
   lastHandledSeq_ = static_cast<int64_t>(seq) - 1;
   lateStreak_ = 0;
+  fecSeq_ = -1;
 }
 
 const JitterBufferStats& JitterBuffer::stats() const {
   stats_.buffered = count_;
-  stats_.targetDelayMs = target_;
+  stats_.targetDelayMs = waitMs();
   return stats_;
 }
 
+double JitterBuffer::waitMs() const {
+  // While the sender includes in-band FEC, a lost packet is best recovered from the packet after it, so
+  // wait one packet longer for that one to arrive (within maxDelayMs).
+  const bool fecActive = fecSeq_ >= 0 && highestSeq_ - fecSeq_ < kFecMemoryPackets;
+  const double extra = fecActive ? static_cast<double>(lastSamples_) / kSamplesPerMs : 0.0;
+  return std::max(target_, std::min(target_ + extra, o_.maxDelayMs));
+}
+
 double JitterBuffer::deadline() const {
-  return anchor_ + static_cast<double>(cursor_) / kSamplesPerMs + target_;
+  return anchor_ + static_cast<double>(cursor_) / kSamplesPerMs + waitMs();
 }
 
 double JitterBuffer::nextDeadlineMs() const {
@@ -200,6 +209,7 @@ PushResult JitterBuffer::push(const uint8_t* payload, size_t len, uint32_t ssrc,
   s.frameSamples = static_cast<uint32_t>(fs);
   s.arrivalMs = arrivalMs;
   s.hasFec = OpusPacketHasFec(payload, len);
+  if (s.hasFec) fecSeq_ = std::max(fecSeq_, ext);
   s.len = static_cast<uint16_t>(len);
   std::copy(payload, payload + len, s.data.begin());
   count_++;

@@ -6,8 +6,9 @@
 // - a gap (missing sequence number, or nothing arriving at all) is waited for only until a deadline:
 //   anchor + mediaTime + targetDelay, where anchor is the minimum of (arrival - mediaTime) over the last
 //   ~4 s and targetDelay is the 98th percentile (+5 ms) of the arrival delay relative to that anchor over the
-//   last 100 packets, clamped to [minDelayMs, maxDelayMs]; then the gap is concealed with Opus in-band FEC
-//   from the next packet when it carries LBRR, else PLC;
+//   last 100 packets, clamped to [minDelayMs, maxDelayMs], plus one packet duration (within maxDelayMs)
+//   while the sender uses in-band FEC so the packet carrying the lost one's LBRR can arrive; then the gap
+//   is concealed with Opus in-band FEC from the next packet when it carries LBRR, else PLC;
 // - the output timeline (cursor, in RTP samples) never goes back, so a loss never leaves extra delay:
 //   packets that arrive after their slot was concealed are dropped (or trimmed when partly concealed);
 // - a timestamp jump with consecutive sequence numbers is DTX/silence, not loss: it is filled with decoder
@@ -42,7 +43,7 @@ struct JitterBufferStats {
   uint64_t reanchors = 0;         // timeline re-anchored on a sender clock pause/jump
   double concealedMs = 0;         // PLC + FEC output for lost packets
   double silenceMs = 0;           // DTX / transmission-gap fill
-  double targetDelayMs = 0;       // current loss deadline after expected arrival
+  double targetDelayMs = 0;       // current loss deadline after expected arrival (incl. the FEC wait)
   double jitterMs = 0;            // RFC 3550 interarrival jitter
   double lastReleaseDelayMs = 0;  // time the last released packet spent in the buffer
   size_t buffered = 0;            // packets waiting
@@ -114,6 +115,7 @@ class JitterBuffer {
   void emitConceal(JitterEvent::Kind kind, uint32_t samples, JitterSink& sink, const Slot* fecFrom);
   const Slot* firstBuffered() const;
   double deadline() const;
+  double waitMs() const;
   void markHistory(int64_t seq, Hist h);
   void resolvePending(bool lostSeqs);
 
@@ -133,6 +135,8 @@ class JitterBuffer {
   int64_t lastReleasedSeq_ = -1;
   int64_t lastHandledSeq_ = -1;  // last sequence number released or dropped as late
   int lateStreak_ = 0;           // consecutive late drops
+  int64_t fecSeq_ = -1;          // highest sequence number seen carrying in-band FEC (LBRR)
+  static constexpr int64_t kFecMemoryPackets = 50;  // FEC counts as active for this many packets
   uint32_t lastSamples_ = 960;
   double pendingConcealMs_ = 0;  // concealment emitted with nothing buffered: loss or DTX, unknown yet
   double concealRunMs_ = 0;      // concealment since the last real packet (bounded by maxConcealMs)
