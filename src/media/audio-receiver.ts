@@ -49,7 +49,10 @@ export interface AudioReceiverOptions {
   frameMs?: 10 | 20;
   /** Accept only this RTP payload type (others are counted and ignored). Default: any. */
   payloadType?: number;
-  /** Lower bound of the loss deadline after a packet's expected arrival, ms. Default 20 (lets FEC arrive). */
+  /**
+   * Lower bound of the loss deadline after a packet's expected arrival, ms. Default 20. Only gaps wait for
+   * it: in-order packets are released on arrival whatever this is.
+   */
   minDelayMs?: number;
   /** Upper bound of that deadline, ms. Default 200. */
   maxDelayMs?: number;
@@ -85,7 +88,10 @@ export interface AudioReceiverStats {
   resets: number;
   /** Timeline re-anchored because the sender's clock paused or jumped (timestamps behind the output). */
   reanchors: number;
-  /** Current loss deadline after expected arrival, ms (adaptive, within [minDelayMs, maxDelayMs]). */
+  /**
+   * Current loss deadline after expected arrival, ms: the 98th percentile of recent arrival delay + 5 ms,
+   * within [minDelayMs, maxDelayMs], plus one packet duration while the sender uses in-band FEC.
+   */
   targetDelayMs: number;
   /** RFC 3550 interarrival jitter, ms. */
   jitterMs: number;
