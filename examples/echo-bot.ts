@@ -23,6 +23,7 @@ import {
   SmallWebRTCTransport,
   TransportParams,
   getLogger,
+  shutdownSmallWebRTC,
   startSmallWebRTCServer,
   type Frame,
   type SmallWebRTCConnection,
@@ -144,8 +145,9 @@ async function main(): Promise<void> {
     },
   });
   console.log(`small-webrtc echo bot: open ${server.url}/ (signalling at ${server.url}/api/offer)`);
+  // Disconnect every client (peerLeft), stop HTTP, then release node-datachannel's threads so Node exits.
   const stop = (): void => {
-    void server.close().then(() => process.exit(0));
+    void server.close().then(() => shutdownSmallWebRTC());
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
