@@ -1,5 +1,9 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { native } from '../../src/native/binding.js';
+
+const cmakeAddon = join(import.meta.dirname, '..', '..', 'build-cmake', 'Release', 'small_webrtc.node');
 
 describe('native addon', () => {
   it('loads through src/native/binding.ts and reports the linked codec versions', () => {
@@ -25,6 +29,26 @@ describe('native addon', () => {
         expect(err).toBeInstanceOf(SmallWebRTCError);
         expect((err as { code?: string }).code).toBe('ERR_NATIVE_ADDON_LOAD');
       }
+    } finally {
+      if (prev === undefined) delete process.env.SMALL_WEBRTC_ADDON_PATH;
+      else process.env.SMALL_WEBRTC_ADDON_PATH = prev;
+    }
+  });
+
+  // The developer build (cmake-js, `npm run build:cmake`) compiles the same source list into the same addon.
+  it.skipIf(!existsSync(cmakeAddon))('the cmake-js build loads through SMALL_WEBRTC_ADDON_PATH too', async () => {
+    const prev = process.env.SMALL_WEBRTC_ADDON_PATH;
+    process.env.SMALL_WEBRTC_ADDON_PATH = cmakeAddon;
+    try {
+      vi.resetModules();
+      const mod = await import('../../src/native/binding.js');
+      const addon = mod.native();
+      expect(addon.version().staticCodecs).toBe(false);
+      const rtp = addon.buildRtp({ payloadType: 111, sequenceNumber: 9, timestamp: 960, ssrc: 3 });
+      const out = new Uint32Array(addon.RTP_FIELD_COUNT);
+      addon.parseRtpInto(rtp, out);
+      expect(out[2]).toBe(9); // sequence number
+      expect(typeof addon.AudioReceiver).toBe('function');
     } finally {
       if (prev === undefined) delete process.env.SMALL_WEBRTC_ADDON_PATH;
       else process.env.SMALL_WEBRTC_ADDON_PATH = prev;
