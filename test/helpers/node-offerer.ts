@@ -6,10 +6,10 @@
  *
  * API (used by test/integration/connection*.test.ts and the server tests):
  * ```ts
- * const off = await NodeOfferer.create({ screen?: true, trickle?: false, pingIntervalMs?: 1000,
+ * const off = await NodeOfferer.create({ screen?: true, candidatesInOffer?: false, pingIntervalMs?: 1000,
  *                                        audioPayloadType?: 111, bindAddress?: '127.0.0.1',
  *                                        dataChannel?: true, maxMessageSize?: number });
- * off.offer                       // { sdp, type: 'offer' } (all candidates stripped when trickle: true)
+ * off.offer                       // { sdp, type: 'offer' } (no candidates unless candidatesInOffer: true)
  * off.candidates                  // [{ candidate, sdpMid }] gathered candidates (for PATCH / addIceCandidate)
  * off.setAnswer(answer)           // apply { sdp } (extra fields ignored)
  * await off.waitConnected()       // PC connected AND channel open (no channel: dataChannel: false)
@@ -37,7 +37,15 @@ import type { DataChannel, PeerConnection, Track } from 'node-datachannel';
 export interface NodeOffererOptions {
   /** Add the screen-share transceiver (default true, as the default DailyMediaManager). */
   screen?: boolean;
-  /** Strip candidates from the offer and expose them in `candidates` instead (default false). */
+  /**
+   * Keep our gathered candidates in the offer (default false). Without them, as with the Pipecat web client
+   * (`waitForICEGathering: false`), the server can only reach us after we applied its answer. With them, the
+   * server may start ICE and DTLS before we have its fingerprint, and libdatachannel then fails the handshake
+   * ("certificate verify failed", PC closed) or drops the first flight (~1 s extra): a node-offerer
+   * artefact that browsers do not have.
+   */
+  candidatesInOffer?: boolean;
+  /** Same as `candidatesInOffer: false` (kept for readability of trickle tests). */
   trickle?: boolean;
   /** Ping interval in ms once the channel is open; 0 = no pings (default 1000). */
   pingIntervalMs?: number;
@@ -87,6 +95,7 @@ export class NodeOfferer {
     this.#opts = {
       screen: opts.screen ?? true,
       trickle: opts.trickle ?? false,
+      candidatesInOffer: opts.trickle ? false : (opts.candidatesInOffer ?? false),
       pingIntervalMs: opts.pingIntervalMs ?? 1000,
       sendTrackStatusOnOpen: opts.sendTrackStatusOnOpen ?? true,
       audioPayloadType: opts.audioPayloadType ?? 111,
@@ -194,7 +203,7 @@ export class NodeOfferer {
       }
     }
     this.candidates = cands;
-    if (this.#opts.trickle) {
+    if (!this.#opts.candidatesInOffer) {
       sdp = lines.filter((l) => !l.startsWith('a=candidate:') && l !== 'a=end-of-candidates').join('\r\n');
     }
     this.offer = { sdp, type: 'offer' };
@@ -202,7 +211,14 @@ export class NodeOfferer {
 
   /** Applies the server's answer (`{ sdp }`; extra fields such as `pc_id` are ignored, like the browser). */
   setAnswer(answer: { sdp: string }): void {
-    this.pc.setRemoteDescription(answer.sdp, 'answer');
+    try {
+      this.pc.setRemoteDescription(answer.sdp, 'answer');
+    } catch (err) {
+      throw new Error(
+        `offerer setRemoteDescription failed (state ${this.state}/${this.pc.state()}, ice ${this.pc.iceState()}, ` +
+          `gathering ${this.pc.gatheringState()}, signaling ${this.pc.signalingState()}): ${String(err)}`,
+      );
+    }
   }
 
   /** Resolves when the PC is connected and the channel open; rejects after `timeoutMs`. */

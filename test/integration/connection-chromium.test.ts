@@ -241,15 +241,17 @@ describe.skipIf(!chromiumAvailable())('SmallWebRTCConnection with headless Chrom
       expect(events.filter((e) => e === 'connected')).toHaveLength(1);
 
       // Restart: a brand-new RTCPeerConnection in the page, restartPc on the same connection object.
+      // Like the Pipecat client, the old PC is closed only after the new answer arrived (swt.ts L599-606).
       const offer3 = await page.evaluate(async () => {
-        const old = window.t.pc;
-        const o = await window.makePeer();
-        setTimeout(() => old.close(), 0);
-        return o;
+        (window as unknown as { oldPc: RTCPeerConnection }).oldPc = window.t.pc;
+        return window.makePeer();
       });
       await conn.renegotiate({ ...(offer3 as { sdp: string; type: string }), restartPc: true });
       expect(conn.pcId).not.toBe(pcId);
-      await page.evaluate((a) => window.applyAnswer(a), conn.getAnswer() as RTCSessionDescriptionInit);
+      await page.evaluate(async (a) => {
+        await window.applyAnswer(a);
+        (window as unknown as { oldPc: RTCPeerConnection }).oldPc.close();
+      }, conn.getAnswer() as RTCSessionDescriptionInit);
       await until(
         () => events.filter((e) => e === 'connected').length === 2,
         20_000,
