@@ -21,6 +21,37 @@ export type FrameDirection = (typeof FrameDirection)[keyof typeof FrameDirection
 export interface FrameProcessorSetup {
   /** Name of the task running this processor (for logs). */
   readonly taskName?: string;
+  /** Told about every frame this processor pushes (the task's observers); see {@link FrameObserver}. */
+  readonly observer?: FrameObserver;
+}
+
+/** One frame pushed from one processor to its neighbour (Pipecat's `FramePushed`). */
+export interface FramePushed {
+  /** The pushing processor. */
+  readonly source: FrameProcessor;
+  /** The processor receiving the frame. */
+  readonly destination: FrameProcessor;
+  /** The frame. */
+  readonly frame: Frame;
+  /** Which way it travels. */
+  readonly direction: FrameDirection;
+  /** `performance.now()` at the push, ms. */
+  readonly timestampMs: number;
+}
+
+/**
+ * Watches frames anywhere in a pipeline without being part of it (Pipecat's `BaseObserver`); pass it in
+ * `PipelineTask` options `observers`. Callbacks run synchronously on the pushing path and must be quick;
+ * a returned promise is not awaited; exceptions and rejections are logged. A frame is reported once per hop,
+ * so observers usually remember the ids of frames they already handled.
+ */
+export interface FrameObserver {
+  /** A processor pushed a frame to its neighbour. */
+  onPushFrame?(event: FramePushed): unknown;
+  /** The StartFrame reached the end of the pipeline. */
+  onPipelineStarted?(): unknown;
+  /** An EndFrame or CancelFrame reached the end of the pipeline. */
+  onPipelineFinished?(frame: Frame): unknown;
 }
 
 /** Construction options of {@link FrameProcessor}. */
@@ -193,6 +224,7 @@ export class FrameProcessor<E extends EventArgs<E> = FrameProcessorEvents> exten
   #interruption = new AbortController();
   #startFrame: StartFrame | null = null;
   #cancelled = false;
+  #observer: FrameObserver | undefined = undefined;
   #droppedMedia = 0;
   #interruptionPassedWaiters = new Set<() => void>();
   /** The data/control frame whose processFrame is running, if any. */
@@ -264,7 +296,16 @@ export class FrameProcessor<E extends EventArgs<E> = FrameProcessorEvents> exten
    * (a transport connects here). Subclasses overriding it should call `super.setup(setup)`.
    */
   async setup(_setup: FrameProcessorSetup = {}): Promise<void> {
-    // Nothing to acquire in the base class.
+    // Nothing to acquire in the base class (the observer is bound by the task/pipeline, see bindObserver).
+  }
+
+  /**
+   * Binds the observer `processor` reports its pushes to. Called by `Pipeline.setup` for each child and by
+   * the task, before the processor's own `setup()`, so observation works even when an override of `setup`
+   * forgets `super.setup()`. Not meant for application code.
+   */
+  static bindObserver(processor: FrameProcessor, observer: FrameObserver | undefined): void {
+    processor.#observer = observer;
   }
 
   /**
@@ -306,6 +347,7 @@ export class FrameProcessor<E extends EventArgs<E> = FrameProcessorEvents> exten
       logger().debug(`${this.name}: no ${direction} processor, ${frame.name} dropped`);
       return;
     }
+    if (this.#observer?.onPushFrame !== undefined) this.#notify(this.#observer, target, frame, direction);
     await target.queueFrame(frame, direction, {
       signal,
       noWait: own?.system === true || direction === FrameDirection.UPSTREAM,
@@ -514,6 +556,27 @@ export class FrameProcessor<E extends EventArgs<E> = FrameProcessorEvents> exten
       await runContext.run(ctx, () =>
         this.pushError(`${this.name}: error processing ${frame.name}: ${message}`, { exception: err }),
       );
+    }
+  }
+
+  #notify(
+    observer: FrameObserver,
+    destination: FrameProcessor,
+    frame: Frame,
+    direction: FrameDirection,
+  ): void {
+    try {
+      const r = observer.onPushFrame?.({
+        source: this as FrameProcessor,
+        destination,
+        frame,
+        direction,
+        timestampMs: performance.now(),
+      });
+      if (r instanceof Promise)
+        r.catch((err: unknown) => logger().error(`${this.name}: observer failed`, err));
+    } catch (err) {
+      logger().error(`${this.name}: observer failed`, err);
     }
   }
 

@@ -3,6 +3,8 @@ export * from './frames.js';
 export {
   FrameDirection,
   FrameProcessor,
+  type FrameObserver,
+  type FramePushed,
   type FrameProcessorEvents,
   type FrameProcessorOptions,
   type FrameProcessorSetup,

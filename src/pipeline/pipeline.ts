@@ -91,7 +91,10 @@ export class Pipeline extends FrameProcessor {
   /** Sets up every child, in order. */
   override async setup(setup: FrameProcessorSetup = {}): Promise<void> {
     await super.setup(setup);
-    for (const p of this.#processors) await p.setup(setup);
+    for (const p of this.#processors) {
+      FrameProcessor.bindObserver(p, setup.observer);
+      await p.setup(setup);
+    }
   }
 
   /** Cleans up every child, in order; one failing cleanup does not stop the others (it is rethrown last). */

@@ -1,5 +1,5 @@
 import { BaseObject } from './base-object.js';
-import { FrameDirection, FrameProcessor } from './frame-processor.js';
+import { FrameDirection, FrameProcessor, type FrameObserver, type FramePushed } from './frame-processor.js';
 import {
   BotSpeakingFrame,
   BotStartedSpeakingFrame,
@@ -59,6 +59,8 @@ export interface PipelineTaskOptions {
   cancelOnIdleTimeout?: boolean;
   /** Seconds `cancel()` waits for the CancelFrame to cross the pipeline before giving up (default 20). */
   cancelTimeoutSecs?: number;
+  /** Observers told about every frame pushed inside the pipeline (see {@link FrameObserver}). */
+  observers?: readonly FrameObserver[];
 }
 
 /** Events of {@link PipelineTask} (handlers receive the task first). */
@@ -108,6 +110,16 @@ class TaskEdge extends FrameProcessor {
   }
 }
 
+/** Runs an observer callback: synchronous part now, rejection logged, never throws. */
+function callObserver(fn: () => unknown): void {
+  try {
+    const r = fn();
+    if (r instanceof Promise) r.catch((err: unknown) => logger().error('observer failed', err));
+  } catch (err) {
+    logger().error('observer failed', err);
+  }
+}
+
 function checkSecs(value: number, field: string, allowZero = false): number {
   if (typeof value !== 'number') throw new TypeError(`${field} must be a number`);
   if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0) || value > 86400 * 365) {
@@ -137,6 +149,13 @@ export class PipelineTask extends BaseObject<PipelineTaskEvents> {
   readonly #source: TaskEdge;
   readonly #sink: TaskEdge;
   #upstreamFilter: readonly FrameClass[] = [];
+  #observers: FrameObserver[] = [];
+  /** Handed to every processor in setup(); dispatches to the current observer list. */
+  readonly #dispatch: FrameObserver = {
+    onPushFrame: (event: FramePushed) => {
+      for (const o of this.#observers) callObserver(() => o.onPushFrame?.(event));
+    },
+  };
   #downstreamFilter: readonly FrameClass[] = [];
 
   #pending: Array<{ frame: Frame; direction: FrameDirection }> = [];
@@ -173,6 +192,7 @@ export class PipelineTask extends BaseObject<PipelineTaskEvents> {
     this.#cancelOnIdle = options.cancelOnIdleTimeout ?? true;
     this.#cancelTimeoutMs = checkSecs(options.cancelTimeoutSecs ?? 20, 'cancelTimeoutSecs') * 1000;
     this.#pipeline = pipeline;
+    for (const o of options.observers ?? []) this.addObserver(o);
     this.#finished = new Promise((resolve) => (this.#resolveFinished = resolve));
 
     this.#source = new TaskEdge(`${this.name}::Source`, (frame, direction) =>
@@ -209,6 +229,17 @@ export class PipelineTask extends BaseObject<PipelineTaskEvents> {
   /** Whether the task has finished (EndFrame/CancelFrame reached the end, or it was cancelled before running). */
   hasFinished(): boolean {
     return this.#finishedFrame !== null;
+  }
+
+  /** Adds an observer (also while running). */
+  addObserver(observer: FrameObserver): void {
+    if (typeof observer !== 'object' || observer === null) throw new TypeError('observer must be an object');
+    if (!this.#observers.includes(observer)) this.#observers = [...this.#observers, observer];
+  }
+
+  /** Removes an observer added with `addObserver` or the `observers` option. */
+  removeObserver(observer: FrameObserver): void {
+    this.#observers = this.#observers.filter((o) => o !== observer);
   }
 
   /** Frame types for which `on_frame_reached_upstream` fires (replaces the previous filter). */
@@ -304,7 +335,9 @@ export class PipelineTask extends BaseObject<PipelineTaskEvents> {
     this.#state = 'setup';
     // Like Pipecat's asyncio loop, a running task keeps the process alive until it finishes.
     this.#keepAlive = setInterval(() => {}, 1 << 30);
-    const setup = { taskName: this.name };
+    const setup = { taskName: this.name, observer: this.#dispatch };
+    for (const p of [this.#source, this.#pipeline, this.#sink])
+      FrameProcessor.bindObserver(p, this.#dispatch);
     try {
       await this.#source.setup(setup);
       await this.#pipeline.setup(setup);
@@ -401,8 +434,10 @@ export class PipelineTask extends BaseObject<PipelineTaskEvents> {
     }
     this.#noteActivity(frame);
     if (frame instanceof StartFrame) {
+      for (const o of this.#observers) callObserver(() => o.onPipelineStarted?.());
       void this.callEventHandler('on_pipeline_started', frame);
     } else if (frame instanceof EndFrame || frame instanceof CancelFrame) {
+      for (const o of this.#observers) callObserver(() => o.onPipelineFinished?.(frame));
       this.#finish(frame);
     }
     if (this.#downstreamFilter.some((t) => frame instanceof t)) {

@@ -10,3 +10,4 @@ export {
   type RTVIProcessorEvents,
   type RTVIProcessorOptions,
 } from './rtvi-processor.js';
+export { RTVIObserver, type RTVIObserverOptions } from './rtvi-observer.js';

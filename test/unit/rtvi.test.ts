@@ -12,6 +12,14 @@ import {
   FrameDirection,
   FrameProcessor,
   InputAudioRawFrame,
+  InterimTranscriptionFrame,
+  LLMFullResponseEndFrame,
+  LLMFullResponseStartFrame,
+  LLMTextFrame,
+  TranscriptionFrame,
+  TTSStartedFrame,
+  TTSStoppedFrame,
+  TTSTextFrame,
   InputTransportMessageFrame,
   InterruptionTaskFrame,
   LLMMessagesAppendFrame,
@@ -23,6 +31,7 @@ import {
   UserStoppedSpeakingFrame,
 } from '../../src/pipeline/index.js';
 import {
+  RTVIObserver,
   RTVI_PROTOCOL_VERSION,
   RTVIClientMessageFrame,
   RTVIProcessor,
@@ -414,5 +423,59 @@ describe('RTVI events', () => {
     });
     await t.task.cancel();
     await t.run;
+  });
+});
+
+describe('RTVIObserver', () => {
+  it('reports transcriptions and LLM/TTS output from anywhere in the pipeline, once per frame', async () => {
+    setLogger(quiet);
+    const rtvi = new RTVIProcessor();
+    const stt = new Recorder(); // stands in for STT/LLM/TTS: frames are queued into the pipeline after it
+    const mid = new Recorder();
+    const out = new Recorder();
+    const task = new PipelineTask(new Pipeline([rtvi, stt, mid, out]), {
+      idleTimeoutSecs: null,
+      observers: [new RTVIObserver(rtvi)],
+    });
+    const pushedEvents: string[] = [];
+    task.addObserver({
+      onPushFrame: (e) => void pushedEvents.push(`${e.source.name}>${e.destination.name}`),
+    });
+    const run = task.run();
+    await until(() => out.started);
+    await task.queueFrames([
+      new InterimTranscriptionFrame({ text: 'hel', userId: 'u1', timestamp: 't0' }),
+      new TranscriptionFrame({ text: 'hello', userId: 'u1', timestamp: 't1' }),
+      new LLMFullResponseStartFrame(),
+      new LLMTextFrame('Hi!'),
+      new LLMFullResponseEndFrame(),
+      new TTSStartedFrame(),
+      new TTSTextFrame('Hi!'),
+      new TTSStoppedFrame(),
+    ]);
+    await until(() => out.of(TTSStoppedFrame).length === 1);
+    await until(() => out.of(OutputTransportMessageUrgentFrame).length === 8);
+    expect(out.of(OutputTransportMessageUrgentFrame).map((f) => f.message)).toEqual([
+      {
+        label: 'rtvi-ai',
+        type: 'user-transcription',
+        data: { text: 'hel', user_id: 'u1', timestamp: 't0', final: false },
+      },
+      {
+        label: 'rtvi-ai',
+        type: 'user-transcription',
+        data: { text: 'hello', user_id: 'u1', timestamp: 't1', final: true },
+      },
+      { label: 'rtvi-ai', type: 'bot-llm-started' },
+      { label: 'rtvi-ai', type: 'bot-llm-text', data: { text: 'Hi!' } },
+      { label: 'rtvi-ai', type: 'bot-llm-stopped' },
+      { label: 'rtvi-ai', type: 'bot-tts-started' },
+      { label: 'rtvi-ai', type: 'bot-tts-text', data: { text: 'Hi!' } },
+      { label: 'rtvi-ai', type: 'bot-tts-stopped' },
+    ]);
+    // Observers see every hop, including the task's own edges.
+    expect(pushedEvents).toContain(`${stt.name}>${mid.name}`);
+    await task.cancel();
+    await run;
   });
 });
