@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   SmallWebRTCConnection,
@@ -223,7 +224,11 @@ describe('SmallWebRTCConnection bad input', () => {
     const offA = await NodeOfferer.create();
     const offB = await NodeOfferer.create();
     live.push(offA, offB);
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    // A port the OS just handed out (free right now), not a random guess that may collide with other peers.
+    const probe = createSocket('udp4');
+    await new Promise<void>((r) => probe.bind(0, '127.0.0.1', r));
+    const port = probe.address().port;
+    await new Promise<void>((r) => probe.close(r));
     const a = conn({ enableIceUdpMux: true, portRangeBegin: port, portRangeEnd: port });
     const b = conn({ enableIceUdpMux: true, portRangeBegin: port, portRangeEnd: port });
     await a.initialize(offA.offer);
