@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { AudioSender, type SpeakingTransition } from '../../src/media/audio-sender.js';
 import { OpusDecoder } from '../../src/media/opus.js';
 import { parseRtp, type RtpPacket } from '../../src/media/rtp.js';
-import { rms, sine } from './audio-test-helpers.js';
+import { rms, sine, sineFitResidual } from './audio-test-helpers.js';
 
 function sender(extra: Partial<ConstructorParameters<typeof AudioSender>[0]> = {}): AudioSender {
   return new AudioSender({ sampleRate: 24000, channels: 1, ssrc: 0xdeadbeef, payloadType: 111, ...extra });
@@ -80,6 +80,22 @@ describe('AudioSender', () => {
     // Pacing continues from the new slot grid.
     expect(tx.pull(370).length).toBe(0);
     expect(tx.pull(380).length).toBe(1);
+  });
+
+  it('a just-in-time writer (20 ms written before each pull) gets a continuous stream, no holes', () => {
+    const tx = sender({ bitrate: 64000 });
+    const dec = new OpusDecoder({ sampleRate: 48000 });
+    const tone = sine(24000, 1, 440, 1, 8000);
+    const parts: Int16Array[] = [];
+    for (let k = 0; k < 50; k++) {
+      tx.write(tone.subarray(k * 480, (k + 1) * 480));
+      for (const p of tx.pull(k * 20)) parts.push(dec.decode(parseRtp(p).payload));
+    }
+    expect(parts.length).toBe(50);
+    expect(tx.stats().audioPackets).toBe(50);
+    const x = Float64Array.from(parts.flatMap((p) => Array.from(p)));
+    // Least-squares fit of a 440 Hz sine per 20 ms window: a hole or a click leaves a large residual.
+    for (let s0 = 960; s0 + 960 <= x.length; s0 += 960) expect(sineFitResidual(x, s0, 960, 440, 48000)).toBeLessThan(400);
   });
 
   it('clear() drops queued audio within one packet and reports the ms dropped', () => {

@@ -134,3 +134,31 @@ export function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** RMS of what remains of x[s0, s0+len) after removing its best-fitting sine of `freq` (any phase). */
+export function sineFitResidual(x: ArrayLike<number>, s0: number, len: number, freq: number, rate: number): number {
+  let ss = 0;
+  let sc = 0;
+  let cc = 0;
+  let xs = 0;
+  let xc = 0;
+  for (let i = s0; i < s0 + len; i++) {
+    const s = Math.sin((2 * Math.PI * freq * i) / rate);
+    const c = Math.cos((2 * Math.PI * freq * i) / rate);
+    const v = x[i] ?? 0;
+    ss += s * s;
+    cc += c * c;
+    sc += s * c;
+    xs += v * s;
+    xc += v * c;
+  }
+  const det = ss * cc - sc * sc;
+  const a = (xs * cc - xc * sc) / det;
+  const b = (xc * ss - xs * sc) / det;
+  let e = 0;
+  for (let i = s0; i < s0 + len; i++) {
+    const r = (x[i] ?? 0) - a * Math.sin((2 * Math.PI * freq * i) / rate) - b * Math.cos((2 * Math.PI * freq * i) / rate);
+    e += r * r;
+  }
+  return Math.sqrt(e / len);
+}

@@ -69,6 +69,7 @@ size_t AudioSender::write(const int16_t* pcm, size_t frames) {
     resampler_->write(pcm, accept);
     expectedOut_ += static_cast<double>(accept) * kOpusRtpClockRate / o_.sampleRate;
     flushed_ = false;
+    wroteSinceSlot_ = true;
   }
   return accept;
 }
@@ -113,8 +114,20 @@ void AudioSender::flushResampler() {
 
 void AudioSender::slot(double atMs) {
   const size_t ch = static_cast<size_t>(o_.encodeChannels);
-  if (ring().frames() < frameSamples_ && !flushed_) flushResampler();
-  const size_t taken = ring().read(frame_.data(), frameSamples_);
+  const bool wrote = wroteSinceSlot_;
+  wroteSinceSlot_ = false;
+  // Flush the resampler's tail only once the writer has gone idle (end of an utterance): flushing while it
+  // keeps writing just in time would insert the flush's zeros between two of its chunks.
+  if (ring().frames() < frameSamples_ && !flushed_ && !wrote) flushResampler();
+  const size_t avail = std::min(ring().frames(), frameSamples_);
+  size_t offset = 0;
+  if (avail < frameSamples_ && avail > 0 && !lastSlotAudio_ && realQueued() > 0) {
+    // First packet of a talkspurt and less than a frame ready (the filter holds a few samples): put the
+    // padding before the audio, so the speech starts a little later instead of having a hole after it.
+    offset = frameSamples_ - avail;
+  }
+  std::fill(frame_.begin(), frame_.end(), 0);
+  const size_t taken = ring().read(frame_.data() + offset * ch, avail);
   const size_t real =
       static_cast<size_t>(std::min<double>(static_cast<double>(taken), std::ceil(realQueued())));
   consumedOut_ += static_cast<double>(taken);
@@ -124,8 +137,6 @@ void AudioSender::slot(double atMs) {
     expectedOut_ = consumedOut_ = 0;
   }
   const bool audio = real > 0;
-  if (taken < frameSamples_)
-    std::fill(frame_.begin() + static_cast<std::ptrdiff_t>(taken * ch), frame_.end(), 0);
   if (audio != speaking_) {
     speaking_ = audio;
     transitions_.push_back(SpeakingTransition{audio, atMs, playedOutMs()});

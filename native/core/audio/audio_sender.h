@@ -126,7 +126,8 @@ class AudioSender {
   // The ring can also hold zeros pushed in to flush the resampler's tail; these are not real audio.
   double expectedOut_ = 0;
   double consumedOut_ = 0;
-  bool flushed_ = true;  // nothing written since the last resampler flush
+  bool flushed_ = true;          // nothing written since the last resampler flush
+  bool wroteSinceSlot_ = false;  // write() called since the last slot
   std::vector<int16_t> zeros_;
   std::vector<int16_t> fade_;
   AudioSenderStats stats_;
