@@ -199,7 +199,11 @@ export class AudioSender {
     };
   }
 
-  /** Drops every queued sample; returns the ms dropped. The next packet carries no old audio. */
+  /**
+   * Barge-in: drops the queued audio and returns how many ms were dropped. The next 10 ms are kept and
+   * faded out to zero (a hard cut clicks), so the next packet ends the speech and the one after is silent:
+   * effective within one packet. queuedMs is 10 right after, playedOutMs keeps counting what was sent.
+   */
   clear(): number {
     return this.#n().clear();
   }
