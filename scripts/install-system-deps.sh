@@ -9,6 +9,7 @@ pkgs=(
   python3-aiortc                                     # interop tests: aiortc as a Pipecat-style client
   chromium                                           # interop tests: headless Chromium with the Pipecat JS client
   espeak-ng sox                                      # test speech generated on the fly
+  coturn                                             # TURN/STUN connectivity tests (loopback turnserver)
 )
 missing=()
 for p in "${pkgs[@]}"; do
