@@ -353,16 +353,19 @@ export class PipelineTask extends BaseObject<PipelineTaskEvents> {
     if (this.#cancelRequested) {
       this.#finish(new CancelFrame());
     } else {
-      this.#state = 'running';
       this.#touch();
       this.#armIdleTimer();
-      await this.#source.queueFrame(new StartFrame(this.#params));
+      // StartFrame, then the frames queued before run(), in one synchronous step: a queueFrame() call made
+      // meanwhile can neither overtake them nor slip in between (their promises settle without waiting:
+      // the pending list is bounded by MAX_PENDING_FRAMES, within the first queue's hard cap).
+      void this.#source.queueFrame(new StartFrame(this.#params));
       const pending = this.#pending;
       this.#pending = [];
       for (const { frame, direction } of pending) {
-        if (this.#state !== 'running') break;
-        await this.#inject(frame, direction);
+        const target = direction === FrameDirection.DOWNSTREAM ? this.#source : this.#sink;
+        void target.queueFrame(frame, direction, { noWait: true });
       }
+      this.#state = 'running';
     }
     const frame = await this.#finished;
     this.#state = 'finishing';
