@@ -29,10 +29,47 @@ import {
   type SmallWebRTCConnection,
 } from '../src/index.js';
 
-/** Turns every microphone frame into bot audio: the user hears themself, one network round trip later. */
+/** Options of {@link EchoProcessor}. */
+export interface EchoProcessorOptions {
+  /**
+   * Audio waiting to be sent, ms (default: never behind). When it exceeds `maxBacklogMs`, quiet frames are
+   * not echoed, so the echo's latency recovers in the next pause.
+   */
+  backlogMs?: () => number;
+  /** Backlog above which quiet frames are dropped, ms. Default 100. */
+  maxBacklogMs?: number;
+  /** RMS below which a frame counts as quiet, dBFS. Default -45. */
+  quietDbfs?: number;
+}
+
+/**
+ * Turns every microphone frame into bot audio: the user hears themself, one network round trip later.
+ *
+ * Live audio in and out both run at 1x, so any backlog in the output (audio that arrived in a burst after
+ * the event loop stalled, while the output pacer skipped the stalled slots) would stay as added latency for
+ * the rest of the session. With `backlogMs`, quiet frames are dropped while the backlog is over
+ * `maxBacklogMs`: speech is always echoed, pauses get shorter until the latency is back to one round trip.
+ */
 export class EchoProcessor extends FrameProcessor {
+  /** Quiet frames dropped to catch up. */
+  droppedQuietFrames = 0;
+  readonly #backlogMs: (() => number) | undefined;
+  readonly #maxBacklogMs: number;
+  readonly #quietRms: number;
+
+  constructor(options: EchoProcessorOptions = {}) {
+    super();
+    this.#backlogMs = options.backlogMs;
+    this.#maxBacklogMs = options.maxBacklogMs ?? 100;
+    this.#quietRms = 32768 * 10 ** ((options.quietDbfs ?? -45) / 20);
+  }
+
   override async processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
     if (frame instanceof InputAudioRawFrame) {
+      if (this.#backlogMs && this.#backlogMs() > this.#maxBacklogMs && rms(frame.audio) < this.#quietRms) {
+        this.droppedQuietFrames++;
+        return;
+      }
       await this.pushFrame(
         new OutputAudioRawFrame({
           audio: frame.audio,
@@ -45,6 +82,12 @@ export class EchoProcessor extends FrameProcessor {
     }
     await this.pushFrame(frame, direction);
   }
+}
+
+function rms(pcm: Int16Array): number {
+  let ss = 0;
+  for (const x of pcm) ss += x * x;
+  return pcm.length > 0 ? Math.sqrt(ss / pcm.length) : 0;
 }
 
 /** Options of {@link runEchoBot}. */
@@ -76,7 +119,10 @@ export async function runEchoBot(
     transport.input(),
     rtvi,
     ...(options.taps ?? []),
-    new EchoProcessor(),
+    // Each queued output frame is one 20 ms input frame; the sender's ring holds the rest.
+    new EchoProcessor({
+      backlogMs: () => transport.output().queuedFrames * 20 + transport.getStats().outputQueuedMs,
+    }),
     transport.output(),
   ]);
   // Live echo: the user's own speech must not interrupt (clear) its echo.

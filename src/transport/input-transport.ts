@@ -110,6 +110,7 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
       this.#inRate = this.#params.audioInSampleRate ?? frame.audioInSampleRate;
       this.#channels = this.#params.audioInChannels === 2 ? 2 : 1;
       this.#vad?.setSampleRate(this.#inRate);
+      await this.#preloadVad();
       await this.pushFrame(frame, direction);
       if (this.#params.audioInEnabled) this.#startAudio();
       return;
@@ -250,6 +251,21 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
       logger().error(`${this.name}: input audio handling failed`, err);
     } finally {
       this.#draining = false;
+    }
+  }
+
+  /**
+   * Loads the VAD's model (Silero: ~0.5 s) before audio flows. Loaded lazily on the first frame instead, the
+   * frames arriving meanwhile pile up and then go downstream in one burst; a live bot (the echo demo) then
+   * keeps that backlog as added latency for the whole session, since input and output both run at 1x.
+   */
+  async #preloadVad(): Promise<void> {
+    const vad = this.#vad as (VADAnalyzer & { load?: () => Promise<void> }) | null;
+    if (vad === null || typeof vad.load !== 'function') return;
+    try {
+      await vad.load();
+    } catch (err) {
+      logger().error(`${this.name}: VAD model failed to load`, err);
     }
   }
 
