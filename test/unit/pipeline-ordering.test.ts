@@ -8,6 +8,7 @@ import {
   FrameDirection,
   FrameProcessor,
   InputAudioRawFrame,
+  InterruptionFrame,
   Pipeline,
   PipelineTask,
   TextFrame,
@@ -89,6 +90,49 @@ describe('ordering guarantees (randomised)', () => {
           expect(open === 0 || open === 1).toBe(true);
         }
       }
+    });
+  }
+});
+
+describe('interruption guarantees (randomised)', () => {
+  for (const seed of [7, 8, 9]) {
+    it(`seed ${seed}: no data frame queued before an interruption reaches the end after it`, async () => {
+      const rand = prng(seed);
+      const procs = [new Jittery(rand), new Jittery(rand), new Jittery(rand)];
+      const task = new PipelineTask(new Pipeline(procs), { idleTimeoutSecs: null });
+      task.setReachedDownstreamFilter([TextFrame, InterruptionFrame]);
+      const epochOf = new WeakMap<Frame, number>();
+      const atEnd: Frame[] = [];
+      task.on('on_frame_reached_downstream', (_t, f) => void atEnd.push(f));
+      const run = task.run();
+      let epoch = 0;
+      const queuedPerEpoch: number[] = [0];
+      const N = 300;
+      for (let i = 0; i < N; i++) {
+        if (rand() < 0.05) {
+          epoch++;
+          queuedPerEpoch.push(0);
+          await task.queueFrame(new InterruptionFrame());
+        }
+        const f = new TextFrame(String(i));
+        epochOf.set(f, epoch);
+        queuedPerEpoch[epoch] = (queuedPerEpoch[epoch] ?? 0) + 1;
+        await task.queueFrame(f);
+        if (rand() < 0.3) await new Promise((res) => setTimeout(res, Math.floor(rand() * 2)));
+      }
+      await task.queueFrame(new EndFrame());
+      await run;
+
+      let seenInterruptions = 0;
+      for (const f of atEnd) {
+        if (f instanceof InterruptionFrame) seenInterruptions++;
+        else expect(epochOf.get(f)).toBeGreaterThanOrEqual(seenInterruptions);
+      }
+      expect(seenInterruptions).toBe(epoch);
+      expect(epoch).toBeGreaterThan(3);
+      // Frames queued after the last interruption are never dropped.
+      const lastEpoch = atEnd.filter((f) => f instanceof TextFrame && epochOf.get(f) === epoch).length;
+      expect(lastEpoch).toBe(queuedPerEpoch[epoch]);
     });
   }
 });
