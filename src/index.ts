@@ -10,3 +10,4 @@ export * from './media/audio.js';
 export * from './media/rtp.js';
 export { NativeAddonLoadError } from './native/binding.js';
 export * from './rtvi/index.js';
+export * from './services/index.js';
