@@ -28,8 +28,11 @@ const seqOf = new WeakMap<Frame, number>();
 
 class Jittery extends FrameProcessor {
   readonly log: Array<{ seq: number; kind: string; phase: 'start' | 'end' }> = [];
-  constructor(private readonly rand: () => number) {
-    super();
+  constructor(
+    private readonly rand: () => number,
+    maxQueuedFrames?: number,
+  ) {
+    super({ maxQueuedFrames });
   }
 
   override async processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
@@ -95,10 +98,19 @@ describe('ordering guarantees (randomised)', () => {
 });
 
 describe('interruption guarantees (randomised)', () => {
-  for (const seed of [7, 8, 9]) {
-    it(`seed ${seed}: no data frame queued before an interruption reaches the end after it`, async () => {
+  for (const [seed, maxQueued] of [
+    [7, undefined],
+    [8, undefined],
+    [9, 2],
+    [10, 1],
+  ] as const) {
+    it(`seed ${seed} (queue ${maxQueued ?? 'default'}): nothing queued before an interruption reaches the end after it`, async () => {
       const rand = prng(seed);
-      const procs = [new Jittery(rand), new Jittery(rand), new Jittery(rand)];
+      const procs = [
+        new Jittery(rand, maxQueued),
+        new Jittery(rand, maxQueued),
+        new Jittery(rand, maxQueued),
+      ];
       const task = new PipelineTask(new Pipeline(procs), { idleTimeoutSecs: null });
       task.setReachedDownstreamFilter([TextFrame, InterruptionFrame]);
       const epochOf = new WeakMap<Frame, number>();
