@@ -1,3 +1,4 @@
+import { SmallWebRTCTypeError } from '../errors.js';
 import { logger } from './logger.js';
 
 /**
@@ -34,7 +35,8 @@ export class BaseObject<E extends EventArgs<E>> {
   constructor(name?: string) {
     this.id = nextObjectId++;
     if (name !== undefined) {
-      if (typeof name !== 'string') throw new TypeError('name must be a string');
+      if (typeof name !== 'string')
+        throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'name must be a string');
       this.name = name;
     } else {
       const cls = new.target.name || 'Object';
@@ -64,7 +66,8 @@ export class BaseObject<E extends EventArgs<E>> {
 
   /** Same as {@link BaseObject.eventHandler}. */
   on<K extends keyof E & string>(name: K, handler: EventHandler<this, E[K]>): this {
-    if (typeof handler !== 'function') throw new TypeError(`handler for ${name} must be a function`);
+    if (typeof handler !== 'function')
+      throw new SmallWebRTCTypeError('ERR_INVALID_ARG', `handler for ${name} must be a function`);
     const list = this.#handlers.get(name);
     if (!list) {
       logger().warn(

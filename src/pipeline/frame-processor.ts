@@ -1,3 +1,4 @@
+import { SmallWebRTCRangeError, SmallWebRTCTypeError } from '../errors.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 import { BaseObject, type EventArgs } from './base-object.js';
@@ -160,9 +161,13 @@ const HARD_CAP_FACTOR = 8;
 
 function checkLimit(value: number | undefined, fallback: number, field: string): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number') throw new TypeError(`${field} must be a number`);
+  if (typeof value !== 'number')
+    throw new SmallWebRTCTypeError('ERR_INVALID_ARG', `${field} must be a number`);
   if (!Number.isInteger(value) || value < 1 || value > 1_000_000) {
-    throw new RangeError(`${field} must be an integer in [1, 1000000], got ${value}`);
+    throw new SmallWebRTCRangeError(
+      'ERR_INVALID_ARG',
+      `${field} must be an integer in [1, 1000000], got ${value}`,
+    );
   }
   return value;
 }
@@ -253,8 +258,10 @@ export class FrameProcessor<E extends EventArgs<E> = FrameProcessorEvents> exten
 
   /** Links `next` downstream of this processor (and this one upstream of it). Returns `next` for chaining. */
   link<P extends FrameProcessor>(next: P): P {
-    if (!(next instanceof FrameProcessor)) throw new TypeError('link() expects a FrameProcessor');
-    if (next === (this as FrameProcessor)) throw new RangeError(`cannot link ${this.name} to itself`);
+    if (!(next instanceof FrameProcessor))
+      throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'link() expects a FrameProcessor');
+    if (next === (this as FrameProcessor))
+      throw new SmallWebRTCRangeError('ERR_INVALID_ARG', `cannot link ${this.name} to itself`);
     this.#next = next;
     next.#prev = this as FrameProcessor;
     return next;
@@ -611,8 +618,11 @@ export class FrameProcessor<E extends EventArgs<E> = FrameProcessorEvents> exten
 }
 
 function checkFrame(frame: Frame, direction: FrameDirection): void {
-  if (!(frame instanceof Frame)) throw new TypeError('frame must be a Frame');
+  if (!(frame instanceof Frame)) throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'frame must be a Frame');
   if (direction !== FrameDirection.DOWNSTREAM && direction !== FrameDirection.UPSTREAM) {
-    throw new TypeError(`direction must be 'downstream' or 'upstream', got ${String(direction)}`);
+    throw new SmallWebRTCTypeError(
+      'ERR_INVALID_ARG',
+      `direction must be 'downstream' or 'upstream', got ${String(direction)}`,
+    );
   }
 }

@@ -12,6 +12,8 @@
  * Times are milliseconds (`pts`); audio is interleaved signed 16-bit PCM (`Int16Array`).
  */
 
+import { SmallWebRTCRangeError, SmallWebRTCTypeError } from '../errors.js';
+
 /** How a frame is scheduled inside a processor (see the module comment). */
 export type FrameKind = 'system' | 'data' | 'control';
 
@@ -204,22 +206,33 @@ export interface AudioRawFrameInit {
 }
 
 function checkRate(rate: number, field: string): number {
-  if (typeof rate !== 'number') throw new TypeError(`${field} must be a number, got ${typeof rate}`);
+  if (typeof rate !== 'number')
+    throw new SmallWebRTCTypeError('ERR_INVALID_ARG', `${field} must be a number, got ${typeof rate}`);
   if (!Number.isInteger(rate) || rate < 8000 || rate > 192000) {
-    throw new RangeError(`${field} must be an integer in [8000, 192000] Hz, got ${rate}`);
+    throw new SmallWebRTCRangeError(
+      'ERR_INVALID_ARG',
+      `${field} must be an integer in [8000, 192000] Hz, got ${rate}`,
+    );
   }
   return rate;
 }
 
 function checkAudio(init: AudioRawFrameInit): { numChannels: number; numFrames: number } {
-  if (!(init.audio instanceof Int16Array)) throw new TypeError('audio must be an Int16Array');
+  if (!(init.audio instanceof Int16Array))
+    throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'audio must be an Int16Array');
   checkRate(init.sampleRate, 'sampleRate');
   const numChannels = init.numChannels ?? 1;
   if (!Number.isInteger(numChannels) || numChannels < 1 || numChannels > 8) {
-    throw new RangeError(`numChannels must be an integer in [1, 8], got ${numChannels}`);
+    throw new SmallWebRTCRangeError(
+      'ERR_INVALID_ARG',
+      `numChannels must be an integer in [1, 8], got ${numChannels}`,
+    );
   }
   if (init.audio.length % numChannels !== 0) {
-    throw new RangeError(`audio length ${init.audio.length} is not a multiple of numChannels ${numChannels}`);
+    throw new SmallWebRTCRangeError(
+      'ERR_INVALID_ARG',
+      `audio length ${init.audio.length} is not a multiple of numChannels ${numChannels}`,
+    );
   }
   return { numChannels, numFrames: init.audio.length / numChannels };
 }
@@ -299,13 +312,20 @@ export interface ImageRawFrameInit {
 }
 
 function checkImage(init: ImageRawFrameInit): void {
-  if (!(init.image instanceof Uint8Array)) throw new TypeError('image must be a Uint8Array');
+  if (!(init.image instanceof Uint8Array))
+    throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'image must be a Uint8Array');
   const [w, h] = init.size ?? [];
   if (!Number.isInteger(w) || !Number.isInteger(h) || (w as number) <= 0 || (h as number) <= 0) {
-    throw new RangeError(`size must be [width, height] of positive integers, got ${String(init.size)}`);
+    throw new SmallWebRTCRangeError(
+      'ERR_INVALID_ARG',
+      `size must be [width, height] of positive integers, got ${String(init.size)}`,
+    );
   }
   if ((init.format ?? 'RGB') === 'RGB' && init.image.length !== (w as number) * (h as number) * 3) {
-    throw new RangeError(`image has ${init.image.length} bytes, expected ${w}x${h}x3 for format RGB`);
+    throw new SmallWebRTCRangeError(
+      'ERR_INVALID_ARG',
+      `image has ${init.image.length} bytes, expected ${w}x${h}x3 for format RGB`,
+    );
   }
 }
 
@@ -401,7 +421,10 @@ export class SpriteFrame extends DataFrame {
       images.length === 0 ||
       !images.every((i) => i instanceof OutputImageRawFrame)
     ) {
-      throw new TypeError('images must be a non-empty array of OutputImageRawFrame');
+      throw new SmallWebRTCTypeError(
+        'ERR_INVALID_ARG',
+        'images must be a non-empty array of OutputImageRawFrame',
+      );
     }
     this.images = [...images];
   }
@@ -530,7 +553,7 @@ export class TextFrame extends DataFrame {
 
   constructor(text: string) {
     super();
-    if (typeof text !== 'string') throw new TypeError('text must be a string');
+    if (typeof text !== 'string') throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'text must be a string');
     this.text = text;
   }
 }
@@ -548,7 +571,7 @@ export class TTSSpeakFrame extends DataFrame {
 
   constructor(text: string) {
     super();
-    if (typeof text !== 'string') throw new TypeError('text must be a string');
+    if (typeof text !== 'string') throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'text must be a string');
     this.text = text;
   }
 }
@@ -607,7 +630,8 @@ export class LLMMessagesFrame extends DataFrame {
 
   constructor(messages: LLMMessage[]) {
     super();
-    if (!Array.isArray(messages)) throw new TypeError('messages must be an array');
+    if (!Array.isArray(messages))
+      throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'messages must be an array');
     this.messages = messages;
   }
 }
@@ -621,7 +645,8 @@ export class LLMMessagesAppendFrame extends DataFrame {
 
   constructor(messages: LLMMessage[], options: { runLlm?: boolean } = {}) {
     super();
-    if (!Array.isArray(messages)) throw new TypeError('messages must be an array');
+    if (!Array.isArray(messages))
+      throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'messages must be an array');
     this.messages = messages;
     this.runLlm = options.runLlm ?? false;
   }

@@ -1,3 +1,4 @@
+import { SmallWebRTCRangeError, SmallWebRTCTypeError } from '../errors.js';
 import { FrameDirection, FrameProcessor, type FrameProcessorOptions } from './frame-processor.js';
 import {
   CancelFrame,
@@ -29,7 +30,8 @@ export class LLMContext {
   tools: unknown;
 
   constructor(messages: LLMMessage[] = [], tools?: unknown) {
-    if (!Array.isArray(messages)) throw new TypeError('messages must be an array');
+    if (!Array.isArray(messages))
+      throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'messages must be an array');
     this.#messages = [...messages];
     this.tools = tools;
   }
@@ -92,10 +94,14 @@ export class LLMUserAggregator extends FrameProcessor {
 
   constructor(context: LLMContext, params: LLMUserAggregatorParams = {}) {
     super(params);
-    if (!(context instanceof LLMContext)) throw new TypeError('context must be an LLMContext');
+    if (!(context instanceof LLMContext))
+      throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'context must be an LLMContext');
     const secs = params.aggregationTimeoutSecs ?? 0.5;
     if (typeof secs !== 'number' || !Number.isFinite(secs) || secs < 0 || secs > 60) {
-      throw new RangeError(`aggregationTimeoutSecs must be in [0, 60] s, got ${secs}`);
+      throw new SmallWebRTCRangeError(
+        'ERR_INVALID_ARG',
+        `aggregationTimeoutSecs must be in [0, 60] s, got ${secs}`,
+      );
     }
     this.#context = context;
     this.#timeoutMs = secs * 1000;
@@ -179,7 +185,8 @@ export class LLMAssistantAggregator extends FrameProcessor {
 
   constructor(context: LLMContext, options: FrameProcessorOptions = {}) {
     super(options);
-    if (!(context instanceof LLMContext)) throw new TypeError('context must be an LLMContext');
+    if (!(context instanceof LLMContext))
+      throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'context must be an LLMContext');
     this.#context = context;
   }
 

@@ -1,3 +1,4 @@
+import { SmallWebRTCTypeError } from '../errors.js';
 import {
   FrameDirection,
   FrameProcessor,
@@ -54,12 +55,17 @@ export class Pipeline extends FrameProcessor {
    */
   constructor(processors: readonly FrameProcessor[], options: PipelineOptions = {}) {
     super({ name: options.name });
-    if (!Array.isArray(processors)) throw new TypeError('processors must be an array of FrameProcessor');
+    if (!Array.isArray(processors))
+      throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'processors must be an array of FrameProcessor');
     processors.forEach((p, i) => {
-      if (!(p instanceof FrameProcessor)) throw new TypeError(`processors[${i}] is not a FrameProcessor`);
+      if (!(p instanceof FrameProcessor))
+        throw new SmallWebRTCTypeError('ERR_INVALID_ARG', `processors[${i}] is not a FrameProcessor`);
     });
     if (new Set(processors).size !== processors.length) {
-      throw new TypeError('processors must not contain the same processor twice');
+      throw new SmallWebRTCTypeError(
+        'ERR_INVALID_ARG',
+        'processors must not contain the same processor twice',
+      );
     }
     this.#processors = [...processors];
     // Source: downstream -> first child; upstream (from the first child) -> out of the pipeline.

@@ -1,3 +1,4 @@
+import { SmallWebRTCError } from '../errors.js';
 import { BaseObject } from './base-object.js';
 import { logger } from './logger.js';
 import type { PipelineTask } from './task.js';
@@ -51,7 +52,8 @@ export class PipelineRunner extends BaseObject<PipelineRunnerEvents> {
    * finished and was cleaned up; rejects if its setup failed.
    */
   async run(task: PipelineTask): Promise<void> {
-    if (this.#tasks.has(task)) throw new Error(`${this.name}: ${task.name} is already running`);
+    if (this.#tasks.has(task))
+      throw new SmallWebRTCError('ERR_INVALID_STATE', `${this.name}: ${task.name} is already running`);
     if (this.#tasks.size === 0) this.#install();
     this.#tasks.add(task);
     try {

@@ -1,3 +1,4 @@
+import { SmallWebRTCError, SmallWebRTCRangeError, SmallWebRTCTypeError } from '../errors.js';
 import { BaseObject } from './base-object.js';
 import { FrameDirection, FrameProcessor, type FrameObserver, type FramePushed } from './frame-processor.js';
 import {
@@ -121,9 +122,13 @@ function callObserver(fn: () => unknown): void {
 }
 
 function checkSecs(value: number, field: string, allowZero = false): number {
-  if (typeof value !== 'number') throw new TypeError(`${field} must be a number`);
+  if (typeof value !== 'number')
+    throw new SmallWebRTCTypeError('ERR_INVALID_ARG', `${field} must be a number`);
   if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0) || value > 86400 * 365) {
-    throw new RangeError(`${field} must be a positive number of seconds, got ${value}`);
+    throw new SmallWebRTCRangeError(
+      'ERR_INVALID_ARG',
+      `${field} must be a positive number of seconds, got ${value}`,
+    );
   }
   return value;
 }
@@ -174,7 +179,8 @@ export class PipelineTask extends BaseObject<PipelineTaskEvents> {
    */
   constructor(pipeline: FrameProcessor, options: PipelineTaskOptions = {}) {
     super(options.name);
-    if (!(pipeline instanceof FrameProcessor)) throw new TypeError('pipeline must be a FrameProcessor');
+    if (!(pipeline instanceof FrameProcessor))
+      throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'pipeline must be a FrameProcessor');
     const p = options.params ?? {};
     // StartFrame validates the sample rates (RangeError naming the field).
     const probe = new StartFrame(p);
@@ -233,7 +239,8 @@ export class PipelineTask extends BaseObject<PipelineTaskEvents> {
 
   /** Adds an observer (also while running). */
   addObserver(observer: FrameObserver): void {
-    if (typeof observer !== 'object' || observer === null) throw new TypeError('observer must be an object');
+    if (typeof observer !== 'object' || observer === null)
+      throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'observer must be an object');
     if (!this.#observers.includes(observer)) this.#observers = [...this.#observers, observer];
   }
 
@@ -258,9 +265,12 @@ export class PipelineTask extends BaseObject<PipelineTaskEvents> {
    * when the first processor accepted the frame (it may wait for room: back-pressure).
    */
   async queueFrame(frame: Frame, direction: FrameDirection = FrameDirection.DOWNSTREAM): Promise<void> {
-    if (!(frame instanceof Frame)) throw new TypeError('frame must be a Frame');
+    if (!(frame instanceof Frame)) throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'frame must be a Frame');
     if (direction !== FrameDirection.DOWNSTREAM && direction !== FrameDirection.UPSTREAM) {
-      throw new TypeError(`direction must be 'downstream' or 'upstream', got ${String(direction)}`);
+      throw new SmallWebRTCTypeError(
+        'ERR_INVALID_ARG',
+        `direction must be 'downstream' or 'upstream', got ${String(direction)}`,
+      );
     }
     if (this.#state === 'finishing' || this.#state === 'finished') {
       logger().debug(`${this.name}: finished, ${frame.name} dropped`);
@@ -268,7 +278,10 @@ export class PipelineTask extends BaseObject<PipelineTaskEvents> {
     }
     if (this.#state !== 'running') {
       if (this.#pending.length >= MAX_PENDING_FRAMES) {
-        throw new RangeError(`${this.name}: more than ${MAX_PENDING_FRAMES} frames queued before run()`);
+        throw new SmallWebRTCRangeError(
+          'ERR_INVALID_ARG',
+          `${this.name}: more than ${MAX_PENDING_FRAMES} frames queued before run()`,
+        );
       }
       this.#pending.push({ frame, direction });
       return;
@@ -330,7 +343,7 @@ export class PipelineTask extends BaseObject<PipelineTaskEvents> {
   async run(): Promise<void> {
     if (this.#state !== 'idle') {
       if (this.#finishedFrame !== null && this.#state === 'finished') return;
-      throw new Error(`${this.name}: run() was already called`);
+      throw new SmallWebRTCError('ERR_INVALID_STATE', `${this.name}: run() was already called`);
     }
     this.#state = 'setup';
     // Like Pipecat's asyncio loop, a running task keeps the process alive until it finishes.

@@ -1,3 +1,4 @@
+import { SmallWebRTCError } from '../errors.js';
 import { readFileSync } from 'node:fs';
 
 import { FrameDirection, FrameProcessor, type FrameProcessorOptions } from '../pipeline/frame-processor.js';
@@ -229,7 +230,8 @@ export class RTVIProcessor extends FrameProcessor<RTVIProcessorEvents> {
    */
   async setBotReady(about: RTVIAboutBot = this.#about): Promise<void> {
     const ready = this.#clientReady;
-    if (ready === null) throw new RangeError('setBotReady(): no client-ready received yet');
+    if (ready === null)
+      throw new SmallWebRTCError('ERR_INVALID_STATE', 'setBotReady(): no client-ready received yet');
     this.#botReadySent = true;
     await this.pushTransportMessage(botReadyMessage(ready.id, { version: this.#botReadyVersion, about }));
   }

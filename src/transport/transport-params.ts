@@ -1,3 +1,4 @@
+import { SmallWebRTCRangeError, SmallWebRTCTypeError } from '../errors.js';
 import type { VADAnalyzer } from '../vad/vad-analyzer.js';
 
 /**
@@ -80,7 +81,10 @@ function bool(init: TransportParamsInit, field: keyof TransportParamsInit, fallb
   const v = init[field];
   if (v === undefined) return fallback;
   if (typeof v !== 'boolean')
-    throw new TypeError(`TransportParams.${field} must be a boolean, got ${typeof v}`);
+    throw new SmallWebRTCTypeError(
+      'ERR_INVALID_ARG',
+      `TransportParams.${field} must be a boolean, got ${typeof v}`,
+    );
   return v;
 }
 
@@ -114,10 +118,16 @@ function num(
   const v = init[field];
   if (v === undefined || v === null) return fallback;
   if (typeof v !== 'number')
-    throw new TypeError(`TransportParams.${field} must be a number, got ${typeof v}`);
+    throw new SmallWebRTCTypeError(
+      'ERR_INVALID_ARG',
+      `TransportParams.${field} must be a number, got ${typeof v}`,
+    );
   if (!Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
     const what = integer ? 'an integer' : 'a number';
-    throw new RangeError(`TransportParams.${field} must be ${what} in [${min}, ${max}] ${unit}, got ${v}`);
+    throw new SmallWebRTCRangeError(
+      'ERR_INVALID_ARG',
+      `TransportParams.${field} must be ${what} in [${min}, ${max}] ${unit}, got ${v}`,
+    );
   }
   return v;
 }
@@ -132,7 +142,10 @@ function vad(init: TransportParamsInit): VADAnalyzer | undefined {
   if (v === undefined || v === null) return undefined;
   const a = v as Partial<Record<'analyze' | 'setSampleRate', unknown>>;
   if (typeof v !== 'object' || typeof a.analyze !== 'function' || typeof a.setSampleRate !== 'function') {
-    throw new TypeError('TransportParams.vadAnalyzer must implement VADAnalyzer (analyze, setSampleRate)');
+    throw new SmallWebRTCTypeError(
+      'ERR_INVALID_ARG',
+      'TransportParams.vadAnalyzer must implement VADAnalyzer (analyze, setSampleRate)',
+    );
   }
   return v as VADAnalyzer;
 }
@@ -202,10 +215,11 @@ export class TransportParams {
 
   constructor(init: TransportParamsInit = {}) {
     if (init === null || typeof init !== 'object' || Array.isArray(init)) {
-      throw new TypeError('TransportParams expects an object of fields');
+      throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'TransportParams expects an object of fields');
     }
     for (const key of Object.keys(init)) {
-      if (!KNOWN_FIELDS.has(key)) throw new TypeError(`TransportParams: unknown field ${key}`);
+      if (!KNOWN_FIELDS.has(key))
+        throw new SmallWebRTCTypeError('ERR_INVALID_ARG', `TransportParams: unknown field ${key}`);
     }
     this.audioInEnabled = bool(init, 'audioInEnabled', false);
     this.audioInPassthrough = bool(init, 'audioInPassthrough', true);
@@ -219,7 +233,8 @@ export class TransportParams {
       this.audioInMaxDelayMs !== undefined &&
       this.audioInMaxDelayMs < this.audioInMinDelayMs
     ) {
-      throw new RangeError(
+      throw new SmallWebRTCRangeError(
+        'ERR_INVALID_ARG',
         `TransportParams.audioInMaxDelayMs (${this.audioInMaxDelayMs}) must be >= audioInMinDelayMs (${this.audioInMinDelayMs})`,
       );
     }

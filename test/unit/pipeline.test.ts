@@ -494,6 +494,11 @@ describe('PipelineTask lifecycle', () => {
     const other = new Recorder();
     const task = new PipelineTask(new Pipeline([other, new BadSetup()]), { idleTimeoutSecs: null });
     await expect(task.run()).rejects.toThrow('cannot connect');
+    const again = new PipelineTask(new Recorder(), { idleTimeoutSecs: null });
+    const first = again.run();
+    await expect(again.run()).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
+    await again.cancel();
+    await first;
     expect(other.cleanupCalls).toBe(1);
     expect(task.hasFinished()).toBe(true);
     await expect(task.run()).resolves.toBeUndefined();

@@ -176,7 +176,7 @@ describe('RTVI handshake', () => {
 
   it('with autoBotReady false, waits for setBotReady() (custom about)', async () => {
     const t = await start({ autoBotReady: false });
-    await expect(t.rtvi.setBotReady()).rejects.toThrow(RangeError);
+    await expect(t.rtvi.setBotReady()).rejects.toMatchObject({ code: 'ERR_INVALID_STATE' });
     let readyEvents = 0;
     t.rtvi.on('on_client_ready', () => void readyEvents++);
     await t.fromClient(clientReady('2.1.0'));

@@ -91,6 +91,9 @@ describe('TransportParams', () => {
   it.each(ranges)('rejects %s = %s with a RangeError naming the field', (field, value) => {
     expect(() => new TransportParams({ [field]: value })).toThrow(RangeError);
     expect(() => new TransportParams({ [field]: value })).toThrow(new RegExp(`TransportParams\\.${field}`));
+    expect(() => new TransportParams({ [field]: value })).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG' }),
+    );
   });
 
   it('rejects wrong types and unknown fields with a TypeError naming the field', () => {
