@@ -189,7 +189,11 @@ function checkLimit(value: number | undefined, fallback: number, field: string):
  *   audio to be consumed). That blocks only this processor's later data/control frames; system frames
  *   (InterruptionFrame, CancelFrame, input audio) are still handled. When a queue reaches `maxQueuedFrames`,
  *   a downstream `pushFrame` from the previous processor's data path (or from outside the pipeline) waits for
- *   room, so a slow sink slows its producers instead of growing memory.
+ *   room, so a slow sink slows its producers instead of growing memory. Pushes made while handling a system
+ *   frame (or from code started there, or `detached`) and upstream pushes never wait, so a system handler can
+ *   never be stuck behind data back-pressure and no two processors can wait on each other.
+ * - Frames entering at different points (e.g. `task.queueFrame` and a processor pushing upstream) are not
+ *   ordered relative to each other.
  *
  * ## Interruptions and cancellation
  * When an {@link InterruptionFrame} arrives (before it is handled, at the moment it is queued): queued data
@@ -204,6 +208,9 @@ function checkLimit(value: number | undefined, fallback: number, field: string):
  * ## Errors
  * A `processFrame` that throws is logged and turned into a non-fatal {@link ErrorFrame} pushed upstream; the
  * processor keeps running.
+ *
+ * Cost: each hop is a few microseconds of JS (about 3-4 us per processor per frame on the reference machine,
+ * half of it the AsyncLocalStorage bookkeeping that attributes pushes to runs).
  *
  * Long-lived loops (media readers/writers) should be started from `setup()` or from the StartFrame handler,
  * or wrapped in {@link FrameProcessor.detached}: code started from a data-frame run belongs to that run, and
