@@ -281,7 +281,8 @@ export class RTVIProcessor extends FrameProcessor<RTVIProcessorEvents> {
     }
     if (frame instanceof StartFrame) {
       await this.pushFrame(frame, direction);
-      await this.callEventHandler('on_bot_started');
+      // Not awaited: a slow handler must not hold back the system frames (input audio) behind it.
+      void this.callEventHandler('on_bot_started');
       return;
     }
     if (frame instanceof RTVIServerMessageFrame) {
@@ -317,7 +318,7 @@ export class RTVIProcessor extends FrameProcessor<RTVIProcessorEvents> {
           const text = err instanceof Error ? err.message : String(err);
           await this.pushTransportMessage(
             errorResponseMessage(message.id, `Exception processing message: ${text}`),
-          );
+          ).catch(() => undefined); // the chain must never reject, or later messages would be skipped
         }
       } finally {
         this.#pending--;
