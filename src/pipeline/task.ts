@@ -305,7 +305,9 @@ export class PipelineTask extends BaseObject<PipelineTaskEvents> {
   /**
    * Cancels the task: a {@link CancelFrame} overtakes every queued frame. Resolves once it reached the end of
    * the pipeline, or after `cancelTimeoutSecs` (warning). Idempotent; before `run()`, makes `run()` return at
-   * once. Does not wait for cleanup (await `run()` for that).
+   * once. Does not wait for cleanup (await `run()` for that). Inside a processor, push a
+   * {@link CancelTaskFrame} upstream instead: awaiting `cancel()` from a system-frame handler would hold the
+   * CancelFrame behind that very handler until `cancelTimeoutSecs`.
    */
   async cancel(): Promise<void> {
     if (this.#finishedFrame !== null) return;
