@@ -96,6 +96,8 @@ export interface EchoBotOptions {
   statsIntervalMs?: number;
   /** Called with the transport once it exists (tests observe frames and events through it). */
   onTransport?: (transport: SmallWebRTCTransport) => void;
+  /** Called with the pipeline task before it runs (e.g. to end the session with `queueFrame(new EndFrame())`). */
+  onTask?: (task: PipelineTask) => void;
   /** Extra processors placed between the echo and the output (tests tap the pipeline here). */
   taps?: FrameProcessor[];
 }
@@ -115,25 +117,26 @@ export async function runEchoBot(
   });
   options.onTransport?.(transport);
   const rtvi = new RTVIProcessor();
-  const pipeline = new Pipeline([
-    transport.input(),
-    rtvi,
-    ...(options.taps ?? []),
-    // Each queued output frame is one 20 ms input frame; the sender's ring holds the rest.
-    new EchoProcessor({
-      backlogMs: () => transport.output().queuedFrames * 20 + transport.getStats().outputQueuedMs,
-    }),
-    transport.output(),
-  ]);
+  // Each queued output frame is one 20 ms input frame; the sender's ring holds the rest.
+  const echo = new EchoProcessor({
+    backlogMs: () => transport.output().queuedFrames * 20 + transport.getStats().outputQueuedMs,
+  });
+  const pipeline = new Pipeline([transport.input(), rtvi, ...(options.taps ?? []), echo, transport.output()]);
   // Live echo: the user's own speech must not interrupt (clear) its echo.
-  const task = new PipelineTask(pipeline, { params: { allowInterruptions: false } });
+  // No idle timeout: the session lasts as long as the client stays, silent or not.
+  const task = new PipelineTask(pipeline, { params: { allowInterruptions: false }, idleTimeoutSecs: null });
+  options.onTask?.(task);
 
   let stats: NodeJS.Timeout | null = null;
   const statsIntervalMs = options.statsIntervalMs ?? 1000;
   transport.eventHandler('on_client_connected', () => {
     if (statsIntervalMs <= 0 || stats !== null) return;
     stats = setInterval(() => {
-      void rtvi.sendServerMessage({ type: 'stats', ...flattenStats(transport) });
+      void rtvi.sendServerMessage({
+        type: 'stats',
+        ...flattenStats(transport),
+        echoDroppedQuietFrames: echo.droppedQuietFrames,
+      });
     }, statsIntervalMs);
     stats.unref();
   });

@@ -12,6 +12,7 @@ import {
   InterruptionFrame,
   StartFrame,
   UserStartedSpeakingFrame,
+  UserSpeakingFrame,
   UserStoppedSpeakingFrame,
   VADUserStartedSpeakingFrame,
   VADUserStoppedSpeakingFrame,
@@ -274,6 +275,10 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
     if (vad === null) return;
     const mono = f.numChannels === 1 ? f.audio : downmix(f.audio);
     const analysis = await vad.analyze(mono);
+    // Pipecat pushes UserSpeakingFrame upstream with every frame while the user speaks (task activity).
+    if (analysis.state === VADState.SPEAKING) {
+      await this.pushFrame(new UserSpeakingFrame(), FrameDirection.UPSTREAM);
+    }
     for (const t of analysis.transitions) {
       if (t.to === VADState.SPEAKING && t.from !== VADState.SPEAKING && t.from !== VADState.STOPPING) {
         await this.#userStarted();

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Resampler } from '../media/resampler.js';
 import { FrameDirection, FrameProcessor, type FrameProcessorSetup } from '../pipeline/frame-processor.js';
 import {
+  BotSpeakingFrame,
   BotStartedSpeakingFrame,
   BotStoppedSpeakingFrame,
   CancelFrame,
@@ -25,6 +26,8 @@ import type { TransportParams } from './transport-params.js';
  * a TTS service is a little late; Pipecat uses 0.35 s for the same purpose (BOT_VAD_STOP_SECS).
  */
 const BOT_STOP_MS = 350;
+/** While the bot speaks, a BotSpeakingFrame goes both ways this often (Pipecat's activity signal), ms. */
+const BOT_SPEAKING_INTERVAL_MS = 200;
 
 /** Counters of the output side. */
 export interface OutputTransportStats {
@@ -54,6 +57,7 @@ export class SmallWebRTCOutputTransport extends FrameProcessor {
   #released = false;
   #botSpeaking = false;
   #stopTimer: NodeJS.Timeout | null = null;
+  #speakingTimer: NodeJS.Timeout | null = null;
   /** Converts frames whose rate/channels differ from the output track's, keyed `rate/channels`. */
   #converters = new Map<string, Resampler>();
   readonly #stats: OutputTransportStats = {
@@ -88,6 +92,7 @@ export class SmallWebRTCOutputTransport extends FrameProcessor {
   override async cleanup(): Promise<void> {
     await super.cleanup();
     this.#clearStopTimer();
+    this.#clearSpeakingTimer();
     for (const r of this.#converters.values()) r.close();
     this.#converters.clear();
     await this.#release();
@@ -100,6 +105,11 @@ export class SmallWebRTCOutputTransport extends FrameProcessor {
       if (!this.#botSpeaking) {
         this.#botSpeaking = true;
         void this.detached(() => this.#pushBoth(() => new BotStartedSpeakingFrame()));
+        // Keeps the task's idle timer (and anything else watching activity) fed while audio goes out.
+        this.#speakingTimer = setInterval(() => {
+          void this.detached(() => this.#pushBoth(() => new BotSpeakingFrame()));
+        }, BOT_SPEAKING_INTERVAL_MS);
+        this.#speakingTimer.unref();
       }
       return;
     }
@@ -107,6 +117,7 @@ export class SmallWebRTCOutputTransport extends FrameProcessor {
     this.#stopTimer = setTimeout(() => {
       this.#stopTimer = null;
       this.#botSpeaking = false;
+      this.#clearSpeakingTimer();
       void this.detached(() => this.#pushBoth(() => new BotStoppedSpeakingFrame()));
     }, BOT_STOP_MS);
     this.#stopTimer.unref();
@@ -220,10 +231,16 @@ export class SmallWebRTCOutputTransport extends FrameProcessor {
     this.#stopTimer = null;
   }
 
+  #clearSpeakingTimer(): void {
+    if (this.#speakingTimer !== null) clearInterval(this.#speakingTimer);
+    this.#speakingTimer = null;
+  }
+
   async #release(): Promise<void> {
     if (!this.#connected || this.#released) return;
     this.#released = true;
     this.#clearStopTimer();
+    this.#clearSpeakingTimer();
     await this.#client.disconnect();
   }
 }
