@@ -57,72 +57,138 @@ async function sendSpeech(off: NodeOfferer, pcm: Int16Array): Promise<void> {
   sender.close();
 }
 
+interface Agent {
+  off: NodeOfferer;
+  context: LLMContext;
+  task: PipelineTask;
+  running: Promise<void>;
+  /** Decoded bot audio as the peer hears it: arrival time (performance.now(), ms) and loudness. */
+  heard: Array<{ at: number; loud: boolean }>;
+  assistant(): string[];
+  user(): string[];
+  stop(): Promise<void>;
+}
+
+async function startAgent(): Promise<Agent> {
+  const off = await NodeOfferer.create({ trickle: false });
+  const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
+  await conn.initialize(off.offer);
+  const answer = conn.getAnswer();
+  if (answer === null) throw new Error('no answer');
+  off.setAnswer(answer);
+  const receiver = new AudioReceiver({ sampleRate: 48000, channels: 1 });
+  const heard: Array<{ at: number; loud: boolean }> = [];
+  off.onRtp('audio', (buf) => {
+    const now = performance.now();
+    for (const f of receiver.push(buf, now)) heard.push({ at: now, loud: rms(f.audio) > 300 });
+  });
+  const holder: { session?: { context: LLMContext; task: PipelineTask } } = {};
+  const running = runVoiceAgent(conn, {
+    services: { stt: new TurnDurationSTT(), llm: new RuleBasedLLM(), tts: new EspeakTTS() },
+    onSession: (session) => (holder.session = session),
+  });
+  const s = holder.session;
+  if (s === undefined) throw new Error('no session');
+  const texts = (role: string): string[] =>
+    s.context.messages.filter((m) => m.role === role).map((m) => String(m.content));
+  await off.waitConnected();
+  return {
+    off,
+    ...s,
+    running,
+    heard,
+    assistant: () => texts('assistant'),
+    user: () => texts('user'),
+    stop: async () => {
+      await s.task.cancel();
+      off.close();
+      await running;
+      receiver.close();
+    },
+  };
+}
+
+/** `speech` (48 kHz mono) followed by `silenceSecs` of silence, as one stream. */
+function withSilence(speech: Int16Array, silenceSecs: number): Int16Array {
+  // One stream: a second sender would restart the RTP sequence, which SRTP rejects as a replay.
+  const out = new Int16Array(speech.length + Math.round(48000 * silenceSecs));
+  out.set(speech);
+  return out;
+}
+
+const GREETING =
+  "Hello! I'm a voice agent running entirely on this computer. Say something, and I will answer.";
+
 describe('examples/voice-agent.ts with a node-datachannel Pipecat-like client', () => {
   it('greets, then answers a spoken turn with speech on the wire', { timeout: 90_000 }, async () => {
-    const off = await NodeOfferer.create({ trickle: false });
-    const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
-    await conn.initialize(off.offer);
-    const answer = conn.getAnswer();
-    if (answer === null) throw new Error('no answer');
-    off.setAnswer(answer);
-
-    // What the peer hears: decoded bot audio with arrival times.
-    const receiver = new AudioReceiver({ sampleRate: 48000, channels: 1 });
-    const heard: Array<{ at: number; loud: boolean }> = [];
-    off.onRtp('audio', (buf) => {
-      const now = performance.now();
-      for (const f of receiver.push(buf, now)) heard.push({ at: now, loud: rms(f.audio) > 300 });
-    });
-
-    const holder: { session?: { context: LLMContext; task: PipelineTask } } = {};
-    const running = runVoiceAgent(conn, {
-      services: { stt: new TurnDurationSTT(), llm: new RuleBasedLLM(), tts: new EspeakTTS() },
-      onSession: (session) => (holder.session = session),
-    });
+    const agent = await startAgent();
     const speech = makeSpeechWav({
       text: 'Hello there, can you hear me? I am testing the voice agent.',
       rate: 48000,
       padSilenceSecs: [0.2, 0.2],
     });
     try {
-      await off.waitConnected();
-      const s = holder.session;
-      if (s === undefined) throw new Error('no session');
-      const assistant = (): string[] =>
-        s.context.messages.filter((m) => m.role === 'assistant').map((m) => String(m.content));
-
       // 1. The bot speaks first; the greeting is recorded once its audio went out.
-      await waitFor(() => assistant().length === 1, 30_000, 'the greeting');
-      expect(assistant()[0]).toMatch(/^Hello! I'm a voice agent/);
-      const greetingLoud = heard.filter((h) => h.loud).length;
-      expect(greetingLoud).toBeGreaterThan(50); // > 1 s of speech
+      await waitFor(() => agent.assistant().length === 1, 30_000, 'the greeting');
+      expect(agent.assistant()[0]).toBe(GREETING);
+      expect(agent.heard.filter((h) => h.loud).length).toBeGreaterThan(50); // > 1 s of speech
 
       // 2. The user speaks; the VAD ends the turn, the STT reports its length, the bot answers aloud.
       const spokeAt = performance.now();
-      // One stream (a second sender would restart the RTP sequence, which SRTP rejects as a replay), with
       // 1 s of trailing silence so the VAD's stop (stopSecs) is confirmed.
-      const turn = new Int16Array(speech.samples.length + 48000);
-      turn.set(speech.samples);
-      await sendSpeech(off, turn);
-      await waitFor(() => assistant().length === 2, 30_000, 'the answer');
-      const user = s.context.messages.filter((m) => m.role === 'user').map((m) => String(m.content));
-      expect(user).toHaveLength(1);
-      const secs = Number(/^\(spoke for ([\d.]+) seconds\)$/.exec(user[0] ?? '')?.[1]);
+      await sendSpeech(agent.off, withSilence(speech.samples, 1));
+      await waitFor(() => agent.assistant().length === 2, 30_000, 'the answer');
+      expect(agent.user()).toHaveLength(1);
+      const secs = Number(/^\(spoke for ([\d.]+) seconds\)$/.exec(agent.user()[0] ?? '')?.[1]);
       // The turn holds the speech (give or take VAD start/stop timing and the STT pre-roll).
       expect(secs).toBeGreaterThan(speech.speechSecs - 0.8);
       expect(secs).toBeLessThan(speech.speechSecs + 1.5);
-      expect(assistant()[1]).toBe(
+      expect(agent.assistant()[1]).toBe(
         `I heard you speak for ${secs.toFixed(1)} seconds. I have no speech recogniser, so I can't tell what ` +
           'you said. Plug one in, and we can really talk.',
       );
-      const answerLoud = heard.filter((h) => h.loud && h.at > spokeAt + speech.durationSecs * 1000).length;
-      expect(answerLoud).toBeGreaterThan(100); // the answer is several seconds of speech
+      const answerLoud = agent.heard.filter((h) => h.loud && h.at > spokeAt + speech.durationSecs * 1000);
+      expect(answerLoud.length).toBeGreaterThan(100); // the answer is several seconds of speech
     } finally {
       speech.cleanup();
-      await holder.session?.task.cancel();
-      off.close();
-      await running;
-      receiver.close();
+      await agent.stop();
+    }
+  });
+
+  it('stops talking when the user barges in, keeping what was said', { timeout: 90_000 }, async () => {
+    const agent = await startAgent();
+    const speech = makeSpeechWav({
+      text: 'Wait, wait, let me talk now please, I have something important to say.',
+      rate: 48000,
+    });
+    try {
+      // Barge in 1.5 s into the greeting (about 5 s of speech).
+      await waitFor(() => agent.heard.some((h) => h.loud), 30_000, 'the greeting to start');
+      const greetingAt = agent.heard.find((h) => h.loud)?.at ?? 0;
+      await new Promise((r) => setTimeout(r, 1500));
+      const spokeAt = performance.now();
+      await sendSpeech(agent.off, withSilence(speech.samples, 1));
+      await waitFor(() => agent.user().length === 1, 30_000, 'the user turn');
+
+      // The bot went quiet within about a second of the user starting (VAD start + one packet), and stayed
+      // quiet until the user had finished.
+      const quietFrom = spokeAt + 1200;
+      const quietUntil = spokeAt + speech.durationSecs * 1000;
+      const talkingOver = agent.heard.filter((h) => h.loud && h.at > quietFrom && h.at < quietUntil);
+      expect(talkingOver.length).toBeLessThan(5);
+      expect(spokeAt - greetingAt).toBeLessThan(4000); // the barge-in did land inside the greeting
+
+      // The context keeps only the part of the greeting that went out, then the user's turn and the answer.
+      await waitFor(() => agent.assistant().length === 2, 30_000, 'the answer');
+      const [partial, answer] = agent.assistant();
+      expect(partial).not.toBe(GREETING);
+      expect(GREETING.startsWith(partial ?? 'x')).toBe(true);
+      expect(answer).toMatch(/^I heard you speak for [\d.]+ seconds\./);
+      const roles = agent.context.messages.map((m) => m.role);
+      expect(roles).toEqual(['system', 'system', 'assistant', 'user', 'assistant']);
+    } finally {
+      speech.cleanup();
+      await agent.stop();
     }
   });
 });
