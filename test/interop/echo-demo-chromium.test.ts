@@ -7,14 +7,17 @@
 // Session 1: bot-ready, 20 ms 16 kHz input frames matching the WAV, echo heard and correlated, VAD events on
 // both sides, enableMic(false) -> muted, page close -> on_client_disconnected + on_client_closed.
 // Session 2: server-side connection.disconnect() -> the client reports the bot disconnected.
+// Session 3: the pipeline ends with an EndFrame (how a Pipecat bot hangs up) -> the same, and the bot returns.
 import nodeDataChannel from 'node-datachannel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { runEchoBot } from '../../examples/echo-bot.js';
 import {
   FrameDirection,
+  EndFrame,
   FrameProcessor,
   InputAudioRawFrame,
+  type PipelineTask,
   UserStartedSpeakingFrame,
   UserStoppedSpeakingFrame,
   type Frame,
@@ -53,6 +56,7 @@ class Recorder extends FrameProcessor {
 interface BotSession {
   connection: SmallWebRTCConnection;
   transport: SmallWebRTCTransport | null;
+  task: PipelineTask | null;
   recorder: Recorder;
   events: string[];
   done: Promise<void>;
@@ -180,12 +184,16 @@ describe.skipIf(!chromiumAvailable())('demo page <-> the real echo bot (Chromium
         const session: BotSession = {
           connection,
           transport: null,
+          task: null,
           recorder,
           events: [],
           done: Promise.resolve(),
         };
         session.done = runEchoBot(connection, {
           taps: [recorder],
+          onTask: (task) => {
+            session.task = task;
+          },
           onTransport: (transport) => {
             session.transport = transport;
             for (const name of [
@@ -391,6 +399,33 @@ describe.skipIf(!chromiumAvailable())('demo page <-> the real echo bot (Chromium
     });
     await until(() => s.events.includes('on_client_closed'), 15_000, 'on_client_closed (session 2)');
     await s.done;
+    expect(s.events.filter((e) => e.startsWith('bot failed'))).toEqual([]);
+  }, 60_000);
+
+  it('session 3: the pipeline ending with an EndFrame reaches the client as bot disconnected', async () => {
+    await chrome.page.close();
+    chrome.page = await chrome.browser.newPage();
+    await gotoDemo(chrome.page, `${server.url}/?raw=1`);
+    await demo((d) => d.connect('/api/offer'));
+    expect(await demo((d) => d.botReady)).toBe(true);
+    expect(sessions).toHaveLength(3);
+    const s = sessions[2]!;
+    await until(() => s.events.includes('on_client_connected'), 10_000, 'on_client_connected (session 3)');
+    // How a Pipecat bot ends a call: the EndFrame flows through the pipeline, the output plays out what is
+    // queued, the input transport says peerLeft and closes.
+    await s.task!.queueFrame(new EndFrame());
+    await until(
+      async () => (await demo((d) => d.events.some((e) => e.type === 'BotDisconnected'))) === true,
+      15_000,
+      'BotDisconnected in the page (EndFrame)',
+    );
+    await until(
+      async () => (await demo((d) => d.state)) === 'disconnected',
+      15_000,
+      'page state disconnected',
+    );
+    await s.done;
+    expect(s.connection.closed).toBe(true);
     expect(s.events.filter((e) => e.startsWith('bot failed'))).toEqual([]);
   }, 60_000);
 });
