@@ -167,6 +167,17 @@ describe('STTService', () => {
     await task.queueFrame(new EndFrame());
     await done;
   });
+  it('caps a turn at maxTurnSecs', async () => {
+    const stt = new ProbeSTT({ maxTurnSecs: 1, prerollSecs: 0 });
+    const { task, done, tail } = run([stt]);
+    await task.queueFrame(new UserStartedSpeakingFrame());
+    for (let i = 0; i < 60; i++) await task.queueFrame(mic(i < 50 ? 1 : 2)); // 1.2 s
+    await task.queueFrame(new UserStoppedSpeakingFrame());
+    await until(() => tail.of(TranscriptionFrame).length === 1);
+    expect(stt.turns[0]).toEqual({ samples: 16000, values: [1], sampleRate: RATE });
+    await task.queueFrame(new EndFrame());
+    await done;
+  });
 });
 
 describe('LLMService', () => {
