@@ -483,7 +483,9 @@ export async function runVoiceAgent(
     }),
   });
   const context = new LLMContext([{ role: 'system', content: SYSTEM_PROMPT }]);
-  const contextAggregator = new LLMContextAggregatorPair(context);
+  // The STT here is segmented (it transcribes a turn after the VAD's stop), so its text arrives whole: the user
+  // aggregator need not wait long for more (Pipecat's default 0.5 s suits streaming STTs).
+  const contextAggregator = new LLMContextAggregatorPair(context, { user: { aggregationTimeoutSecs: 0.2 } });
   const rtvi = new RTVIProcessor();
   const pipeline = new Pipeline([
     transport.input(),
