@@ -169,6 +169,8 @@ describe.skipIf(!aiortcAvailable())('aiortc client <-> the real echo bot', () =>
         `[echo-aiortc] bot: ${bot.counter.frames} input frames, rtvi ${JSON.stringify(rtvi)}, events ${bot.events.join(', ')}, ` +
         `input ${JSON.stringify(stats?.input)}, output ${JSON.stringify(stats?.output)}`,
     );
+    // The bot's pipeline saw the whole utterance as 20 ms frames (plus the silence around it).
+    expect(bot.counter.frames).toBeGreaterThan(wav.durationSecs * 50 * 0.95);
     expect(echo.sampleRate).toBe(48000);
     expect(echo.samples.length / echo.sampleRate).toBeGreaterThan(wav.durationSecs);
     expect(cmp.frames).toBeGreaterThanOrEqual(Math.floor(wav.durationSecs * 100) - 1);
