@@ -128,6 +128,9 @@ describe('examples/voice-agent.ts with a node-datachannel Pipecat-like client', 
       padSilenceSecs: [0.2, 0.2],
     });
     try {
+      await agent.off.waitUntil(() => agent.off.channelOpen, 10_000, 'the data channel');
+      agent.off.sendJson({ label: 'rtvi-ai', type: 'client-ready', id: 'r1', data: { version: '2.1.0' } });
+      await agent.off.waitForMessage((m) => m['type'] === 'bot-ready');
       // 1. The bot speaks first; the greeting is recorded once its audio went out.
       await waitFor(() => agent.assistant().length === 1, 30_000, 'the greeting');
       expect(agent.assistant()[0]).toBe(GREETING);
@@ -149,6 +152,26 @@ describe('examples/voice-agent.ts with a node-datachannel Pipecat-like client', 
       );
       const answerLoud = agent.heard.filter((h) => h.loud && h.at > spokeAt + speech.durationSecs * 1000);
       expect(answerLoud.length).toBeGreaterThan(100); // the answer is several seconds of speech
+
+      // The Pipecat client is told what happens through RTVI events (RTVIProcessor + RTVIObserver).
+      const events = (type: string): Array<Record<string, unknown>> =>
+        agent.off.messages.filter((m) => m['type'] === type);
+      expect(events('user-transcription').map((m) => m['data'])).toMatchObject([
+        { text: agent.user()[0], final: true },
+      ]);
+      for (const type of [
+        'user-started-speaking',
+        'user-stopped-speaking',
+        'bot-llm-started',
+        'bot-tts-started',
+      ]) {
+        expect(events(type).length, type).toBeGreaterThanOrEqual(1);
+      }
+      expect(events('bot-started-speaking').length).toBeGreaterThanOrEqual(2);
+      const llmText = events('bot-llm-text').map((m) => (m['data'] as { text: string }).text);
+      expect(llmText.join('')).toBe(GREETING + agent.assistant()[1]);
+      const ttsText = events('bot-tts-text').map((m) => (m['data'] as { text: string }).text);
+      expect(ttsText.join(' ')).toBe(`${GREETING} ${agent.assistant()[1]}`);
     } finally {
       speech.cleanup();
       await agent.stop();
