@@ -1,0 +1,112 @@
+// End to end: the demo page (real @pipecat-ai/client-js + small-webrtc-transport) in headless Chromium
+// against examples/voice-agent.ts (`runVoiceAgent` with its offline services) behind our HTTP server. The fake
+// microphone plays espeak-ng speech once, after a pause; the page must get bot-ready, hear the greeting, get
+// the user transcription event for its turn, and hear the answer.
+import nodeDataChannel from 'node-datachannel';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { runVoiceAgent } from '../../examples/voice-agent.js';
+import type { LLMContext } from '../../src/index.js';
+import { startSmallWebRTCServer, type SmallWebRTCServer } from '../../src/server/index.js';
+import { chromiumAvailable, openChromiumPage, type ChromiumPage } from '../helpers/chromium.js';
+import {
+  DEMO_STATIC_DIR,
+  buildDemoBundle,
+  demoEval,
+  gotoDemo,
+  type DemoHookView,
+} from '../helpers/demo-page.js';
+import { makeSpeechWav, type SpeechWav } from '../helpers/speech.js';
+
+async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe.skipIf(!chromiumAvailable())('demo page <-> the voice agent example (Chromium)', () => {
+  let server: SmallWebRTCServer;
+  let chrome: ChromiumPage;
+  let wav: SpeechWav;
+  const contexts: LLMContext[] = [];
+  const runs: Array<Promise<void>> = [];
+
+  beforeAll(async () => {
+    buildDemoBundle();
+    // The greeting takes ~5 s from connect: the user speaks after it (7 s of lead silence), once.
+    wav = makeSpeechWav({
+      text: 'Hello, can you hear me? I would like to talk to the voice agent.',
+      rate: 48000,
+      padSilenceSecs: [7, 2],
+    });
+    server = await startSmallWebRTCServer({
+      port: 0,
+      staticDir: DEMO_STATIC_DIR,
+      connectionOptions: { bindAddress: '127.0.0.1' },
+      onNewConnection: (connection) => {
+        runs.push(
+          runVoiceAgent(connection, { onSession: ({ context }) => void contexts.push(context) }).catch(
+            (err: unknown) => console.error('voice agent failed', err),
+          ),
+        );
+      },
+    });
+    chrome = await openChromiumPage({ fakeAudioFile: wav.path, noLoop: true });
+  }, 60_000);
+
+  afterAll(async () => {
+    await chrome?.close();
+    await server?.close();
+    await Promise.all(runs);
+    wav?.cleanup();
+    nodeDataChannel.cleanup();
+  });
+
+  const demo = <T>(fn: (d: DemoHookView) => T | Promise<T>): Promise<T> => demoEval(chrome.page, fn);
+
+  it('greets, transcribes the turn (as its duration) and answers, heard in the page', async () => {
+    await gotoDemo(chrome.page, `${server.url}/?raw=1`);
+    await demo((d) => d.connect('/api/offer'));
+    expect(await demo((d) => ({ state: d.state, botReady: d.botReady, errors: d.errors }))).toEqual({
+      state: 'ready',
+      botReady: true,
+      errors: [],
+    });
+    const transcripts = (): Promise<Array<{ text: string; final: boolean }>> =>
+      demo((d) =>
+        d.events
+          .filter((e) => e.type === 'UserTranscript')
+          .map((e) => e.data as { text: string; final: boolean }),
+      );
+    await until(async () => (await transcripts()).length >= 1, 40_000, 'the user transcript event');
+    const [first] = await transcripts();
+    expect(first?.final).toBe(true);
+    const secs = Number(/^\(spoke for ([\d.]+) seconds\)$/.exec(first?.text ?? '')?.[1]);
+    expect(secs).toBeGreaterThan(wav.speechSecs - 0.8);
+    expect(secs).toBeLessThan(wav.speechSecs + 1.5);
+
+    // The answer is spoken: the bot starts speaking again after the transcript, and the page hears it.
+    const context = contexts[0];
+    if (context === undefined) throw new Error('no session');
+    await until(
+      () => context.messages.filter((m) => m.role === 'assistant').length >= 2,
+      30_000,
+      'the answer in the context',
+    );
+    const page = await demo((d) => ({
+      botStarted: d.events.filter((e) => e.type === 'BotStartedSpeaking').length,
+      loud: d.remoteAudioRms.filter((r) => r > 0.01).length,
+      errors: d.errors,
+    }));
+    console.log(
+      `[voice-agent-chromium] ${JSON.stringify(page)}; context: ${JSON.stringify(context.messages)}`,
+    );
+    expect(page.errors).toEqual([]);
+    expect(page.botStarted).toBeGreaterThanOrEqual(2);
+    // Greeting (~5 s) plus answer (~6 s) at 100 ms per meter value: well over 5 s of audible bot speech.
+    expect(page.loud).toBeGreaterThan(50);
+    await demo((d) => d.disconnect());
+  }, 90_000);
+});
