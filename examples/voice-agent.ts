@@ -265,10 +265,15 @@ export class OpenAICompatibleLLM extends LLMService {
 // ---------------------------------------------------------------------------------------------------------
 // TTS
 
-/** Whether `espeak-ng` runs on this machine. */
+let espeakFound: boolean | undefined;
+
+/** Whether `espeak-ng` runs on this machine (checked once per process). */
 export function hasEspeak(): boolean {
-  const r = spawnSync('espeak-ng', ['--version'], { stdio: 'ignore' });
-  return r.error === undefined && r.status === 0;
+  if (espeakFound === undefined) {
+    const r = spawnSync('espeak-ng', ['--version'], { stdio: 'ignore' });
+    espeakFound = r.error === undefined && r.status === 0;
+  }
+  return espeakFound;
 }
 
 /** Options of {@link EspeakTTS}. */
@@ -299,13 +304,20 @@ export class EspeakTTS extends TTSService {
       stdio: ['ignore', 'pipe', 'ignore'],
       signal,
     });
-    child.on('error', (err) => {
-      if (!signal.aborted) getLogger().error('espeak-ng failed', err);
+    let failure: Error | null = null;
+    const exited = new Promise<number | null>((resolve) => {
+      child.on('error', (err) => {
+        failure = err;
+        resolve(null);
+      });
+      child.on('close', (code) => resolve(code));
     });
     const wav = new WavStreamParser();
     let resampler: Resampler | null = null;
     try {
       for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+        // The pipe may still hold audio after the kill: an interrupted utterance ends here.
+        if (signal.aborted) return;
         const pcm = wav.push(chunk);
         if (pcm === null || pcm.length === 0 || wav.format === null) continue;
         resampler ??= new Resampler({
@@ -315,9 +327,16 @@ export class EspeakTTS extends TTSService {
           outChannels: 1,
           frameSamples: Math.round(this.sampleRate / 25),
         });
-        for (const out of resampler.process(pcm)) yield out;
+        for (const out of resampler.process(pcm)) {
+          yield out;
+          if (signal.aborted) return;
+        }
       }
       if (resampler !== null) for (const out of resampler.flush()) yield out;
+      const code = await exited;
+      if (signal.aborted) return;
+      if (failure !== null) throw failure;
+      if (code !== 0) throw new Error(`espeak-ng exited with code ${String(code)}`);
     } finally {
       resampler?.close();
       if (child.exitCode === null) child.kill('SIGKILL');

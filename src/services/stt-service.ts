@@ -1,5 +1,6 @@
 import {
   CancelFrame,
+  EndFrame,
   FrameDirection,
   FrameProcessor,
   InputAudioRawFrame,
@@ -37,7 +38,8 @@ export interface STTServiceOptions extends FrameProcessorOptions {
  *
  * Transcriptions run one at a time in turn order, outside the frame path (a slow provider never holds input
  * audio or interruptions), so they reach the next processor shortly after the UserStoppedSpeakingFrame; the
- * user context aggregator waits for them (`aggregationTimeoutSecs`). A CancelFrame abandons pending ones.
+ * user context aggregator waits for them (`aggregationTimeoutSecs`). An EndFrame waits for pending ones; a
+ * CancelFrame abandons them.
  * A provider error is logged and pushed upstream as a non-fatal ErrorFrame; the service keeps running.
  *
  * Subclass it to plug in a real service (Deepgram, Whisper, a local command...):
@@ -94,6 +96,9 @@ export abstract class STTService extends FrameProcessor {
     } else if (frame instanceof UserStoppedSpeakingFrame) {
       if (this.#speaking) this.#endTurn();
       this.#speaking = false;
+    } else if (frame instanceof EndFrame) {
+      // A graceful end lets the last turn's transcription through first.
+      await this.#pending;
     } else if (frame instanceof CancelFrame) {
       this.#abort.abort();
       this.#abort = new AbortController();
@@ -148,7 +153,9 @@ export abstract class STTService extends FrameProcessor {
     const signal = this.#abort.signal;
     // Detached: the transcription does not belong to this frame's run, and must not hold the system path.
     this.#pending = this.detached(() =>
-      this.#pending.then(() => this.#transcribe(audio, sampleRate, signal)),
+      this.#pending
+        .then(() => this.#transcribe(audio, sampleRate, signal))
+        .catch((err: unknown) => logger().error(`${this.name}: transcription failed`, err)),
     );
   }
 

@@ -167,6 +167,22 @@ describe('STTService', () => {
     await task.queueFrame(new EndFrame());
     await done;
   });
+  it('lets a pending transcription through before an EndFrame', async () => {
+    class SlowSTT extends STTService {
+      override async runStt(): Promise<string> {
+        await new Promise((r) => setTimeout(r, 50));
+        return 'late';
+      }
+    }
+    const { task, done, tail } = run([new SlowSTT()]);
+    await task.queueFrames([new UserStartedSpeakingFrame(), mic(1), new UserStoppedSpeakingFrame()]);
+    await task.queueFrame(new EndFrame());
+    await done;
+    const kinds = tail.kinds();
+    expect(kinds.indexOf('TranscriptionFrame')).toBeGreaterThan(0);
+    expect(kinds.indexOf('TranscriptionFrame')).toBeLessThan(kinds.indexOf('EndFrame'));
+  });
+
   it('caps a turn at maxTurnSecs', async () => {
     const stt = new ProbeSTT({ maxTurnSecs: 1, prerollSecs: 0 });
     const { task, done, tail } = run([stt]);
