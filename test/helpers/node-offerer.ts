@@ -39,10 +39,18 @@ export interface NodeOffererOptions {
   screen?: boolean;
   /**
    * Keep our gathered candidates in the offer (default false). Without them, as with the Pipecat web client
-   * (`waitForICEGathering: false`), the server can only reach us after we applied its answer. With them, the
-   * server may start ICE and DTLS before we have its fingerprint, and libdatachannel then fails the handshake
-   * ("certificate verify failed", PC closed) or drops the first flight (~1 s extra): a node-offerer
-   * artefact that browsers do not have.
+   * (`waitForICEGathering: false`), the server can only reach us after we applied its answer. With them the
+   * offerer is racy (an artefact of libdatachannel v0.24.5 as offerer, not of the server; browsers and aiortc
+   * are not affected): the server starts connectivity checks and its DTLS ClientHello as soon as it has our
+   * offer, and `setRemoteDescription(answer)` (src/peerconnection.cpp) hands libjuice the answer's ICE
+   * credentials BEFORE `processRemoteDescription` stores the answer. ICE then connects on libjuice's thread
+   * inside that window (peer-reflexive pair from the server's checks), the DTLS server role verifies the
+   * client certificate, `checkFingerprint` finds no remote description yet and fails ("certificate verify
+   * failed" / "unknown CA"), the PC goes failed -> closed, `closeTransports` drops the ICE transport, and the
+   * answer's own candidates, which libdatachannel adds at the end of the same call, throw "Got a remote
+   * candidate without ICE transport". A loaded machine widens the window (reproduced 2 in 310 under load
+   * with candidates, 0 in 150 without). Without candidates in the offer the server cannot reach us before
+   * the answer's candidates are added, and those are added only after the answer is stored: no window.
    */
   candidatesInOffer?: boolean;
   /** Same as `candidatesInOffer: false` (kept for readability of trickle tests). */
@@ -214,9 +222,11 @@ export class NodeOfferer {
     try {
       this.pc.setRemoteDescription(answer.sdp, 'answer');
     } catch (err) {
+      // "without ICE transport" = the PC closed inside this call: see `candidatesInOffer` for the race.
+      const hint = this.#opts.candidatesInOffer ? ' (candidatesInOffer: true is racy, see its docs)' : '';
       throw new Error(
         `offerer setRemoteDescription failed (state ${this.state}/${this.pc.state()}, ice ${this.pc.iceState()}, ` +
-          `gathering ${this.pc.gatheringState()}, signaling ${this.pc.signalingState()}): ${String(err)}`,
+          `gathering ${this.pc.gatheringState()}, signaling ${this.pc.signalingState()})${hint}: ${String(err)}`,
       );
     }
   }
