@@ -13,6 +13,7 @@ import {
   WavStreamParser,
   encodeWav,
   hasEspeak,
+  servicesFromEnv,
 } from '../../examples/voice-agent.js';
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
@@ -96,6 +97,21 @@ describe('voice-agent example services', () => {
     expect(chunks.length).toBeGreaterThan(5);
     expect(chunks.join('')).toMatch(/^I heard you speak for 2\.5 seconds\. .* turn 2\.$/);
     expect(llm.answer([{ role: 'user', content: 'hi there' }])).toMatch(/^Hello there!/);
+  });
+
+  it('picks its services from the environment', () => {
+    const offline = servicesFromEnv({});
+    expect([offline.stt, offline.llm, offline.tts].map((s) => s.constructor.name)).toEqual([
+      'TurnDurationSTT',
+      'RuleBasedLLM',
+      'EspeakTTS',
+    ]);
+    const plugged = servicesFromEnv({ STT_COMMAND: 'my-stt', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' });
+    expect([plugged.stt, plugged.llm].map((s) => s.constructor.name)).toEqual([
+      'CommandSTT',
+      'OpenAICompatibleLLM',
+    ]);
+    expect(servicesFromEnv({ OPENAI_API_KEY: 'k' }).llm).toBeInstanceOf(OpenAICompatibleLLM);
   });
 
   describe('OpenAICompatibleLLM', () => {
