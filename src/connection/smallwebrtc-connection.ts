@@ -1110,7 +1110,11 @@ export class SmallWebRTCConnection {
   #disconnectedTimer: NodeJS.Timeout | null = null;
 
   #onState(peer: Peer, state: string): void {
-    if (peer.gen !== this.#gen || this.#closed) return;
+    if (peer.gen !== this.#gen || this.#closed) {
+      getLogger().debug(`${this.name}: peer state ${state} ignored (retired peer or closed connection)`);
+      return;
+    }
+    getLogger().debug(`${this.name}: peer state ${state}`);
     // connect() may have read `connected` from pc.state() before the queued `connecting` callback ran;
     // libdatachannel never goes from connected back to connecting, so that late callback is stale.
     if (state === 'connecting' && peer.everConnected) return;
@@ -1155,10 +1159,14 @@ export class SmallWebRTCConnection {
         });
         break;
       case 'failed':
+        getLogger().info(`${this.name}: peer connection failed; closing`);
         this.#emit('failed');
         void this.close();
         break;
       case 'closed':
+        // The remote closed (DTLS close_notify / SCTP shutdown) or libdatachannel closed the PC itself
+        // (ICE or DTLS failure). Logged so a surprise `closed` can be told apart from a liveness timeout.
+        getLogger().info(`${this.name}: peer connection closed underneath; closing`);
         void this.close();
         break;
       default:

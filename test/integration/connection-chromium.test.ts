@@ -242,6 +242,9 @@ describe.skipIf(!chromiumAvailable())('SmallWebRTCConnection with headless Chrom
 
       // Restart: a brand-new RTCPeerConnection in the page, restartPc on the same connection object.
       // Like the Pipecat client, the old PC is closed only after the new answer arrived (swt.ts L599-606).
+      // Closing it before (as this test once did) races the restart offer: the old PC's close_notify/SCTP
+      // shutdown reaches us first on a loaded machine, libdatachannel reports `closed`, the connection closes
+      // (the peer left, as in Pipecat) and renegotiate() rejects with ERR_CLOSED (seen in CI at load ~7).
       const offer3 = await page.evaluate(async () => {
         (window as unknown as { oldPc: RTCPeerConnection }).oldPc = window.t.pc;
         return window.makePeer();
