@@ -7,9 +7,6 @@
  * user-started/stopped-speaking) and live latency / jitter-buffer statistics sent once a second as an RTVI
  * `server-message` `{ type: 'stats', ... }`.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-
 import {
   FrameDirection,
   FrameProcessor,
@@ -22,12 +19,10 @@ import {
   SileroVADAnalyzer,
   SmallWebRTCTransport,
   TransportParams,
-  getLogger,
-  shutdownSmallWebRTC,
-  startSmallWebRTCServer,
   type Frame,
   type SmallWebRTCConnection,
 } from '../src/index.js';
+import { isMain, serveBot } from './serve-bot.js';
 
 /** Options of {@link EchoProcessor}. */
 export interface EchoProcessorOptions {
@@ -179,29 +174,6 @@ function round(v: number): number {
   return Math.round(v * 10) / 10;
 }
 
-async function main(): Promise<void> {
-  const port = Number(process.env['PORT'] ?? 7860);
-  const staticDir = fileURLToPath(new URL('../src/server/static/', import.meta.url));
-  if (!existsSync(new URL('../src/server/static/demo.bundle.js', import.meta.url))) {
-    throw new Error('demo page bundle missing: run `npm run build:demo` (part of `npm run build`) first');
-  }
-  const server = await startSmallWebRTCServer({
-    port,
-    host: process.env['HOST'] ?? '127.0.0.1',
-    staticDir,
-    onNewConnection: (connection) => {
-      runEchoBot(connection).catch((err: unknown) => getLogger().error('echo bot failed', err));
-    },
-  });
-  console.log(`small-webrtc echo bot: open ${server.url}/ (signalling at ${server.url}/api/offer)`);
-  // Disconnect every client (peerLeft), stop HTTP, then release node-datachannel's threads so Node exits.
-  const stop = (): void => {
-    void server.close().then(() => shutdownSmallWebRTC());
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-}
-
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await main();
+if (isMain(import.meta.url)) {
+  await serveBot('echo bot', (connection) => runEchoBot(connection));
 }

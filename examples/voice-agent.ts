@@ -40,10 +40,9 @@
  * Pass `signal` to `fetch` / child processes: it aborts when the user interrupts the bot.
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import {
   FrameProcessor,
@@ -63,12 +62,11 @@ import {
   TTSService,
   TransportParams,
   getLogger,
-  shutdownSmallWebRTC,
-  startSmallWebRTCServer,
   type LLMMessage,
   type SmallWebRTCConnection,
   type TTSServiceOptions,
 } from '../src/index.js';
+import { isMain, serveBot } from './serve-bot.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // STT
@@ -534,32 +532,10 @@ export async function runVoiceAgent(
   await new PipelineRunner({ handleSigint: false }).run(task);
 }
 
-async function main(): Promise<void> {
-  const port = Number(process.env['PORT'] ?? 7860);
-  const staticDir = fileURLToPath(new URL('../src/server/static/', import.meta.url));
-  if (!existsSync(new URL('../src/server/static/demo.bundle.js', import.meta.url))) {
-    throw new Error('demo page bundle missing: run `npm run build:demo` (part of `npm run build`) first');
-  }
-  const server = await startSmallWebRTCServer({
-    port,
-    host: process.env['HOST'] ?? '127.0.0.1',
-    staticDir,
-    onNewConnection: (connection) => {
-      runVoiceAgent(connection).catch((err: unknown) => getLogger().error('voice agent failed', err));
-    },
-  });
+if (isMain(import.meta.url)) {
   const s = servicesFromEnv();
-  console.log(
-    `small-webrtc voice agent (${s.stt.constructor.name}, ${s.llm.constructor.name}, ${s.tts.constructor.name}): ` +
-      `open ${server.url}/ (signalling at ${server.url}/api/offer)`,
+  await serveBot(
+    `voice agent (${s.stt.constructor.name}, ${s.llm.constructor.name}, ${s.tts.constructor.name})`,
+    (connection) => runVoiceAgent(connection),
   );
-  const stop = (): void => {
-    void server.close().then(() => shutdownSmallWebRTC());
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-}
-
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  await main();
 }

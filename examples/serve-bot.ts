@@ -1,0 +1,49 @@
+/**
+ * The `main()` every example shares: serve the demo page and signalling on one port and run `bot` for each new
+ * client, until SIGINT/SIGTERM.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+import {
+  getLogger,
+  shutdownSmallWebRTC,
+  startSmallWebRTCServer,
+  type SmallWebRTCConnection,
+  type SmallWebRTCServer,
+} from '../src/index.js';
+
+/**
+ * Serves http://HOST:PORT (env, default 127.0.0.1:7860) with the demo page and `/api/offer`, running
+ * `bot(connection)` for every new client. On SIGINT/SIGTERM it disconnects every client (peerLeft), stops
+ * HTTP and releases node-datachannel's threads so Node exits.
+ */
+export async function serveBot(
+  name: string,
+  bot: (connection: SmallWebRTCConnection) => Promise<void>,
+): Promise<SmallWebRTCServer> {
+  const staticDir = fileURLToPath(new URL('../src/server/static/', import.meta.url));
+  if (!existsSync(new URL('demo.bundle.js', `file://${staticDir}`))) {
+    throw new Error('demo page bundle missing: run `npm run build:demo` (part of `npm run build`) first');
+  }
+  const server = await startSmallWebRTCServer({
+    port: Number(process.env['PORT'] ?? 7860),
+    host: process.env['HOST'] ?? '127.0.0.1',
+    staticDir,
+    onNewConnection: (connection) => {
+      bot(connection).catch((err: unknown) => getLogger().error(`${name} failed`, err));
+    },
+  });
+  console.log(`small-webrtc ${name}: open ${server.url}/ (signalling at ${server.url}/api/offer)`);
+  const stop = (): void => {
+    void server.close().then(() => shutdownSmallWebRTC());
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return server;
+}
+
+/** Whether `moduleUrl` is the script Node was started with (so examples run `main()` only then). */
+export function isMain(moduleUrl: string): boolean {
+  return process.argv[1] !== undefined && fileURLToPath(moduleUrl) === process.argv[1];
+}
