@@ -1180,15 +1180,25 @@ export class SmallWebRTCConnection {
    * pinged; clients that never ping get `max(livenessTimeoutSecs, 30)` s, since an idle non-pinging peer may
    * legitimately send nothing but STUN consent checks for a while. Requiring total silence (not only ping
    * silence) keeps a throttled background tab that still sends media from being dropped.
+   *
+   * Our own event-loop stalls (GC, a loaded machine) are not the peer's silence: after a stall the timers
+   * phase runs this check before the poll phase delivers the media callbacks that queued up meanwhile, so a
+   * tick that fires more than 2 periods late gives no verdict and the next one (which sees the backlog)
+   * decides. Only one tick in a row is skipped, so a permanently lagging loop still closes dead peers.
    */
   #armConnectionWatch(peer: Peer): void {
     const silentLimit = Math.max(this.#livenessTimeoutMs, 30_000);
+    const periodMs = Math.min(500, this.#livenessTimeoutMs / 4);
+    let lastTickMs = performance.now();
+    let skipped = false;
     this.#timer(
       peer,
-      Math.min(500, this.#livenessTimeoutMs / 4),
+      periodMs,
       () => {
-        if (!peer.everConnected) return;
         const now = performance.now();
+        const late = now - lastTickMs > 2 * periodMs;
+        lastTickMs = now;
+        if (!peer.everConnected) return;
         let bytes = peer.lastBytesReceived;
         try {
           bytes = peer.pc.bytesReceived();
@@ -1202,6 +1212,12 @@ export class SmallWebRTCConnection {
         // bytesReceived() counts SCTP payload only; media is tracked in #onTrackMessage.
         const silentMs = now - Math.max(peer.lastBytesChangeMs, peer.lastMediaMs);
         const limit = peer.lastPingMs !== null ? this.#livenessTimeoutMs : silentLimit;
+        if (silentMs > limit && late && !skipped) {
+          skipped = true;
+          getLogger().debug(`${this.name}: liveness check ran late (event loop stalled); deferring verdict`);
+          return;
+        }
+        skipped = false;
         if (silentMs > limit) {
           getLogger().info(`${this.name}: nothing received for ${Math.round(silentMs)} ms; peer gone`);
           void this.close();

@@ -250,6 +250,29 @@ describe('SmallWebRTCConnection lifecycle', () => {
     await until(() => events.includes('closed'), 8000, 'closed after total silence');
   });
 
+  it('a stall of our own event loop is not the peer going silent (loaded machine)', async () => {
+    const { conn, off, events } = await connectedPair({ pingIntervalMs: 200 }, { livenessTimeoutSecs: 1 });
+    await sleep(600); // pings arrived: the 1 s liveness limit applies
+    off.stopPings();
+    let seq = 0;
+    const media = setInterval(() => {
+      off.sendRtp('audio', { seq: seq++, timestamp: seq * 960, payload: new Uint8Array([0xf8, 0xff, 0xfe]) });
+    }, 50);
+    try {
+      await sleep(500); // only media keeps the peer alive from here on
+      // Block this thread for 2 s (> livenessTimeoutSecs) without burning CPU, as a loaded machine or a long
+      // GC would: no JS runs, so the in-process peer sends nothing either. Afterwards the overdue liveness
+      // tick runs (timers phase) before the peer's fresh RTP is delivered to us (poll phase).
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2000);
+      await sleep(1000);
+      expect(conn.closed).toBe(false);
+      expect(events).not.toContain('closed');
+    } finally {
+      clearInterval(media);
+    }
+    await until(() => events.includes('closed'), 8000, 'closed after total silence');
+  });
+
   it('closes a peer stuck in connecting after connectionTimeoutSecs', async () => {
     const off = await NodeOfferer.create();
     live.push(off);
