@@ -48,9 +48,11 @@ export interface NodeOffererOptions {
    * client certificate, `checkFingerprint` finds no remote description yet and fails ("certificate verify
    * failed" / "unknown CA"), the PC goes failed -> closed, `closeTransports` drops the ICE transport, and the
    * answer's own candidates, which libdatachannel adds at the end of the same call, throw "Got a remote
-   * candidate without ICE transport". A loaded machine widens the window (reproduced 2 in 310 under load
-   * with candidates, 0 in 150 without). Without candidates in the offer the server cannot reach us before
-   * the answer's candidates are added, and those are added only after the answer is stored: no window.
+   * candidate without ICE transport" (or, when the handshake loses the race a little later, the call returns
+   * and the PC just fails). A loaded machine widens the window: at load ~7, 4 of 560 offerers with candidates
+   * failed (with or without an inactive m-line in the answer), 0 of 500 without. Without candidates in the
+   * offer the server cannot reach us before the answer's candidates are added, and those are added only
+   * after the answer is stored: no window.
    */
   candidatesInOffer?: boolean;
   /** Same as `candidatesInOffer: false` (kept for readability of trickle tests). */
