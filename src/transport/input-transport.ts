@@ -261,8 +261,8 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
    * keeps that backlog as added latency for the whole session, since input and output both run at 1x.
    */
   async #preloadVad(): Promise<void> {
-    const vad = this.#vad as (VADAnalyzer & { load?: () => Promise<void> }) | null;
-    if (vad === null || typeof vad.load !== 'function') return;
+    const vad = this.#vad;
+    if (vad === null || vad.load === undefined) return;
     try {
       await vad.load();
     } catch (err) {

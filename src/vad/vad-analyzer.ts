@@ -173,6 +173,11 @@ export interface VADAnalyzer {
   reset(): void;
   /** Counters since the last reset. */
   stats(): VADStats;
+  /**
+   * Loads the model ahead of the first audio (optional; analyzers without a model omit it). The input
+   * transport awaits it at StartFrame so audio never piles up behind a model load.
+   */
+  load?(): Promise<void>;
   /** Releases resources (model session); later calls throw. Idempotent. */
   close(): Promise<void>;
 }
