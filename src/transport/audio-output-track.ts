@@ -98,6 +98,8 @@ export class AudioOutputTrack implements OutboundTrack {
   /** Writers waiting for ring space: woken on every tick. */
   #spaceWaiters: Array<() => void> = [];
   #sendFailures = 0;
+  /** Last state reported to `onSpeaking` (so an unbind mid-speech can report the stop). */
+  #reportedSpeaking = false;
 
   constructor(options: AudioOutputTrackOptions) {
     this.#sampleRate = options.sampleRate;
@@ -167,6 +169,10 @@ export class AudioOutputTrack implements OutboundTrack {
     pacer.delete(this);
     // Nobody will consume queued audio until a new sender binds: release the writers.
     this.#releaseAll();
+    // The audio stopped going out on the wire. The sender reports no transition for that (it is no longer
+    // pulled), so without this a peer going away (or a restart_pc) mid-speech would leave the bot speaking
+    // forever as far as the output transport knows.
+    if (this.#reportedSpeaking) this.#reportSpeaking(false);
   }
 
   /**
@@ -239,11 +245,7 @@ export class AudioOutputTrack implements OutboundTrack {
         logger().debug(`audio output: sender not ready (${this.#sendFailures} packet(s) not sent)`);
       }
     }
-    if (this.#onSpeaking) {
-      for (const t of this.#sender.takeTransitions()) this.#onSpeaking(t.speaking);
-    } else {
-      this.#sender.takeTransitions();
-    }
+    for (const t of this.#sender.takeTransitions()) this.#reportSpeaking(t.speaking);
     if (this.#waiters.length > 0) {
       const still: WriteWaiter[] = [];
       for (const w of this.#waiters) {
@@ -256,6 +258,16 @@ export class AudioOutputTrack implements OutboundTrack {
       const wake = this.#spaceWaiters;
       this.#spaceWaiters = [];
       for (const w of wake) w();
+    }
+  }
+
+  #reportSpeaking(speaking: boolean): void {
+    this.#reportedSpeaking = speaking;
+    try {
+      this.#onSpeaking?.(speaking);
+    } catch (err) {
+      // A throwing listener must not stop the pacer from waking this track's writers.
+      logger().error('audio output: onSpeaking listener failed', err);
     }
   }
 

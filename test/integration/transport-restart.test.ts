@@ -1,0 +1,213 @@
+/**
+ * SmallWebRTCTransport across a `restart_pc` (the Pipecat web client's reconnect: a brand-new peer offered on
+ * the same connection object): the transport must rebuild its outgoing track, re-subscribe its input to the
+ * new microphone track, fire on_client_connected again, and leave no pacing/poll timer behind when the session
+ * ends. Real node-datachannel peers on loopback.
+ */
+import nodeDataChannel from 'node-datachannel';
+import { performance } from 'node:perf_hooks';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+
+import {
+  AudioReceiver,
+  AudioSender,
+  BotStartedSpeakingFrame,
+  BotStoppedSpeakingFrame,
+  FrameDirection,
+  FrameProcessor,
+  InputAudioRawFrame,
+  OutputAudioRawFrame,
+  Pipeline,
+  PipelineTask,
+  SmallWebRTCConnection,
+  SmallWebRTCTransport,
+  TransportParams,
+  type Frame,
+} from '../../src/index.js';
+import { NodeOfferer } from '../helpers/node-offerer.js';
+
+const offerers: NodeOfferer[] = [];
+
+afterAll(() => {
+  for (const o of offerers) o.close();
+  nodeDataChannel.cleanup();
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** Records every frame that passes, in both directions; input audio stops here. */
+class Tap extends FrameProcessor {
+  readonly down: Frame[] = [];
+  readonly up: Frame[] = [];
+  override async processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
+    (direction === FrameDirection.DOWNSTREAM ? this.down : this.up).push(frame);
+    if (frame instanceof InputAudioRawFrame) return;
+    await this.pushFrame(frame, direction);
+  }
+}
+
+function tone(freq: number, rate: number, ms: number, amplitude = 8000): Int16Array {
+  const n = Math.round((rate * ms) / 1000);
+  const out = new Int16Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.round(amplitude * Math.sin((2 * Math.PI * freq * i) / rate));
+  return out;
+}
+
+function rms(pcm: Int16Array): number {
+  let s = 0;
+  for (const v of pcm) s += v * v;
+  return pcm.length > 0 ? Math.sqrt(s / pcm.length) : 0;
+}
+
+async function waitFor(cond: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Sends `pcm` (48 kHz mono) from the offerer as paced Opus RTP, one 20 ms packet per 20 ms. */
+async function sendSpeech(off: NodeOfferer, pcm: Int16Array): Promise<void> {
+  const sender = new AudioSender({
+    sampleRate: 48000,
+    channels: 1,
+    ssrc: off.ssrcs.audio,
+    payloadType: 111,
+    autoSilence: false,
+    capacityMs: 10_000,
+  });
+  sender.write(pcm);
+  const start = performance.now();
+  while (sender.queuedMs > 0) {
+    for (const p of sender.pull(performance.now())) off.tracks.audio.sendMessageBinary(Buffer.from(p));
+    await new Promise((r) => setTimeout(r, 5));
+    if (performance.now() - start > 20_000) break;
+  }
+  sender.close();
+}
+
+/** Counts the loud 20 ms frames the offerer receives from the bot. */
+function listenToBot(off: NodeOfferer): { loud: () => number; close(): void } {
+  const receiver = new AudioReceiver({ sampleRate: 48000, channels: 1 });
+  let loud = 0;
+  let closed = false;
+  off.onRtp('audio', (buf) => {
+    // The offerer keeps delivering after close(): a closed receiver would throw inside its callback.
+    if (closed) return;
+    for (const f of receiver.push(buf, performance.now())) if (rms(f.audio) > 1000) loud++;
+  });
+  return {
+    loud: () => loud,
+    close: () => {
+      closed = true;
+      receiver.close();
+    },
+  };
+}
+
+/** Records intervals created from now on and which of them were cleared. */
+function trackIntervals(): { live: (delayMs: number) => number } {
+  const created = new Map<unknown, number>();
+  const realSet = globalThis.setInterval;
+  const realClear = globalThis.clearInterval;
+  vi.spyOn(globalThis, 'setInterval').mockImplementation(((fn: () => void, ms?: number) => {
+    const t = realSet(fn, ms);
+    created.set(t, ms ?? 0);
+    return t;
+  }) as typeof setInterval);
+  vi.spyOn(globalThis, 'clearInterval').mockImplementation(((t?: NodeJS.Timeout) => {
+    created.delete(t);
+    realClear(t);
+  }) as typeof clearInterval);
+  return { live: (delayMs) => [...created.values()].filter((d) => d === delayMs).length };
+}
+
+async function restart(conn: SmallWebRTCConnection): Promise<NodeOfferer> {
+  const off = await NodeOfferer.create({ trickle: false });
+  offerers.push(off);
+  await conn.renegotiate({ ...off.offer, restartPc: true });
+  const answer = conn.getAnswer();
+  if (answer === null) throw new Error('no answer after restart');
+  off.setAnswer(answer);
+  await off.waitConnected();
+  return off;
+}
+
+describe('SmallWebRTCTransport across restart_pc', () => {
+  it('keeps audio flowing both ways, fires on_client_connected again, and leaks no timers', async () => {
+    const intervals = trackIntervals();
+    const off1 = await NodeOfferer.create({ trickle: false });
+    offerers.push(off1);
+    const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
+    await conn.initialize(off1.offer);
+    const answer = conn.getAnswer();
+    if (answer === null) throw new Error('no answer');
+    off1.setAnswer(answer);
+    const transport = new SmallWebRTCTransport({
+      webrtcConnection: conn,
+      params: new TransportParams({ audioInEnabled: true, audioOutEnabled: true }),
+    });
+    const events: string[] = [];
+    transport.eventHandler('on_client_connected', () => void events.push('connected'));
+    transport.eventHandler('on_client_disconnected', () => void events.push('disconnected'));
+    transport.eventHandler('on_client_closed', () => void events.push('closed'));
+    const tap = new Tap();
+    const task = new PipelineTask(new Pipeline([transport.input(), tap, transport.output()]), {
+      params: { allowInterruptions: true },
+    });
+    const running = task.run();
+    const micFrames = (): number => tap.down.filter((f) => f instanceof InputAudioRawFrame).length;
+    try {
+      await off1.waitConnected();
+      await waitFor(() => events.includes('connected'), 10_000, 'on_client_connected');
+      // Pacer, input poll: both running while the session is up.
+      expect(intervals.live(10)).toBe(2);
+
+      // The restart comes while the bot is speaking: 3 s queued in 40 ms chunks, restart after ~0.3 s.
+      const long = tone(660, 24000, 3000);
+      for (let i = 0; i < long.length; i += 960) {
+        void tap.queueFrame(new OutputAudioRawFrame({ audio: long.subarray(i, i + 960), sampleRate: 24000 }));
+      }
+      await waitFor(() => tap.up.some((f) => f instanceof BotStartedSpeakingFrame), 10_000, 'bot started');
+      const off2 = await restart(conn);
+      off1.close();
+      await waitFor(() => events.filter((e) => e === 'connected').length === 2, 10_000, 'second connect');
+      expect(events).toEqual(['connected', 'connected']);
+
+      // The old peer's speech ended with it: the bot stops speaking (no endless BotSpeakingFrames).
+      await waitFor(() => tap.up.some((f) => f instanceof BotStoppedSpeakingFrame), 10_000, 'bot stopped');
+
+      // Bot audio reaches the new peer.
+      const bot = listenToBot(off2);
+      try {
+        const speech = tone(880, 24000, 600);
+        for (let i = 0; i < speech.length; i += 960) {
+          await tap.queueFrame(
+            new OutputAudioRawFrame({ audio: speech.subarray(i, i + 960), sampleRate: 24000 }),
+          );
+        }
+        await waitFor(() => bot.loud() >= 25, 10_000, 'bot audio at the new peer');
+      } finally {
+        bot.close();
+      }
+
+      // Mic frames from the new peer reach the pipeline.
+      const before = micFrames();
+      await sendSpeech(off2, tone(440, 48000, 600));
+      await waitFor(() => micFrames() - before >= 25, 10_000, 'mic frames from the new peer');
+      expect(transport.input().stats.framesPushed).toBeGreaterThanOrEqual(25);
+      expect(events).toEqual(['connected', 'connected']);
+    } finally {
+      await task.cancel();
+      await running;
+    }
+    await waitFor(() => events.includes('closed'), 10_000, 'on_client_closed');
+    expect(events).not.toContain('disconnected');
+    // No pacer, poll or bot-speaking interval left behind.
+    expect(intervals.live(10)).toBe(0);
+    expect(intervals.live(200)).toBe(0);
+  });
+});
