@@ -17,6 +17,13 @@ constexpr int64_t kMaxSeqJump = 3000;                         // beyond this a "
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kTargetMarginMs = 5;      // added to the measured delay percentile
 constexpr double kClockJumpMarginMs = 40;  // later than maxDelayMs + this behind the cursor: clock moved
+// Caller times beyond this (ms, either sign) are refused: it keeps every derived bucket index and sample
+// count far inside int64 (the JS layer enforces the same bound).
+constexpr double kMaxAbsTimeMs = 1e15;
+
+// Index of an anchor bucket in a ring of `n`: a floor modulo, since bucket numbers are negative on a caller
+// clock before its epoch (C++ % keeps the dividend's sign, which would index before the array).
+size_t RingIndex(int64_t bucket, int64_t n) { return static_cast<size_t>(((bucket % n) + n) % n); }
 
 uint32_t RoundUpTo2p5ms(uint32_t samples) {
   const uint32_t q = 120;  // 2.5 ms at 48 kHz: the granularity libopus accepts for PLC/FEC
@@ -119,13 +126,11 @@ void JitterBuffer::observeArrival(int64_t ts, double arrivalMs) {
     anchorBucket_ = bucket;
   } else if (bucket > anchorBucket_) {
     const int64_t steps = std::min<int64_t>(bucket - anchorBucket_, kAnchorBuckets);
-    for (int64_t i = 1; i <= steps; ++i)
-      anchorMin_[static_cast<size_t>((anchorBucket_ + i) % kAnchorBuckets)] = kInf;
+    for (int64_t i = 1; i <= steps; ++i) anchorMin_[RingIndex(anchorBucket_ + i, kAnchorBuckets)] = kInf;
     anchorBucket_ = bucket;
   }
   haveTransit_ = true;
-  double& m =
-      anchorMin_[static_cast<size_t>(((anchorBucket_ % kAnchorBuckets) + kAnchorBuckets) % kAnchorBuckets)];
+  double& m = anchorMin_[RingIndex(anchorBucket_, kAnchorBuckets)];
   m = std::min(m, transit);
   anchor_ = *std::min_element(anchorMin_.begin(), anchorMin_.end());
 
@@ -145,7 +150,7 @@ void JitterBuffer::observeArrival(int64_t ts, double arrivalMs) {
 
 PushResult JitterBuffer::push(const uint8_t* payload, size_t len, uint32_t ssrc, uint16_t seq,
                               uint32_t timestamp, double arrivalMs, JitterSink& sink) {
-  if (payload == nullptr || len == 0 || len > kMaxPayload || !std::isfinite(arrivalMs)) {
+  if (payload == nullptr || len == 0 || len > kMaxPayload || !(std::fabs(arrivalMs) <= kMaxAbsTimeMs)) {
     stats_.invalid++;
     return PushResult::kInvalid;
   }
@@ -224,7 +229,7 @@ PushResult JitterBuffer::push(const uint8_t* payload, size_t len, uint32_t ssrc,
 }
 
 void JitterBuffer::poll(double nowMs, JitterSink& sink) {
-  if (!started_ || !std::isfinite(nowMs)) return;
+  if (!started_ || !(std::fabs(nowMs) <= kMaxAbsTimeMs)) return;
   drain(nowMs, sink);
 }
 

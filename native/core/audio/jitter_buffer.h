@@ -81,7 +81,10 @@ class JitterBuffer {
   /** Throws std::invalid_argument when the delays are negative, > 10 s or min > max. */
   explicit JitterBuffer(const JitterBufferOptions& o = {});
 
-  /** Inserts an RTP payload, releases what is in order, then conceals overdue gaps at `arrivalMs`. */
+  /**
+   * Inserts an RTP payload, releases what is in order, then conceals overdue gaps at `arrivalMs`. Times may
+   * be negative; beyond +-1e15 ms (or NaN) the packet is refused as kInvalid (poll() ignores such times).
+   */
   PushResult push(const uint8_t* payload, size_t len, uint32_t ssrc, uint16_t seq, uint32_t timestamp,
                   double arrivalMs, JitterSink& sink);
   /** Conceals gaps whose deadline is <= nowMs (call every 10-20 ms). */
