@@ -210,4 +210,43 @@ describe('SmallWebRTCTransport across restart_pc', () => {
     expect(intervals.live(10)).toBe(0);
     expect(intervals.live(200)).toBe(0);
   });
+
+  it('reports the bot stopped speaking when the client leaves mid-speech', async () => {
+    const intervals = trackIntervals();
+    const off = await NodeOfferer.create({ trickle: false });
+    offerers.push(off);
+    const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
+    await conn.initialize(off.offer);
+    const answer = conn.getAnswer();
+    if (answer === null) throw new Error('no answer');
+    off.setAnswer(answer);
+    const transport = new SmallWebRTCTransport({
+      webrtcConnection: conn,
+      params: new TransportParams({ audioInEnabled: false, audioOutEnabled: true }),
+    });
+    const events: string[] = [];
+    transport.eventHandler('on_client_connected', () => void events.push('connected'));
+    transport.eventHandler('on_client_disconnected', () => void events.push('disconnected'));
+    const tap = new Tap();
+    const task = new PipelineTask(new Pipeline([transport.input(), tap, transport.output()]));
+    const running = task.run();
+    try {
+      await off.waitConnected();
+      await waitFor(() => events.includes('connected'), 10_000, 'on_client_connected');
+      const long = tone(660, 24000, 3000);
+      for (let i = 0; i < long.length; i += 960) {
+        void tap.queueFrame(new OutputAudioRawFrame({ audio: long.subarray(i, i + 960), sampleRate: 24000 }));
+      }
+      await waitFor(() => tap.up.some((f) => f instanceof BotStartedSpeakingFrame), 10_000, 'bot started');
+      off.close();
+      await waitFor(() => events.includes('disconnected'), 15_000, 'on_client_disconnected');
+      // The pipeline is still running (the app has not cancelled it yet): the bot must not stay speaking.
+      await waitFor(() => tap.up.some((f) => f instanceof BotStoppedSpeakingFrame), 5_000, 'bot stopped');
+      expect(transport.output().botSpeaking).toBe(false);
+      expect(intervals.live(200)).toBe(0);
+    } finally {
+      await task.cancel();
+      await running;
+    }
+  });
 });
