@@ -245,7 +245,13 @@ export class AudioOutputTrack implements OutboundTrack {
         logger().debug(`audio output: sender not ready (${this.#sendFailures} packet(s) not sent)`);
       }
     }
-    for (const t of this.#sender.takeTransitions()) this.#reportSpeaking(t.speaking);
+    for (const t of this.#sender.takeTransitions()) {
+      // After an unbind reported a stop, the sender's own stop for that utterance is a duplicate.
+      if (t.speaking !== this.#reportedSpeaking) this.#reportSpeaking(t.speaking);
+    }
+    // Rebound (same track on a restarted peer) while audio was still queued: the sender never stopped, so
+    // no start transition will come; report the start that the unbind's stop calls for.
+    if (this.#sender.speaking && !this.#reportedSpeaking) this.#reportSpeaking(true);
     if (this.#waiters.length > 0) {
       const still: WriteWaiter[] = [];
       for (const w of this.#waiters) {

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 
 import {
+  AudioOutputTrack,
   AudioReceiver,
   AudioSender,
   BotStartedSpeakingFrame,
@@ -247,6 +248,50 @@ describe('SmallWebRTCTransport across restart_pc', () => {
     } finally {
       await task.cancel();
       await running;
+    }
+  });
+
+  it('an AudioOutputTrack kept across a restart reports stop then start again, never a duplicate', async () => {
+    const off1 = await NodeOfferer.create({ trickle: false });
+    offerers.push(off1);
+    const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
+    await conn.initialize(off1.offer);
+    const answer = conn.getAnswer();
+    if (answer === null) throw new Error('no answer');
+    off1.setAnswer(answer);
+    let connected = 0;
+    conn.on('connected', () => void connected++);
+    await conn.connect();
+    await off1.waitConnected();
+    await waitFor(() => connected === 1, 10_000, 'connected');
+    const speaking: boolean[] = [];
+    const track = new AudioOutputTrack({
+      sampleRate: 24000,
+      channels: 1,
+      bitrate: 32000,
+      autoSilence: true,
+      capacityMs: 5000,
+      onSpeaking: (s) => void speaking.push(s),
+    });
+    try {
+      // The application keeps its own track on the connection (rebound to the new peer by the restart).
+      conn.replaceAudioTrack(track);
+      void track.write(tone(660, 24000, 3000));
+      await waitFor(() => speaking.length === 1, 10_000, 'started');
+      const off2 = await restart(conn);
+      off1.close();
+      // Still 2+ s queued: the new peer hears the rest, and the bot is reported speaking again.
+      const bot = listenToBot(off2);
+      try {
+        await waitFor(() => bot.loud() >= 10, 10_000, 'audio at the new peer');
+      } finally {
+        bot.close();
+      }
+      await waitFor(() => speaking.at(-1) === false && track.queuedMs === 0, 10_000, 'stopped');
+      expect(speaking).toEqual([true, false, true, false]);
+    } finally {
+      track.close();
+      await conn.close();
     }
   });
 });
