@@ -36,5 +36,6 @@ describe('C++ unit tests (native_tests)', () => {
     expect(out).toMatch(/fuzz_rtp_parse_fuzz/);
     expect(out).toMatch(/fuzz_rtcp_parse_fuzz/);
     expect(out).toMatch(/fuzz_audio_receiver_fuzz/);
+    expect(out).toMatch(/fuzz_audio_sender_fuzz/);
   }, 120_000);
 });

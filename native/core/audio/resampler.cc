@@ -27,12 +27,15 @@ int16_t* PcmFifo::prepare(size_t frames) {
 }
 
 void PcmFifo::append(const int16_t* pcm, size_t frames) {
+  // Nothing to copy: callers pass an empty vector's data() (nullptr), which memcpy must never see.
+  if (frames == 0) return;
   int16_t* dst = prepare(frames);
   std::memcpy(dst, pcm, frames * channels_ * sizeof(int16_t));
   commit(frames);
 }
 
 void PcmFifo::appendSilence(size_t frames) {
+  if (frames == 0) return;
   int16_t* dst = prepare(frames);
   std::memset(dst, 0, frames * channels_ * sizeof(int16_t));
   commit(frames);
