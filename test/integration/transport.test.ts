@@ -142,11 +142,21 @@ async function sendSpeech(off: NodeOfferer, pcm: Int16Array): Promise<void> {
 function listenToBot(off: NodeOfferer): { frames: Array<{ at: number; pcm: Int16Array }>; close(): void } {
   const receiver = new AudioReceiver({ sampleRate: 48000, channels: 1 });
   const frames: Array<{ at: number; pcm: Int16Array }> = [];
+  let closed = false;
   off.onRtp('audio', (buf) => {
+    // RTP already in flight still arrives after close(): a closed receiver throws, and a throw inside this
+    // node-datachannel callback aborts the process ("terminate called ... AudioReceiver is closed").
+    if (closed) return;
     const now = performance.now();
     for (const f of receiver.push(buf, now)) frames.push({ at: now, pcm: f.audio });
   });
-  return { frames, close: () => receiver.close() };
+  return {
+    frames,
+    close: () => {
+      closed = true;
+      receiver.close();
+    },
+  };
 }
 
 describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () => {
