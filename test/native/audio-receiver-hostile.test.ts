@@ -46,6 +46,29 @@ describe('AudioReceiver: caller clock and hostile input', () => {
     b.rx.close();
   });
 
+  it('timestamps racing ahead of the arrival clock cannot make it synthesize audio faster than real time', () => {
+    // 200 packets arriving within ~1 ms whose timestamps each jump ~980 ms (DTX-like fill when consecutive,
+    // loss concealment when every other sequence number is missing). Before the fix each packet produced
+    // ~1 s of comfort noise / PLC at once: 195 s of audio (and ~0.4 s of CPU) for 1 ms of input, 10x that
+    // with maxConcealMs 10000. Now synthesized output is bounded by real time plus one burst of
+    // maxConcealMs + maxDelayMs; the packets' own 20 ms each still come out.
+    const payload = opusTone({ packets: 1 })[0]!;
+    for (const every of [1, 2]) {
+      const rx = new AudioReceiver({ sampleRate: 16000, channels: 1 });
+      const pk = (seq: number, ts: number): Uint8Array =>
+        buildRtp({ payloadType: 111, sequenceNumber: seq, timestamp: ts >>> 0, ssrc: 5, payload });
+      let frames = rx.push(pk(0, 0), 0).length;
+      for (let s = every; s < 200 * every; s += every) {
+        frames += rx.push(pk(s, s * 47040), 1 + s * 0.005).length;
+        frames += rx.poll(1 + s * 0.005).length;
+      }
+      const seconds = frames * 0.02;
+      expect(seconds).toBeGreaterThanOrEqual(every === 1 ? 3.9 : 1.9); // the packets themselves
+      expect(seconds).toBeLessThan(200 * 0.02 + 1.2 + 0.1); // + at most one burst (1000 + 200 ms)
+      rx.close();
+    }
+  });
+
   it('random, truncated, huge and out-of-order packets: no crash, bounded buffer, whole frames only', () => {
     const rnd = prng(2024);
     const int = (n: number): number => Math.floor(rnd() * n);

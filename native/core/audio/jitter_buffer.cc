@@ -56,12 +56,21 @@ void JitterBuffer::reset() {
   delayCount_ = delayPos_ = 0;
   target_ = o_.minDelayMs;
   haveTransit_ = false;
+  synthBudget_ = synthCap();
+  budgetTimeValid_ = false;
   stats_.buffered = 0;
   stats_.targetDelayMs = target_;
 }
 
 void JitterBuffer::startStream(uint32_t ssrc, uint16_t seq, uint32_t ts) {
+  // A new SSRC or sequence space must not refill the synthesis budget (churning SSRCs would mint tokens).
+  const int64_t budget = synthBudget_;
+  const double budgetTime = budgetTimeMs_;
+  const bool budgetValid = budgetTimeValid_;
   reset();
+  synthBudget_ = budget;
+  budgetTimeMs_ = budgetTime;
+  budgetTimeValid_ = budgetValid;
   started_ = true;
   ssrc_ = ssrc;
   highestSeq_ = seq;
@@ -78,6 +87,22 @@ const JitterBufferStats& JitterBuffer::stats() const {
   stats_.buffered = count_;
   stats_.targetDelayMs = waitMs();
   return stats_;
+}
+
+int64_t JitterBuffer::synthCap() const {
+  return static_cast<int64_t>((o_.maxConcealMs + o_.maxDelayMs) * kSamplesPerMs);
+}
+
+void JitterBuffer::refillBudget(double nowMs) {
+  // Tokens accrue at the real-time rate on the caller's clock, which never counts backwards here (so a
+  // clock going back and forth cannot mint them); the cap allows one full concealment run plus a deadline.
+  if (budgetTimeValid_ && nowMs > budgetTimeMs_) {
+    const double add = (nowMs - budgetTimeMs_) * kSamplesPerMs;
+    synthBudget_ = static_cast<int64_t>(
+        std::min(static_cast<double>(synthBudget_) + add, static_cast<double>(synthCap())));
+  }
+  if (!budgetTimeValid_ || nowMs > budgetTimeMs_) budgetTimeMs_ = nowMs;
+  budgetTimeValid_ = true;
 }
 
 double JitterBuffer::waitMs() const {
@@ -224,12 +249,14 @@ PushResult JitterBuffer::push(const uint8_t* payload, size_t len, uint32_t ssrc,
   }
   stats_.received++;
   observeArrival(tsExt, arrivalMs);
+  refillBudget(arrivalMs);
   drain(arrivalMs, sink);
   return PushResult::kAccepted;
 }
 
 void JitterBuffer::poll(double nowMs, JitterSink& sink) {
   if (!started_ || !(std::fabs(nowMs) <= kMaxAbsTimeMs)) return;
+  refillBudget(nowMs);
   drain(nowMs, sink);
 }
 
@@ -254,6 +281,7 @@ void JitterBuffer::emitConceal(JitterEvent::Kind kind, uint32_t samples, JitterS
   }
   sink.onJitterEvent(e);
   cursor_ += samples;
+  synthBudget_ -= samples;
 }
 
 void JitterBuffer::drain(double nowMs, JitterSink& sink) {
@@ -278,6 +306,16 @@ void JitterBuffer::drain(double nowMs, JitterSink& sink) {
         continue;
       }
       if (nowMs < deadline()) break;
+      if (synthBudget_ < std::min<int64_t>(gap, kConcealStep)) {
+        // More concealment than real time allows (timestamps racing ahead of the arrival clock, e.g. a
+        // hostile sender): treat the gap as a discontinuity instead of synthesizing it.
+        for (int64_t q = nextSeq_; q < nb->seq; ++q) markHistory(q, Hist::kMissed);
+        stats_.lost += static_cast<uint64_t>(nb->seq - nextSeq_);
+        resolvePending(true);
+        cursor_ = nb->ts;
+        nextSeq_ = nb->seq;
+        continue;
+      }
       const uint32_t g = static_cast<uint32_t>(gap);
       const uint32_t fd = nb->frameSamples;
       if (nb->hasFec && g >= fd && g - fd <= kConcealStep) {
@@ -295,7 +333,7 @@ void JitterBuffer::drain(double nowMs, JitterSink& sink) {
       continue;
     }
     // Nothing buffered: loss or DTX, we cannot tell yet. Keep the output running until maxConcealMs.
-    if (nowMs < deadline() || concealRunMs_ >= o_.maxConcealMs) break;
+    if (nowMs < deadline() || concealRunMs_ >= o_.maxConcealMs || synthBudget_ < kConcealStep) break;
     pendingConcealMs_ += kConcealStep / kSamplesPerMs;
     concealRunMs_ += kConcealStep / kSamplesPerMs;
     emitConceal(JitterEvent::Kind::kPlc, kConcealStep, sink, nullptr);
@@ -339,7 +377,7 @@ void JitterBuffer::release(Slot& s, double nowMs, JitterSink& sink) {
     // Consecutive sequence number but a later timestamp: DTX or a sender-side gap, i.e. silence.
     resolvePending(false);
     int64_t gap = s.ts - cursor_;
-    if (gap > maxConceal) {
+    if (gap > maxConceal || gap > synthBudget_) {
       cursor_ = s.ts;
     } else {
       while (gap > 0) {

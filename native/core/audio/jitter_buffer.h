@@ -12,7 +12,10 @@
 // - the output timeline (cursor, in RTP samples) never goes back, so a loss never leaves extra delay:
 //   packets that arrive after their slot was concealed are dropped (or trimmed when partly concealed);
 // - a timestamp jump with consecutive sequence numbers is DTX/silence, not loss: it is filled with decoder
-//   PLC (Opus comfort noise) and counted as silence.
+//   PLC (Opus comfort noise) and counted as silence;
+// - synthesized output (PLC, FEC, DTX fill) never runs ahead of real time on the caller's clock by more than
+//   maxConcealMs + maxDelayMs: beyond that a gap is taken as a discontinuity (timeline jumps), since the
+//   sender's timestamps alone must not make the receiver emit minutes of audio in a millisecond.
 // Pure C++17, synchronous, not thread-safe. Times are caller-supplied monotonic milliseconds.
 #pragma once
 
@@ -121,6 +124,8 @@ class JitterBuffer {
   double waitMs() const;
   void markHistory(int64_t seq, Hist h);
   void resolvePending(bool lostSeqs);
+  int64_t synthCap() const;
+  void refillBudget(double nowMs);
 
   JitterBufferOptions o_;
   mutable JitterBufferStats stats_;
@@ -143,6 +148,12 @@ class JitterBuffer {
   uint32_t lastSamples_ = 960;
   double pendingConcealMs_ = 0;  // concealment emitted with nothing buffered: loss or DTX, unknown yet
   double concealRunMs_ = 0;      // concealment since the last real packet (bounded by maxConcealMs)
+  // Token bucket (48 kHz samples) bounding synthesized output (PLC, FEC, DTX fill) to real time on the
+  // caller's clock plus a burst of maxConcealMs + maxDelayMs: timestamps alone (which the sender controls)
+  // must not make the buffer emit audio faster than real time. Without tokens a gap is a discontinuity.
+  int64_t synthBudget_ = 0;
+  double budgetTimeMs_ = 0;
+  bool budgetTimeValid_ = false;
 
   // Arrival statistics.
   static constexpr int kAnchorBuckets = 8;
