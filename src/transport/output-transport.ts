@@ -129,6 +129,10 @@ export class SmallWebRTCOutputTransport extends FrameProcessor {
       return;
     }
     if (frame instanceof StartFrame) {
+      this.#client.setup({
+        inSampleRate: this.#params.audioInSampleRate ?? frame.audioInSampleRate,
+        outSampleRate: this.#params.audioOutSampleRate ?? frame.audioOutSampleRate,
+      });
       await this.pushFrame(frame, direction);
       return;
     }

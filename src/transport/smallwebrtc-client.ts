@@ -34,6 +34,8 @@ export class SmallWebRTCClient {
   #closing = false;
   #closed = false;
   #settings: ClientAudioSettings | null = null;
+  /** Between a `connected` and the next `disconnected`/close: the peer can take our tracks. */
+  #peerUp = false;
   #audioOut: AudioOutputTrack | null = null;
   #audioIn: InputTrack | null = null;
   readonly #trackListeners = new Set<(track: InputTrack | null) => void>();
@@ -47,7 +49,10 @@ export class SmallWebRTCClient {
     this.#params = params;
     this.#callbacks = callbacks;
     connection.on('connected', () => this.#handleConnected());
-    connection.on('disconnected', () => this.#clearTracks());
+    connection.on('disconnected', () => {
+      this.#peerUp = false;
+      this.#clearTracks();
+    });
     connection.on('closed', () => this.#handleClosed());
     connection.on('app-message', (_c, message) => this.#callbacks.onAppMessage(message, connection.pcId));
   }
@@ -83,9 +88,13 @@ export class SmallWebRTCClient {
     return () => this.#trackListeners.delete(listener);
   }
 
-  /** Fixes the audio rates (first caller wins; both halves pass the same values). */
+  /**
+   * Fixes the audio rates from the StartFrame (first caller wins; both halves pass the same values), and
+   * creates the output track if the peer connected before the rate was known.
+   */
   setup(settings: ClientAudioSettings): void {
     this.#settings ??= settings;
+    this.#ensureAudioOutput();
   }
 
   /** Connects once for all owners (reference-counted). A failed connect rejects for every owner. */
@@ -100,6 +109,7 @@ export class SmallWebRTCClient {
     if (this.#owners > 0) this.#owners--;
     if (this.#owners > 0 || this.#closed) return;
     this.#closing = true;
+    this.#peerUp = false;
     this.#clearTracks();
     await this.connection.disconnect();
   }
@@ -116,29 +126,40 @@ export class SmallWebRTCClient {
   async #handleConnected(): Promise<void> {
     if (this.#closing || this.#closed) return;
     this.#clearTracks();
+    this.#peerUp = true;
     this.#setAudioInput(this.connection.audioInputTrack());
-    if (this.#params.audioOutEnabled) {
-      const rate = this.#settings?.outSampleRate ?? this.#params.audioOutSampleRate ?? 24000;
-      const track = new AudioOutputTrack({
-        sampleRate: rate,
-        channels: this.#params.audioOutChannels === 2 ? 2 : 1,
-        bitrate: this.#params.audioOutBitrate,
-        autoSilence: this.#params.audioOutAutoSilence,
-        // Pipecat writes audioOut10msChunks x 10 ms per write and keeps about that much in flight; the
-        // native pacer no longer needs chunks, so the same knob sets how far writes run ahead of the wire
-        // (at least two 20 ms packets, so a late pacer tick never starves the encoder).
-        lookaheadMs: Math.max(40, this.#params.audioOut10msChunks * 10),
-        onSpeaking: (speaking) => this.#callbacks.onBotSpeaking(speaking),
-      });
-      this.#audioOut = track;
-      this.connection.replaceAudioTrack(track);
-    }
+    this.#ensureAudioOutput();
     await this.#callbacks.onClientConnected(this.connection);
+  }
+
+  /**
+   * Attaches the bot's audio track once the peer is up and the output rate is known (TransportParams, else
+   * the StartFrame's: Pipecat's `out_rate`). Writing at the rate the bot produces avoids a resampling hop.
+   */
+  #ensureAudioOutput(): void {
+    if (!this.#peerUp || this.#closing || this.#closed || !this.#params.audioOutEnabled) return;
+    if (this.#audioOut !== null) return;
+    const rate = this.#params.audioOutSampleRate ?? this.#settings?.outSampleRate;
+    if (rate === undefined) return; // the StartFrame's setup() brings it
+    const track = new AudioOutputTrack({
+      sampleRate: rate,
+      channels: this.#params.audioOutChannels === 2 ? 2 : 1,
+      bitrate: this.#params.audioOutBitrate,
+      autoSilence: this.#params.audioOutAutoSilence,
+      // Pipecat writes audioOut10msChunks x 10 ms per write and keeps about that much in flight; the
+      // native pacer no longer needs chunks, so the same knob sets how far writes run ahead of the wire
+      // (at least two 20 ms packets, so a late pacer tick never starves the encoder).
+      lookaheadMs: Math.max(40, this.#params.audioOut10msChunks * 10),
+      onSpeaking: (speaking) => this.#callbacks.onBotSpeaking(speaking),
+    });
+    this.#audioOut = track;
+    this.connection.replaceAudioTrack(track);
   }
 
   async #handleClosed(): Promise<void> {
     const byUs = this.#closing;
     this.#closed = true;
+    this.#peerUp = false;
     this.#clearTracks();
     if (!byUs) await this.#callbacks.onClientDisconnected(this.connection);
     await this.#callbacks.onClientClosed(this.connection);

@@ -130,6 +130,7 @@ export class SmallWebRTCTransport extends BaseObject<SmallWebRTCTransportEvents>
     output: ReturnType<NonNullable<SmallWebRTCClient['audioOutput']>['stats']> | null;
     outputCounters: SmallWebRTCOutputTransport['stats'] | null;
     outputQueuedMs: number;
+    outputSampleRate: number | null;
   } {
     const out = this.#client.audioOutput;
     return {
@@ -138,6 +139,7 @@ export class SmallWebRTCTransport extends BaseObject<SmallWebRTCTransportEvents>
       output: out?.stats() ?? null,
       outputCounters: this.#output?.stats ?? null,
       outputQueuedMs: out?.queuedMs ?? 0,
+      outputSampleRate: out?.sampleRate ?? null,
     };
   }
 }

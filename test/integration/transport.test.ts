@@ -93,7 +93,10 @@ interface Session {
   events: string[];
 }
 
-async function startSession(params: TransportParams): Promise<Session> {
+async function startSession(
+  params: TransportParams,
+  pipelineParams: { audioOutSampleRate?: number } = {},
+): Promise<Session> {
   const off = await NodeOfferer.create({ trickle: false });
   const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
   await conn.initialize(off.offer);
@@ -110,7 +113,7 @@ async function startSession(params: TransportParams): Promise<Session> {
   });
   const tap = new Tap();
   const task = new PipelineTask(new Pipeline([transport.input(), tap, transport.output()]), {
-    params: { allowInterruptions: true },
+    params: { allowInterruptions: true, ...pipelineParams },
   });
   const running = task.run();
   await off.waitConnected();
@@ -228,6 +231,33 @@ describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () 
       expect(after.every((f) => rms(f.pcm) < 300)).toBe(true);
       expect(s.transport.output().stats.interruptions).toBe(1);
       expect(bot.frames.filter((f) => rms(f.pcm) > 1000).length).toBeLessThan(40);
+    } finally {
+      bot.close();
+      await s.task.cancel();
+      s.off.close();
+      await s.running;
+    }
+  });
+
+  it("writes bot audio at the pipeline's output rate when TransportParams leaves it unset", async () => {
+    const s = await startSession(new TransportParams({ audioOutEnabled: true }), {
+      audioOutSampleRate: 16000,
+    });
+    const bot = listenToBot(s.off);
+    try {
+      await waitFor(() => s.transport.getStats().outputSampleRate !== null, 10_000, 'output track');
+      expect(s.transport.getStats().outputSampleRate).toBe(16000);
+      const speech = tone(700, 16000, 400);
+      for (let i = 0; i < speech.length; i += 640) {
+        await s.tap.queueFrame(
+          new OutputAudioRawFrame({ audio: speech.subarray(i, i + 640), sampleRate: 16000 }),
+        );
+      }
+      await waitFor(() => bot.frames.filter((f) => rms(f.pcm) > 1000).length >= 17, 10_000, 'bot audio');
+      const loud = bot.frames.filter((f) => rms(f.pcm) > 1000);
+      const freq = dominantFrequency(concat(loud.slice(2, -2).map((f) => f.pcm)), 48000);
+      expect(freq).toBeGreaterThan(680);
+      expect(freq).toBeLessThan(720);
     } finally {
       bot.close();
       await s.task.cancel();
