@@ -58,15 +58,35 @@ describe('AudioReceiver: caller clock and hostile input', () => {
       const pk = (seq: number, ts: number): Uint8Array =>
         buildRtp({ payloadType: 111, sequenceNumber: seq, timestamp: ts >>> 0, ssrc: 5, payload });
       let frames = rx.push(pk(0, 0), 0).length;
+      let now = 0;
       for (let s = every; s < 200 * every; s += every) {
-        frames += rx.push(pk(s, s * 47040), 1 + s * 0.005).length;
-        frames += rx.poll(1 + s * 0.005).length;
+        now = 1 + s * 0.005;
+        frames += rx.push(pk(s, s * 47040), now).length;
+        frames += rx.poll(now).length;
       }
       const seconds = frames * 0.02;
       expect(seconds).toBeGreaterThanOrEqual(every === 1 ? 3.9 : 1.9); // the packets themselves
       expect(seconds).toBeLessThan(200 * 0.02 + 1.2 + 0.1); // + at most one burst (1000 + 200 ms)
       rx.close();
     }
+  });
+
+  it('with the synthesis budget spent, nextDeadlineMs() is when it allows the next step, not a past time', () => {
+    const payload = opusTone({ packets: 1 })[0]!;
+    const rx = new AudioReceiver({ sampleRate: 16000, channels: 1 });
+    const pk = (seq: number, ts: number): Uint8Array =>
+      buildRtp({ payloadType: 111, sequenceNumber: seq, timestamp: ts >>> 0, ssrc: 5, payload });
+    for (let i = 0; i < 10; i++) {
+      if (i !== 3) rx.push(pk(i, i * 960), i * 20); // seq 3 lost (concealed)
+      rx.poll(i * 20 + 10);
+    }
+    rx.push(pk(10, 10 * 960 + 47040), 200); // DTX-like 980 ms fill spends most of the budget
+    rx.push(pk(3, 48000 * 100), 201); // the lost one, late, with a far-future timestamp: deadlines move back
+    rx.poll(202); // conceals what the budget allows, then stops
+    // Before: the (past) loss deadline, so a poll timer would spin until the budget refilled.
+    expect(rx.nextDeadlineMs()).toBeGreaterThan(202);
+    expect(rx.poll(rx.nextDeadlineMs()).length).toBeGreaterThan(0); // and then it does continue
+    rx.close();
   });
 
   it('random, truncated, huge and out-of-order packets: no crash, bounded buffer, whole frames only', () => {

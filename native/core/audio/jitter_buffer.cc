@@ -120,7 +120,13 @@ double JitterBuffer::deadline() const {
 double JitterBuffer::nextDeadlineMs() const {
   if (!started_) return kInf;
   if (count_ == 0 && concealRunMs_ >= o_.maxConcealMs) return kInf;
-  return deadline();
+  double d = deadline();
+  if (count_ == 0 && budgetTimeValid_ && synthBudget_ < static_cast<int64_t>(kConcealStep)) {
+    // drain() waits for the synthesis budget too: report when it allows the next step, not a past deadline
+    // a timer would spin on.
+    d = std::max(d, budgetTimeMs_ + static_cast<double>(kConcealStep - synthBudget_) / kSamplesPerMs);
+  }
+  return d;
 }
 
 void JitterBuffer::markHistory(int64_t seq, Hist h) {
