@@ -5,17 +5,12 @@
  * ends. Real node-datachannel peers on loopback.
  */
 import nodeDataChannel from 'node-datachannel';
-import { performance } from 'node:perf_hooks';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 
 import {
   AudioOutputTrack,
-  AudioReceiver,
-  AudioSender,
   BotStartedSpeakingFrame,
   BotStoppedSpeakingFrame,
-  FrameDirection,
-  FrameProcessor,
   InputAudioRawFrame,
   OutputAudioRawFrame,
   Pipeline,
@@ -23,9 +18,9 @@ import {
   SmallWebRTCConnection,
   SmallWebRTCTransport,
   TransportParams,
-  type Frame,
 } from '../../src/index.js';
 import { NodeOfferer } from '../helpers/node-offerer.js';
+import { Tap, listenToBot, sendSpeech, tone, waitFor } from '../helpers/transport-session.js';
 
 const offerers: NodeOfferer[] = [];
 
@@ -37,77 +32,6 @@ afterAll(() => {
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-/** Records every frame that passes, in both directions; input audio stops here. */
-class Tap extends FrameProcessor {
-  readonly down: Frame[] = [];
-  readonly up: Frame[] = [];
-  override async processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
-    (direction === FrameDirection.DOWNSTREAM ? this.down : this.up).push(frame);
-    if (frame instanceof InputAudioRawFrame) return;
-    await this.pushFrame(frame, direction);
-  }
-}
-
-function tone(freq: number, rate: number, ms: number, amplitude = 8000): Int16Array {
-  const n = Math.round((rate * ms) / 1000);
-  const out = new Int16Array(n);
-  for (let i = 0; i < n; i++) out[i] = Math.round(amplitude * Math.sin((2 * Math.PI * freq * i) / rate));
-  return out;
-}
-
-function rms(pcm: Int16Array): number {
-  let s = 0;
-  for (const v of pcm) s += v * v;
-  return pcm.length > 0 ? Math.sqrt(s / pcm.length) : 0;
-}
-
-async function waitFor(cond: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Sends `pcm` (48 kHz mono) from the offerer as paced Opus RTP, one 20 ms packet per 20 ms. */
-async function sendSpeech(off: NodeOfferer, pcm: Int16Array): Promise<void> {
-  const sender = new AudioSender({
-    sampleRate: 48000,
-    channels: 1,
-    ssrc: off.ssrcs.audio,
-    payloadType: 111,
-    autoSilence: false,
-    capacityMs: 10_000,
-  });
-  sender.write(pcm);
-  const start = performance.now();
-  while (sender.queuedMs > 0) {
-    for (const p of sender.pull(performance.now())) off.tracks.audio.sendMessageBinary(Buffer.from(p));
-    await new Promise((r) => setTimeout(r, 5));
-    if (performance.now() - start > 20_000) break;
-  }
-  sender.close();
-}
-
-/** Counts the loud 20 ms frames the offerer receives from the bot. */
-function listenToBot(off: NodeOfferer): { loud: () => number; close(): void } {
-  const receiver = new AudioReceiver({ sampleRate: 48000, channels: 1 });
-  let loud = 0;
-  let closed = false;
-  off.onRtp('audio', (buf) => {
-    // The offerer keeps delivering after close(): a closed receiver would throw inside its callback.
-    if (closed) return;
-    for (const f of receiver.push(buf, performance.now())) if (rms(f.audio) > 1000) loud++;
-  });
-  return {
-    loud: () => loud,
-    close: () => {
-      closed = true;
-      receiver.close();
-    },
-  };
-}
 
 /** Records intervals created from now on and which of them were cleared. */
 function trackIntervals(): { live: (delayMs: number) => number } {

@@ -7,14 +7,10 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import {
-  AudioReceiver,
-  AudioSender,
   BotStartedSpeakingFrame,
   BotStoppedSpeakingFrame,
   ClientConnectedFrame,
   EndFrame,
-  FrameDirection,
-  FrameProcessor,
   InputAudioRawFrame,
   InputTransportMessageFrame,
   InterruptionFrame,
@@ -25,63 +21,22 @@ import {
   SmallWebRTCConnection,
   SmallWebRTCTransport,
   TransportParams,
-  type Frame,
 } from '../../src/index.js';
 import { NodeOfferer } from '../helpers/node-offerer.js';
+import {
+  Tap,
+  concat,
+  dominantFrequency,
+  listenToBot,
+  rms,
+  sendSpeech,
+  tone,
+  waitFor,
+} from '../helpers/transport-session.js';
 
 afterAll(() => {
   nodeDataChannel.cleanup();
 });
-
-/** Records every frame that passes, in both directions, and lets the test push frames. */
-class Tap extends FrameProcessor {
-  readonly down: Frame[] = [];
-  readonly up: Frame[] = [];
-  override async processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
-    (direction === FrameDirection.DOWNSTREAM ? this.down : this.up).push(frame);
-    // Input audio stops here: only what the test pushes goes to the output.
-    if (frame instanceof InputAudioRawFrame) return;
-    await this.pushFrame(frame, direction);
-  }
-}
-
-function tone(freq: number, rate: number, ms: number, amplitude = 8000): Int16Array {
-  const n = Math.round((rate * ms) / 1000);
-  const out = new Int16Array(n);
-  for (let i = 0; i < n; i++) out[i] = Math.round(amplitude * Math.sin((2 * Math.PI * freq * i) / rate));
-  return out;
-}
-
-/** Frequency from positive-going zero crossings (a clean tone has exactly one per period). */
-function dominantFrequency(pcm: Int16Array, rate: number): number {
-  let crossings = 0;
-  for (let i = 1; i < pcm.length; i++) if ((pcm[i - 1] ?? 0) < 0 && (pcm[i] ?? 0) >= 0) crossings++;
-  return (crossings * rate) / pcm.length;
-}
-
-function rms(pcm: Int16Array): number {
-  let s = 0;
-  for (const v of pcm) s += v * v;
-  return pcm.length > 0 ? Math.sqrt(s / pcm.length) : 0;
-}
-
-function concat(frames: Int16Array[]): Int16Array {
-  const out = new Int16Array(frames.reduce((n, f) => n + f.length, 0));
-  let o = 0;
-  for (const f of frames) {
-    out.set(f, o);
-    o += f.length;
-  }
-  return out;
-}
-
-async function waitFor(cond: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 interface Session {
   off: NodeOfferer;
@@ -119,47 +74,6 @@ async function startSession(
   await off.waitConnected();
   await waitFor(() => events.includes('connected'), 10_000, 'on_client_connected');
   return { off, conn, transport, tap, task, running, events };
-}
-
-/** Sends `pcm` (48 kHz mono) from the offerer as paced Opus RTP, one 20 ms packet per 20 ms. */
-async function sendSpeech(off: NodeOfferer, pcm: Int16Array): Promise<void> {
-  const sender = new AudioSender({
-    sampleRate: 48000,
-    channels: 1,
-    ssrc: off.ssrcs.audio,
-    payloadType: 111,
-    autoSilence: false,
-    capacityMs: 10_000,
-  });
-  sender.write(pcm);
-  const start = performance.now();
-  while (sender.queuedMs > 0) {
-    for (const p of sender.pull(performance.now())) off.tracks.audio.sendMessageBinary(Buffer.from(p));
-    await new Promise((r) => setTimeout(r, 5));
-    if (performance.now() - start > 20_000) break;
-  }
-  sender.close();
-}
-
-/** Decodes the RTP the offerer receives from the bot (48 kHz mono), with arrival times. */
-function listenToBot(off: NodeOfferer): { frames: Array<{ at: number; pcm: Int16Array }>; close(): void } {
-  const receiver = new AudioReceiver({ sampleRate: 48000, channels: 1 });
-  const frames: Array<{ at: number; pcm: Int16Array }> = [];
-  let closed = false;
-  off.onRtp('audio', (buf) => {
-    // RTP already in flight still arrives after close(): a closed receiver throws, and a throw inside this
-    // node-datachannel callback aborts the process ("terminate called ... AudioReceiver is closed").
-    if (closed) return;
-    const now = performance.now();
-    for (const f of receiver.push(buf, now)) frames.push({ at: now, pcm: f.audio });
-  });
-  return {
-    frames,
-    close: () => {
-      closed = true;
-      receiver.close();
-    },
-  };
 }
 
 describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () => {
