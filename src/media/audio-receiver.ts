@@ -2,7 +2,7 @@
 // native/binding/audio_receiver_wrap.cc). One synchronous native call per packet; all per-packet work
 // (RTP parse, jitter buffer, Opus decode / FEC / PLC, resampling, framing) happens in C++. JS thread.
 import { native } from '../native/binding.js';
-import type { NativeAudioFrame, NativeAudioReceiver } from '../native/types.js';
+import type { NativeAudioFrame, NativeAudioReceiver, NativeAudioReceiverStats } from '../native/types.js';
 import {
   checkBytes,
   checkInt,
@@ -65,49 +65,7 @@ export interface AudioReceiverOptions {
 }
 
 /** Receive-path counters. */
-export interface AudioReceiverStats {
-  /** Packets accepted by the jitter buffer. */
-  received: number;
-  /** Sequence numbers given up on (concealed). */
-  lost: number;
-  /** Concealment output for lost packets (PLC + FEC), ms. */
-  concealedMs: number;
-  /** DTX / transmission-gap fill (comfort noise), ms. */
-  silenceMs: number;
-  /** Losses repaired with Opus in-band FEC. */
-  fecRecovered: number;
-  /** Packets that arrived after their slot had been concealed (dropped so no delay builds up). */
-  lateDropped: number;
-  /** Packets received twice. */
-  duplicates: number;
-  /** Malformed RTP or Opus. */
-  invalid: number;
-  /** Packets ignored for their payload type. */
-  payloadTypeDropped: number;
-  /** Stream restarts (SSRC change, unrelated sequence numbers). */
-  resets: number;
-  /** Timeline re-anchored because the sender's clock paused or jumped (timestamps behind the output). */
-  reanchors: number;
-  /**
-   * Current loss deadline after expected arrival, ms: the 98th percentile of recent arrival delay + 5 ms,
-   * within [minDelayMs, maxDelayMs], plus one packet duration while the sender uses in-band FEC.
-   */
-  targetDelayMs: number;
-  /** RFC 3550 interarrival jitter, ms. */
-  jitterMs: number;
-  /** Time the last released packet waited in the buffer, ms (0 when it was in order). */
-  lastReleaseDelayMs: number;
-  /** Packets waiting for a gap before them. */
-  bufferedPackets: number;
-  /** Frames emitted so far. */
-  framesOut: number;
-  /** Packets libopus refused despite a valid TOC (concealed instead). */
-  decodeErrors: number;
-  /** Rate libopus decodes at, Hz. */
-  decodeRate: number;
-  /** Whether a resampler runs after the decoder. */
-  resampling: boolean;
-}
+export type AudioReceiverStats = NativeAudioReceiverStats;
 
 /**
  * RTP (Opus) -> adaptive jitter buffer -> decode / FEC / PLC -> resample -> exact frames.

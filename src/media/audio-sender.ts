@@ -4,7 +4,7 @@
 // timestamps advance by sample counts only. JS thread.
 import { randomInt } from 'node:crypto';
 import { native } from '../native/binding.js';
-import type { NativeAudioSender } from '../native/types.js';
+import type { NativeAudioSender, NativeAudioSenderStats } from '../native/types.js';
 import { getLogger } from '../logger.js';
 import {
   checkInt,
@@ -69,26 +69,7 @@ export interface SpeakingTransition {
 }
 
 /** Send-path counters. */
-export interface AudioSenderStats {
-  /** RTP packets produced. */
-  packetsSent: number;
-  /** Packets carrying written audio. */
-  audioPackets: number;
-  /** Auto-silence packets. */
-  silencePackets: number;
-  /** Slots not sent because Opus DTX had nothing to transmit. */
-  dtxSlots: number;
-  /** Slots skipped after a stall (timestamp advanced, no packet). */
-  skippedSlots: number;
-  /** Input samples per channel refused by write() because the ring was full. */
-  droppedOnWriteSamples: number;
-  /** Encoder or packetizer failures. */
-  encodeErrors: number;
-  /** Sequence number of the next packet. */
-  nextSequence: number;
-  /** RTP timestamp of the next slot. */
-  nextTimestamp: number;
-}
+export type AudioSenderStats = NativeAudioSenderStats;
 
 /**
  * PCM (any rate, any write size) -> bounded ring -> 48 kHz Opus frames -> RTP packets, paced by pull().

@@ -100,24 +100,46 @@ export interface NativeAudioFrame {
 
 /** Counters returned by a native AudioReceiver's stats(). */
 export interface NativeAudioReceiverStats {
+  /** Packets accepted by the jitter buffer. */
   received: number;
+  /** Sequence numbers given up on (concealed). */
   lost: number;
+  /** Concealment output for lost packets (PLC + FEC), ms. */
   concealedMs: number;
+  /** DTX / transmission-gap fill (comfort noise), ms. */
   silenceMs: number;
+  /** Losses repaired with Opus in-band FEC. */
   fecRecovered: number;
+  /** Packets that arrived after their slot had been concealed (dropped so no delay builds up). */
   lateDropped: number;
+  /** Packets received twice. */
   duplicates: number;
+  /** Malformed RTP or Opus. */
   invalid: number;
+  /** Packets ignored for their payload type. */
   payloadTypeDropped: number;
+  /** Stream restarts (SSRC change, unrelated sequence numbers). */
   resets: number;
+  /** Timeline re-anchored because the sender's clock paused or jumped (timestamps behind the output). */
   reanchors: number;
+  /**
+   * Current loss deadline after expected arrival, ms: the 98th percentile of recent arrival delay + 5 ms,
+   * within [minDelayMs, maxDelayMs], plus one packet duration while the sender uses in-band FEC.
+   */
   targetDelayMs: number;
+  /** RFC 3550 interarrival jitter, ms. */
   jitterMs: number;
+  /** Time the last released packet waited in the buffer, ms (0 when it was in order). */
   lastReleaseDelayMs: number;
+  /** Packets waiting for a gap before them. */
   bufferedPackets: number;
+  /** Frames emitted so far. */
   framesOut: number;
+  /** Packets libopus refused despite a valid TOC (concealed instead). */
   decodeErrors: number;
+  /** Rate libopus decodes at, Hz. */
   decodeRate: number;
+  /** Whether a resampler runs after the decoder. */
   resampling: boolean;
 }
 
@@ -135,14 +157,23 @@ export interface NativeAudioReceiver {
 
 /** Counters returned by a native AudioSender's stats(). */
 export interface NativeAudioSenderStats {
+  /** RTP packets produced. */
   packetsSent: number;
+  /** Packets carrying written audio. */
   audioPackets: number;
+  /** Auto-silence packets. */
   silencePackets: number;
+  /** Slots not sent because Opus DTX had nothing to transmit. */
   dtxSlots: number;
+  /** Slots skipped after a stall (timestamp advanced, no packet). */
   skippedSlots: number;
+  /** Input samples per channel refused by write() because the ring was full. */
   droppedOnWriteSamples: number;
+  /** Encoder or packetizer failures. */
   encodeErrors: number;
+  /** Sequence number of the next packet. */
   nextSequence: number;
+  /** RTP timestamp of the next slot. */
   nextTimestamp: number;
 }
 
