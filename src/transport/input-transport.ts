@@ -111,10 +111,6 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
       this.#inRate = this.#params.audioInSampleRate ?? frame.audioInSampleRate;
       this.#channels = this.#params.audioInChannels === 2 ? 2 : 1;
       this.#vad?.setSampleRate(this.#inRate);
-      this.#client.setup({
-        inSampleRate: this.#inRate,
-        outSampleRate: this.#params.audioOutSampleRate ?? frame.audioOutSampleRate,
-      });
       await this.#preloadVad();
       await this.pushFrame(frame, direction);
       if (this.#params.audioInEnabled) this.#startAudio();

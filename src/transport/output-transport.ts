@@ -129,10 +129,7 @@ export class SmallWebRTCOutputTransport extends FrameProcessor {
       return;
     }
     if (frame instanceof StartFrame) {
-      this.#client.setup({
-        inSampleRate: this.#params.audioInSampleRate ?? frame.audioInSampleRate,
-        outSampleRate: this.#params.audioOutSampleRate ?? frame.audioOutSampleRate,
-      });
+      this.#client.setOutputSampleRate(frame.audioOutSampleRate);
       await this.pushFrame(frame, direction);
       return;
     }

@@ -13,12 +13,6 @@ export interface SmallWebRTCClientCallbacks {
   onBotSpeaking(speaking: boolean): void;
 }
 
-/** Resolved audio settings (TransportParams with the pipeline's defaults applied). */
-export interface ClientAudioSettings {
-  inSampleRate: number;
-  outSampleRate: number;
-}
-
 /**
  * The state shared by a transport's input and output halves (Pipecat's `SmallWebRTCClient`): the connection,
  * the current input tracks and the outgoing audio track. Connect/disconnect are reference-counted, so the
@@ -33,7 +27,8 @@ export class SmallWebRTCClient {
   #connectPromise: Promise<void> | null = null;
   #closing = false;
   #closed = false;
-  #settings: ClientAudioSettings | null = null;
+  /** The pipeline's output rate from the StartFrame (used when TransportParams leaves it unset), Hz. */
+  #pipelineOutRate: number | null = null;
   /** Between a `connected` and the next `disconnected`/close: the peer can take our tracks. */
   #peerUp = false;
   #audioOut: AudioOutputTrack | null = null;
@@ -57,11 +52,6 @@ export class SmallWebRTCClient {
     connection.on('app-message', (_c, message) => this.#callbacks.onAppMessage(message, connection.pcId));
   }
 
-  /** Rates in use, fixed by the first `setup` (from TransportParams or the StartFrame). */
-  get settings(): ClientAudioSettings | null {
-    return this.#settings;
-  }
-
   /** The outgoing audio track while connected with audio out enabled, else null. */
   get audioOutput(): AudioOutputTrack | null {
     return this.#audioOut;
@@ -77,11 +67,6 @@ export class SmallWebRTCClient {
     return !this.#closing && !this.#closed && this.connection.isConnected();
   }
 
-  /** Whether this side is closing the connection (so `closed` is not reported as a client disconnect). */
-  get closing(): boolean {
-    return this.#closing;
-  }
-
   /** Called with the new audio input track (or null) whenever it changes. Returns an unsubscribe. */
   onAudioInputChanged(listener: (track: InputTrack | null) => void): () => void {
     this.#trackListeners.add(listener);
@@ -89,11 +74,11 @@ export class SmallWebRTCClient {
   }
 
   /**
-   * Fixes the audio rates from the StartFrame (first caller wins; both halves pass the same values), and
-   * creates the output track if the peer connected before the rate was known.
+   * Takes the StartFrame's output rate (first call wins) and creates the output track if the peer connected
+   * before the rate was known.
    */
-  setup(settings: ClientAudioSettings): void {
-    this.#settings ??= settings;
+  setOutputSampleRate(rate: number): void {
+    this.#pipelineOutRate ??= rate;
     this.#ensureAudioOutput();
   }
 
@@ -139,8 +124,8 @@ export class SmallWebRTCClient {
   #ensureAudioOutput(): void {
     if (!this.#peerUp || this.#closing || this.#closed || !this.#params.audioOutEnabled) return;
     if (this.#audioOut !== null) return;
-    const rate = this.#params.audioOutSampleRate ?? this.#settings?.outSampleRate;
-    if (rate === undefined) return; // the StartFrame's setup() brings it
+    const rate = this.#params.audioOutSampleRate ?? this.#pipelineOutRate;
+    if (rate === null) return; // the StartFrame brings it (setOutputSampleRate)
     const track = new AudioOutputTrack({
       sampleRate: rate,
       channels: this.#params.audioOutChannels === 2 ? 2 : 1,
