@@ -66,8 +66,6 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
   #channels: 1 | 2 = 1;
   #pending: AudioFrame[] = [];
   #draining = false;
-  #connected = false;
-  #released = false;
   readonly #stats: InputTransportStats = {
     framesPushed: 0,
     framesDropped: 0,
@@ -96,14 +94,13 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
   override async setup(setup: FrameProcessorSetup = {}): Promise<void> {
     await super.setup(setup);
     // As Pipecat (6aa2e94db): connect during setup; the StartFrame only starts the media readers.
-    this.#connected = true;
-    await this.#client.connect();
+    await this.#client.connect(this);
   }
 
   override async cleanup(): Promise<void> {
     await super.cleanup();
     this.#stopAudio();
-    await this.#release();
+    await this.#client.disconnect(this);
   }
 
   override async processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
@@ -119,13 +116,13 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
     if (frame instanceof CancelFrame) {
       this.#stopAudio();
       await this.pushFrame(frame, direction);
-      await this.#release();
+      await this.#client.disconnect(this);
       return;
     }
     if (frame instanceof EndFrame) {
       this.#stopAudio();
       await this.pushFrame(frame, direction);
-      await this.#release();
+      await this.#client.disconnect(this);
       return;
     }
     await this.pushFrame(frame, direction);
@@ -135,12 +132,6 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
   async pushAppMessage(message: unknown): Promise<void> {
     await this.pushFrame(new InputTransportMessageFrame(message), FrameDirection.DOWNSTREAM);
     await this.pushFrame(new InputTransportMessageFrame(message), FrameDirection.UPSTREAM);
-  }
-
-  async #release(): Promise<void> {
-    if (!this.#connected || this.#released) return;
-    this.#released = true;
-    await this.#client.disconnect();
   }
 
   #startAudio(): void {

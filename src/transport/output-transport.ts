@@ -53,8 +53,6 @@ export interface OutputTransportStats {
 export class SmallWebRTCOutputTransport extends FrameProcessor {
   readonly #client: SmallWebRTCClient;
   readonly #params: TransportParams;
-  #connected = false;
-  #released = false;
   #botSpeaking = false;
   #stopTimer: NodeJS.Timeout | null = null;
   #speakingTimer: NodeJS.Timeout | null = null;
@@ -85,8 +83,7 @@ export class SmallWebRTCOutputTransport extends FrameProcessor {
 
   override async setup(setup: FrameProcessorSetup = {}): Promise<void> {
     await super.setup(setup);
-    this.#connected = true;
-    await this.#client.connect();
+    await this.#client.connect(this);
   }
 
   override async cleanup(): Promise<void> {
@@ -238,11 +235,9 @@ export class SmallWebRTCOutputTransport extends FrameProcessor {
   }
 
   async #release(): Promise<void> {
-    if (!this.#connected || this.#released) return;
-    this.#released = true;
     this.#clearStopTimer();
     this.#clearSpeakingTimer();
-    await this.#client.disconnect();
+    await this.#client.disconnect(this);
   }
 }
 

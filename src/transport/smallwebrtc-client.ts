@@ -23,7 +23,8 @@ export class SmallWebRTCClient {
   readonly connection: SmallWebRTCConnection;
   readonly #params: TransportParams;
   readonly #callbacks: SmallWebRTCClientCallbacks;
-  #owners = 0;
+  /** The transport halves holding the connection (each counted once, however often it releases). */
+  readonly #owners = new Set<object>();
   #connectPromise: Promise<void> | null = null;
   #closing = false;
   #closed = false;
@@ -83,16 +84,18 @@ export class SmallWebRTCClient {
   }
 
   /** Connects once for all owners (reference-counted). A failed connect rejects for every owner. */
-  async connect(): Promise<void> {
-    this.#owners++;
+  async connect(owner: object): Promise<void> {
+    this.#owners.add(owner);
     this.#connectPromise ??= this.connection.connect();
     await this.#connectPromise;
   }
 
-  /** Releases one owner; the last one disconnects (sends `peerLeft`, then closes). */
-  async disconnect(): Promise<void> {
-    if (this.#owners > 0) this.#owners--;
-    if (this.#owners > 0 || this.#closed) return;
+  /**
+   * Releases `owner` (a no-op for one that never connected or already released); the last owner disconnects
+   * (sends `peerLeft`, then closes).
+   */
+  async disconnect(owner: object): Promise<void> {
+    if (!this.#owners.delete(owner) || this.#owners.size > 0 || this.#closed) return;
     this.#closing = true;
     this.#peerUp = false;
     this.#clearTracks();
