@@ -41,15 +41,6 @@ export function dominantFrequency(pcm: Int16Array, rate: number): number {
   return zeroCrossingFrequency(pcm, rate);
 }
 
-/** Polls `cond` every 20 ms; throws naming `what` after `ms`. */
-export async function waitFor(cond: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** Sends `pcm` (48 kHz mono) from the offerer as paced Opus RTP, one 20 ms packet per 20 ms. */
 export async function sendSpeech(off: NodeOfferer, pcm: Int16Array): Promise<void> {
   const sender = new AudioSender({

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { SmallWebRTCConnection, type OutboundTrack, type RtpSink } from '../../src/connection/index.js';
 import { chromiumAvailable, openChromiumPage, type ChromiumPage } from '../helpers/chromium.js';
+import { until } from '../../testkit/wait.js';
 
 declare global {
   interface Window {
@@ -68,14 +69,6 @@ window.stat = async (kind, type, field) => {
   return v;
 };
 `;
-
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Sends 20 ms Opus silence frames (TOC 0xf8: CELT FB 20 ms; 0xff 0xfe: silence) paced at 20 ms. */
 class OpusSilence implements OutboundTrack {

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import nodeDataChannel from 'node-datachannel';
 import { SmallWebRTCConnection, type OutboundTrack, type RtpSink } from '../../src/connection/index.js';
 import { NodeOfferer, type NodeOffererOptions } from '../helpers/node-offerer.js';
+import { sleep, until } from '../../testkit/wait.js';
 
 const live: Array<{ close(): unknown }> = [];
 
@@ -14,16 +15,6 @@ afterEach(async () => {
 afterAll(() => {
   nodeDataChannel.cleanup();
 });
-
-async function until(pred: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function track(conn: SmallWebRTCConnection): string[] {
   const events: string[] = [];

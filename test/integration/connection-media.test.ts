@@ -8,6 +8,7 @@ import {
   type RtpSink,
 } from '../../src/connection/index.js';
 import { NodeOfferer } from '../helpers/node-offerer.js';
+import { until } from '../../testkit/wait.js';
 
 const live: Array<{ close(): unknown }> = [];
 
@@ -18,14 +19,6 @@ afterEach(async () => {
 afterAll(() => {
   nodeDataChannel.cleanup();
 });
-
-async function until(pred: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function connectedPair(): Promise<{ conn: SmallWebRTCConnection; off: NodeOfferer }> {
   const off = await NodeOfferer.create();

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SmallWebRTCConnection } from '../../src/connection/index.js';
 import { setLogger } from '../../src/logger.js';
 import { NodeOfferer } from '../helpers/node-offerer.js';
+import { until } from '../../testkit/wait.js';
 
 const TURNSERVER = '/usr/bin/turnserver';
 const USER = 'bot@example.org';
@@ -46,19 +47,18 @@ describe.skipIf(!existsSync(TURNSERVER))('SmallWebRTCConnection ICE servers with
       turnLog += d.toString();
     });
     // Ready when its TCP listener accepts.
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const ok = await new Promise<boolean>((resolve) => {
-        const s = createConnection({ host: '127.0.0.1', port }, () => {
-          s.destroy();
-          resolve(true);
-        });
-        s.on('error', () => resolve(false));
-      });
-      if (ok) break;
-      if (Date.now() > deadline) throw new Error('turnserver did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await until(
+      () =>
+        new Promise<boolean>((resolve) => {
+          const s = createConnection({ host: '127.0.0.1', port }, () => {
+            s.destroy();
+            resolve(true);
+          });
+          s.on('error', () => resolve(false));
+        }),
+      10_000,
+      'turnserver to accept TCP',
+    );
   });
 
   afterAll(() => {

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { SmallWebRTCConnection } from '../../src/connection/index.js';
 import { setLogger, type Logger } from '../../src/logger.js';
 import { NodeOfferer, type NodeOffererOptions } from '../helpers/node-offerer.js';
+import { until } from '../../testkit/wait.js';
 
 const live: Array<{ close(): unknown }> = [];
 
@@ -14,14 +15,6 @@ afterEach(async () => {
 afterAll(() => {
   nodeDataChannel.cleanup();
 });
-
-async function until(pred: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function pair(
   offererOpts: NodeOffererOptions = {},

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SmallWebRTCConnection } from '../../src/connection/index.js';
 import { startSmallWebRTCServer, type SmallWebRTCServer } from '../../src/server/index.js';
 import { NodeClient } from '../interop/node-client.js';
+import { until } from '../../testkit/wait.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -33,14 +34,6 @@ afterAll(async () => {
   await server?.close();
   nodeDataChannel.cleanup();
 });
-
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function send(
   method: string,

@@ -13,6 +13,7 @@ import {
   type SmallWebRTCServerOptions,
 } from '../../src/server/index.js';
 import { NodeClient } from '../interop/node-client.js';
+import { until } from '../../testkit/wait.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -50,14 +51,6 @@ function client(ctx: Ctx, opts: { video?: boolean; offerPath?: string } = {}): N
   ctx.clients.push(c);
   allClients.push(c);
   return c;
-}
-
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** App message round trip: client -> server and server -> client. */

@@ -20,7 +20,8 @@ import {
   TransportParams,
 } from '../../src/index.js';
 import { NodeOfferer } from '../helpers/node-offerer.js';
-import { Tap, listenToBot, sendSpeech, tone, waitFor } from '../helpers/transport-session.js';
+import { Tap, listenToBot, sendSpeech, tone } from '../helpers/transport-session.js';
+import { until } from '../../testkit/wait.js';
 
 const offerers: NodeOfferer[] = [];
 
@@ -87,7 +88,7 @@ describe('SmallWebRTCTransport across restart_pc', () => {
     const micFrames = (): number => tap.down.filter((f) => f instanceof InputAudioRawFrame).length;
     try {
       await off1.waitConnected();
-      await waitFor(() => events.includes('connected'), 10_000, 'on_client_connected');
+      await until(() => events.includes('connected'), 10_000, 'on_client_connected');
       // Pacer, input poll: both running while the session is up.
       expect(intervals.live(10)).toBe(2);
 
@@ -96,14 +97,14 @@ describe('SmallWebRTCTransport across restart_pc', () => {
       for (let i = 0; i < long.length; i += 960) {
         void tap.queueFrame(new OutputAudioRawFrame({ audio: long.subarray(i, i + 960), sampleRate: 24000 }));
       }
-      await waitFor(() => tap.up.some((f) => f instanceof BotStartedSpeakingFrame), 10_000, 'bot started');
+      await until(() => tap.up.some((f) => f instanceof BotStartedSpeakingFrame), 10_000, 'bot started');
       const off2 = await restart(conn);
       off1.close();
-      await waitFor(() => events.filter((e) => e === 'connected').length === 2, 10_000, 'second connect');
+      await until(() => events.filter((e) => e === 'connected').length === 2, 10_000, 'second connect');
       expect(events).toEqual(['connected', 'connected']);
 
       // The old peer's speech ended with it: the bot stops speaking (no endless BotSpeakingFrames).
-      await waitFor(() => tap.up.some((f) => f instanceof BotStoppedSpeakingFrame), 10_000, 'bot stopped');
+      await until(() => tap.up.some((f) => f instanceof BotStoppedSpeakingFrame), 10_000, 'bot stopped');
 
       // Bot audio reaches the new peer.
       const bot = listenToBot(off2);
@@ -114,7 +115,7 @@ describe('SmallWebRTCTransport across restart_pc', () => {
             new OutputAudioRawFrame({ audio: speech.subarray(i, i + 960), sampleRate: 24000 }),
           );
         }
-        await waitFor(() => bot.loud() >= 25, 10_000, 'bot audio at the new peer');
+        await until(() => bot.loud() >= 25, 10_000, 'bot audio at the new peer');
       } finally {
         bot.close();
       }
@@ -122,14 +123,14 @@ describe('SmallWebRTCTransport across restart_pc', () => {
       // Mic frames from the new peer reach the pipeline.
       const before = micFrames();
       await sendSpeech(off2, tone(440, 48000, 600));
-      await waitFor(() => micFrames() - before >= 25, 10_000, 'mic frames from the new peer');
+      await until(() => micFrames() - before >= 25, 10_000, 'mic frames from the new peer');
       expect(transport.input().stats.framesPushed).toBeGreaterThanOrEqual(25);
       expect(events).toEqual(['connected', 'connected']);
     } finally {
       await task.cancel();
       await running;
     }
-    await waitFor(() => events.includes('closed'), 10_000, 'on_client_closed');
+    await until(() => events.includes('closed'), 10_000, 'on_client_closed');
     expect(events).not.toContain('disconnected');
     // No pacer, poll or bot-speaking interval left behind.
     expect(intervals.live(10)).toBe(0);
@@ -157,16 +158,16 @@ describe('SmallWebRTCTransport across restart_pc', () => {
     const running = task.run();
     try {
       await off.waitConnected();
-      await waitFor(() => events.includes('connected'), 10_000, 'on_client_connected');
+      await until(() => events.includes('connected'), 10_000, 'on_client_connected');
       const long = tone(660, 24000, 3000);
       for (let i = 0; i < long.length; i += 960) {
         void tap.queueFrame(new OutputAudioRawFrame({ audio: long.subarray(i, i + 960), sampleRate: 24000 }));
       }
-      await waitFor(() => tap.up.some((f) => f instanceof BotStartedSpeakingFrame), 10_000, 'bot started');
+      await until(() => tap.up.some((f) => f instanceof BotStartedSpeakingFrame), 10_000, 'bot started');
       off.close();
-      await waitFor(() => events.includes('disconnected'), 15_000, 'on_client_disconnected');
+      await until(() => events.includes('disconnected'), 15_000, 'on_client_disconnected');
       // The pipeline is still running (the app has not cancelled it yet): the bot must not stay speaking.
-      await waitFor(() => tap.up.some((f) => f instanceof BotStoppedSpeakingFrame), 5_000, 'bot stopped');
+      await until(() => tap.up.some((f) => f instanceof BotStoppedSpeakingFrame), 5_000, 'bot stopped');
       expect(transport.output().botSpeaking).toBe(false);
       expect(intervals.live(200)).toBe(0);
     } finally {
@@ -187,7 +188,7 @@ describe('SmallWebRTCTransport across restart_pc', () => {
     conn.on('connected', () => void connected++);
     await conn.connect();
     await off1.waitConnected();
-    await waitFor(() => connected === 1, 10_000, 'connected');
+    await until(() => connected === 1, 10_000, 'connected');
     const speaking: boolean[] = [];
     const track = new AudioOutputTrack({
       sampleRate: 24000,
@@ -201,17 +202,17 @@ describe('SmallWebRTCTransport across restart_pc', () => {
       // The application keeps its own track on the connection (rebound to the new peer by the restart).
       conn.replaceAudioTrack(track);
       void track.write(tone(660, 24000, 3000));
-      await waitFor(() => speaking.length === 1, 10_000, 'started');
+      await until(() => speaking.length === 1, 10_000, 'started');
       const off2 = await restart(conn);
       off1.close();
       // Still 2+ s queued: the new peer hears the rest, and the bot is reported speaking again.
       const bot = listenToBot(off2);
       try {
-        await waitFor(() => bot.loud() >= 10, 10_000, 'audio at the new peer');
+        await until(() => bot.loud() >= 10, 10_000, 'audio at the new peer');
       } finally {
         bot.close();
       }
-      await waitFor(() => speaking.at(-1) === false && track.queuedMs === 0, 10_000, 'stopped');
+      await until(() => speaking.at(-1) === false && track.queuedMs === 0, 10_000, 'stopped');
       expect(speaking).toEqual([true, false, true, false]);
     } finally {
       track.close();

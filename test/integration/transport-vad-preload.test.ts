@@ -24,6 +24,7 @@ import {
   type Frame,
 } from '../../src/index.js';
 import { NodeOfferer } from '../helpers/node-offerer.js';
+import { until } from '../../testkit/wait.js';
 
 afterAll(() => {
   nodeDataChannel.cleanup();
@@ -37,14 +38,6 @@ class ArrivalTap extends FrameProcessor {
     if (frame instanceof StartFrame) this.sessionsAtStart = sileroSessionCount();
     if (frame instanceof InputAudioRawFrame) this.arrivals.push(performance.now());
     await this.pushFrame(frame, direction);
-  }
-}
-
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -72,7 +65,7 @@ describe('SmallWebRTCTransport with the Silero VAD', () => {
     });
     try {
       await off.waitConnected();
-      await waitFor(() => tap.sessionsAtStart !== null, 10_000, 'StartFrame');
+      await until(() => tap.sessionsAtStart !== null, 10_000, 'StartFrame');
       // The input transport loaded the model before passing the StartFrame on (no audio has been sent yet).
       expect(sileroSessionCount()).toBe(1);
       expect(tap.sessionsAtStart).toBe(1);
@@ -86,7 +79,7 @@ describe('SmallWebRTCTransport with the Silero VAD', () => {
         for (const p of sender.pull(performance.now())) off.tracks.audio.sendMessageBinary(Buffer.from(p));
         await new Promise((r) => setTimeout(r, 5));
       }
-      await waitFor(() => tap.arrivals.length >= 40, 10_000, '40 input frames');
+      await until(() => tap.arrivals.length >= 40, 10_000, '40 input frames');
       // Largest number of frames that reached the pipeline within any 40 ms (two frame periods).
       let burst = 0;
       for (let i = 0, j = 0; i < tap.arrivals.length; i++) {

@@ -31,8 +31,8 @@ import {
   rms,
   sendSpeech,
   tone,
-  waitFor,
 } from '../helpers/transport-session.js';
+import { until } from '../../testkit/wait.js';
 
 afterAll(() => {
   nodeDataChannel.cleanup();
@@ -72,7 +72,7 @@ async function startSession(
   });
   const running = task.run();
   await off.waitConnected();
-  await waitFor(() => events.includes('connected'), 10_000, 'on_client_connected');
+  await until(() => events.includes('connected'), 10_000, 'on_client_connected');
   return { off, conn, transport, tap, task, running, events };
 }
 
@@ -82,7 +82,7 @@ describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () 
     try {
       expect(s.tap.down.some((f) => f instanceof ClientConnectedFrame)).toBe(true);
       await sendSpeech(s.off, tone(440, 48000, 1000));
-      await waitFor(() => s.tap.down.filter((f) => f instanceof InputAudioRawFrame).length >= 45);
+      await until(() => s.tap.down.filter((f) => f instanceof InputAudioRawFrame).length >= 45);
       const frames = s.tap.down.filter((f): f is InputAudioRawFrame => f instanceof InputAudioRawFrame);
       for (const f of frames) {
         expect(f.sampleRate).toBe(16000);
@@ -115,7 +115,7 @@ describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () 
           new OutputAudioRawFrame({ audio: speech.subarray(i, i + 960), sampleRate: 24000 }),
         );
       }
-      await waitFor(() => s.tap.up.some((f) => f instanceof BotStoppedSpeakingFrame), 10_000, 'bot stopped');
+      await until(() => s.tap.up.some((f) => f instanceof BotStoppedSpeakingFrame), 10_000, 'bot stopped');
       expect(s.tap.up.some((f) => f instanceof BotStartedSpeakingFrame)).toBe(true);
       const loud = bot.frames.filter((f) => rms(f.pcm) > 1000);
       // 600 ms of speech = 30 packets, give or take the codec's ramp at both ends.
@@ -136,7 +136,7 @@ describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () 
           new OutputAudioRawFrame({ audio: long.subarray(i, i + 960), sampleRate: 24000 }),
         );
       }
-      await waitFor(() => bot.frames.filter((f) => rms(f.pcm) > 1000).length >= 10, 10_000, 'long speech');
+      await until(() => bot.frames.filter((f) => rms(f.pcm) > 1000).length >= 10, 10_000, 'long speech');
       const interruptedAt = performance.now();
       await s.tap.queueFrame(new InterruptionFrame());
       await new Promise((r) => setTimeout(r, 500));
@@ -159,7 +159,7 @@ describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () 
     });
     const bot = listenToBot(s.off);
     try {
-      await waitFor(() => s.transport.getStats().outputSampleRate !== null, 10_000, 'output track');
+      await until(() => s.transport.getStats().outputSampleRate !== null, 10_000, 'output track');
       expect(s.transport.getStats().outputSampleRate).toBe(16000);
       const speech = tone(700, 16000, 400);
       for (let i = 0; i < speech.length; i += 640) {
@@ -167,7 +167,7 @@ describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () 
           new OutputAudioRawFrame({ audio: speech.subarray(i, i + 640), sampleRate: 16000 }),
         );
       }
-      await waitFor(() => bot.frames.filter((f) => rms(f.pcm) > 1000).length >= 17, 10_000, 'bot audio');
+      await until(() => bot.frames.filter((f) => rms(f.pcm) > 1000).length >= 17, 10_000, 'bot audio');
       const loud = bot.frames.filter((f) => rms(f.pcm) > 1000);
       const freq = dominantFrequency(concat(loud.slice(2, -2).map((f) => f.pcm)), 48000);
       expect(freq).toBeGreaterThan(680);
@@ -184,7 +184,7 @@ describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () 
     const s = await startSession(new TransportParams({ audioInEnabled: true, audioOutEnabled: true }));
     try {
       s.off.sendJson({ type: 'hello', n: 1 });
-      await waitFor(() => s.events.some((e) => e.startsWith('message:')), 10_000, 'on_app_message');
+      await until(() => s.events.some((e) => e.startsWith('message:')), 10_000, 'on_app_message');
       expect(s.events).toContain('message:{"type":"hello","n":1}:true');
       const inbound = s.tap.down.find((f) => f instanceof InputTransportMessageFrame);
       expect((inbound as InputTransportMessageFrame | undefined)?.message).toEqual({ type: 'hello', n: 1 });
@@ -195,9 +195,9 @@ describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () 
       await s.off.waitForMessage((m) => m['type'] === 'server-message', 10_000);
 
       s.off.sendTrackStatus(0, false);
-      await waitFor(() => s.transport.input().stats.muted, 10_000, 'muted');
+      await until(() => s.transport.input().stats.muted, 10_000, 'muted');
       s.off.sendTrackStatus(0, true);
-      await waitFor(() => !s.transport.input().stats.muted, 10_000, 'unmuted');
+      await until(() => !s.transport.input().stats.muted, 10_000, 'unmuted');
     } finally {
       await s.task.cancel();
       s.off.close();
@@ -208,7 +208,7 @@ describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () 
   it('fires on_client_disconnected and on_client_closed when the client leaves', async () => {
     const s = await startSession(new TransportParams({ audioInEnabled: true, audioOutEnabled: true }));
     s.off.close();
-    await waitFor(() => s.events.includes('closed'), 15_000, 'on_client_closed');
+    await until(() => s.events.includes('closed'), 15_000, 'on_client_closed');
     expect(s.events).toContain('disconnected');
     expect(s.events.indexOf('disconnected')).toBeLessThan(s.events.indexOf('closed'));
     await s.task.cancel();
@@ -230,7 +230,7 @@ describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () 
       await s.tap.queueFrame(new EndFrame());
       await s.running;
       await s.off.waitForMessage((m) => JSON.stringify(m).includes('peerLeft'), 10_000);
-      await waitFor(() => s.events.includes('closed'), 15_000, 'on_client_closed');
+      await until(() => s.events.includes('closed'), 15_000, 'on_client_closed');
       expect(s.events).not.toContain('disconnected');
       // The whole 400 ms went out before the goodbye.
       expect(bot.frames.filter((f) => rms(f.pcm) > 1000).length).toBeGreaterThanOrEqual(17);

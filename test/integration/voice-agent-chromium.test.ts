@@ -17,14 +17,7 @@ import {
   type DemoHookView,
 } from '../helpers/demo-page.js';
 import { makeSpeechWav, type SpeechWav } from '../helpers/speech.js';
-
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { until } from '../../testkit/wait.js';
 
 describe.skipIf(!chromiumAvailable())('demo page <-> the voice agent example (Chromium)', () => {
   let server: SmallWebRTCServer;

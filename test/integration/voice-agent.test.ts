@@ -18,6 +18,7 @@ import {
 import { EspeakTTS, RuleBasedLLM, TurnDurationSTT, runVoiceAgent } from '../../examples/voice-agent.js';
 import { NodeOfferer } from '../helpers/node-offerer.js';
 import { makeSpeechWav } from '../helpers/speech.js';
+import { until } from '../../testkit/wait.js';
 
 afterAll(() => {
   nodeDataChannel.cleanup();
@@ -27,14 +28,6 @@ function rms(pcm: Int16Array): number {
   let s = 0;
   for (const v of pcm) s += v * v;
   return pcm.length > 0 ? Math.sqrt(s / pcm.length) : 0;
-}
-
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** Sends `pcm` (48 kHz mono) from the offerer as paced Opus RTP, one 20 ms packet per 20 ms. */
@@ -132,7 +125,7 @@ describe('examples/voice-agent.ts with a node-datachannel Pipecat-like client', 
       agent.off.sendJson({ label: 'rtvi-ai', type: 'client-ready', id: 'r1', data: { version: '2.1.0' } });
       await agent.off.waitForMessage((m) => m['type'] === 'bot-ready');
       // 1. The bot speaks first; the greeting is recorded once its audio went out.
-      await waitFor(() => agent.assistant().length === 1, 30_000, 'the greeting');
+      await until(() => agent.assistant().length === 1, 30_000, 'the greeting');
       expect(agent.assistant()[0]).toBe(GREETING);
       expect(agent.heard.filter((h) => h.loud).length).toBeGreaterThan(50); // > 1 s of speech
 
@@ -140,7 +133,7 @@ describe('examples/voice-agent.ts with a node-datachannel Pipecat-like client', 
       const spokeAt = performance.now();
       // 1 s of trailing silence so the VAD's stop (stopSecs) is confirmed.
       await sendSpeech(agent.off, withSilence(speech.samples, 1));
-      await waitFor(() => agent.assistant().length === 2, 30_000, 'the answer');
+      await until(() => agent.assistant().length === 2, 30_000, 'the answer');
       expect(agent.user()).toHaveLength(1);
       const secs = Number(/^\(spoke for ([\d.]+) seconds\)$/.exec(agent.user()[0] ?? '')?.[1]);
       // The turn holds the speech (give or take VAD start/stop timing and the STT pre-roll).
@@ -186,12 +179,12 @@ describe('examples/voice-agent.ts with a node-datachannel Pipecat-like client', 
     });
     try {
       // Barge in 1.5 s into the greeting (about 5 s of speech).
-      await waitFor(() => agent.heard.some((h) => h.loud), 30_000, 'the greeting to start');
+      await until(() => agent.heard.some((h) => h.loud), 30_000, 'the greeting to start');
       const greetingAt = agent.heard.find((h) => h.loud)?.at ?? 0;
       await new Promise((r) => setTimeout(r, 1500));
       const spokeAt = performance.now();
       await sendSpeech(agent.off, withSilence(speech.samples, 1));
-      await waitFor(() => agent.user().length === 1, 30_000, 'the user turn');
+      await until(() => agent.user().length === 1, 30_000, 'the user turn');
 
       // The bot went quiet soon after the user started (VAD start confirmation + one packet; 2 s allows for a
       // loaded machine) and stayed quiet until the user had finished; without the barge-in the greeting would
@@ -203,7 +196,7 @@ describe('examples/voice-agent.ts with a node-datachannel Pipecat-like client', 
       expect(spokeAt - greetingAt).toBeLessThan(4000); // the barge-in did land inside the greeting
 
       // The context keeps only the part of the greeting that went out, then the user's turn and the answer.
-      await waitFor(() => agent.assistant().length === 2, 30_000, 'the answer');
+      await until(() => agent.assistant().length === 2, 30_000, 'the answer');
       const [partial, answer] = agent.assistant();
       expect(partial).not.toBe(GREETING);
       expect(GREETING.startsWith(partial ?? 'x')).toBe(true);

@@ -8,6 +8,7 @@ import type { SmallWebRTCConnection } from '../../src/connection/index.js';
 import { startSmallWebRTCServer, type SmallWebRTCServer } from '../../src/server/index.js';
 import { AiortcClient, aiortcAvailable } from './aiortc-process.js';
 import { OpusSilenceTrack, parseRtpHeader } from './opus-silence-track.js';
+import { until } from '../../testkit/wait.js';
 
 const available = aiortcAvailable();
 
@@ -57,14 +58,6 @@ describe.skipIf(!available)('aiortc client', () => {
     await server?.close();
     nodeDataChannel.cleanup();
   });
-
-  async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!cond()) {
-      if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 
   it('connects, exchanges app messages and RTP both ways', async () => {
     const client = new AiortcClient(server.url, { duration: 40, requestData: { who: 'aiortc' } });

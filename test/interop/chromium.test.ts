@@ -11,6 +11,7 @@ import type { SmallWebRTCConnection } from '../../src/connection/index.js';
 import { startSmallWebRTCServer, type SmallWebRTCServer } from '../../src/server/index.js';
 import { chromiumAvailable, launchChromium } from '../helpers/chromium.js';
 import { parseRtpHeader } from './opus-silence-track.js';
+import { until } from '../../testkit/wait.js';
 
 const PAGES = fileURLToPath(new URL('./pages/', import.meta.url));
 
@@ -55,18 +56,6 @@ describe.skipIf(!chromiumAvailable())('Chromium plain RTCPeerConnection', () => 
     await server?.close();
     nodeDataChannel.cleanup();
   });
-
-  async function until(
-    cond: () => boolean | Promise<boolean>,
-    timeoutMs: number,
-    what: string,
-  ): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await cond())) {
-      if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 
   it('connects through the HTTP server and sends Opus RTP (PT 111) the server receives', async () => {
     const page = await browser.newPage();

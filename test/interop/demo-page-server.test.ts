@@ -20,6 +20,7 @@ import {
 } from '../helpers/demo-page.js';
 import { makeSpeechWav, type SpeechWav } from '../helpers/speech.js';
 import { buildRtpPacket } from './opus-silence-track.js';
+import { until } from '../../testkit/wait.js';
 
 /** Payload of an RTP packet (skips CSRCs, the header extension and padding); null if malformed. */
 function rtpPayload(p: Buffer): { payload: Uint8Array; timestamp: number; marker: boolean } | null {
@@ -67,14 +68,6 @@ class RtpEchoTrack implements OutboundTrack {
       mid: sink.midExtensionId !== null ? { id: sink.midExtensionId, mid: sink.mid } : null,
     });
     if (sink.send(out)) this.sent++;
-  }
-}
-
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

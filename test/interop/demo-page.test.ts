@@ -13,20 +13,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumAvailable, openChromiumPage, type ChromiumPage } from '../helpers/chromium.js';
 import { DEMO_STATIC_DIR, buildDemoBundle, dbfs, demoEval, gotoDemo } from '../helpers/demo-page.js';
 import { makeSpeechWav, type SpeechWav } from '../helpers/speech.js';
+import { until } from '../../testkit/wait.js';
 
 interface Offer {
   sdp: string;
   type: string;
   pc_id?: string | null;
   restart_pc?: boolean;
-}
-
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe.skipIf(!chromiumAvailable())('demo page (real @pipecat-ai/client-js bundle) in Chromium', () => {

@@ -22,6 +22,7 @@ import {
 import { startSmallWebRTCServer, type SmallWebRTCServer } from '../../src/server/index.js';
 import { compareSpeech, makeSpeechWav, readWav, type SpeechWav } from '../helpers/speech.js';
 import { PYTHON, aiortcAvailable, type AiortcEvent } from './aiortc-process.js';
+import { until } from '../../testkit/wait.js';
 
 const SCRIPT = fileURLToPath(new URL('./aiortc_echo_client.py', import.meta.url));
 
@@ -184,15 +185,12 @@ describe.skipIf(!aiortcAvailable())('aiortc client <-> the real echo bot', () =>
     expect(cmp.lagSecs).toBeGreaterThan(0);
     expect(cmp.lagSecs).toBeLessThan(0.6);
     // Closing the client ends the session on the server.
-    await new Promise<void>((resolve, reject) => {
-      const deadline = Date.now() + 30_000;
-      const poll = (): void => {
-        if (bot.events.includes('on_client_closed')) resolve();
-        else if (Date.now() > deadline) reject(new Error(`no on_client_closed: ${bot.events.join(', ')}`));
-        else setTimeout(poll, 100);
-      };
-      poll();
-    });
+    await until(
+      () => bot.events.includes('on_client_closed'),
+      30_000,
+      () => `on_client_closed (events: ${bot.events.join(', ')})`,
+      { intervalMs: 100 },
+    );
     await bot.done;
     expect(bot.events.filter((e) => e.startsWith('bot failed'))).toEqual([]);
   }, 120_000);

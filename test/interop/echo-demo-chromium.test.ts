@@ -34,6 +34,7 @@ import {
   type DemoHookView,
 } from '../helpers/demo-page.js';
 import { compareSpeech, energyEnvelope, makeSpeechWav, type SpeechWav } from '../helpers/speech.js';
+import { until } from '../../testkit/wait.js';
 
 /** Records what the echo bot's pipeline carries downstream after RTVI (input audio, VAD frames). */
 class Recorder extends FrameProcessor {
@@ -60,14 +61,6 @@ interface BotSession {
   recorder: Recorder;
   events: string[];
   done: Promise<void>;
-}
-
-async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 function concat(frames: InputAudioRawFrame[]): Int16Array {

@@ -13,6 +13,7 @@
 //   file calls nodeDataChannel.cleanup(): a collected, closed wrapper makes cleanup() crash the process.
 import nodeDataChannel from 'node-datachannel';
 
+import { until } from '../../testkit/wait.js';
 import { buildRtpPacket, OPUS_SILENCE } from './opus-silence-track.js';
 
 type PeerConnection = InstanceType<typeof nodeDataChannel.PeerConnection>;
@@ -254,12 +255,11 @@ export class NodeClient {
 
   /** Resolves once the peer is connected and `chat` is open. */
   async waitReady(timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(this.pc.state() === 'connected' && this.dc.isOpen())) {
-      if (Date.now() > deadline)
-        throw new Error(`client not ready: state=${this.pc.state()} dc=${this.dc.isOpen()}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await until(
+      () => this.pc.state() === 'connected' && this.dc.isOpen(),
+      timeoutMs,
+      () => `client ready (state=${this.pc.state()} dc=${this.dc.isOpen()})`,
+    );
   }
 
   /** Sends a JSON app message on `chat`. */
@@ -298,14 +298,13 @@ export class NodeClient {
 
   /** Waits until `pred` holds for some received message. */
   async waitMessage(pred: (m: unknown) => boolean, timeoutMs = 10_000): Promise<unknown> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.messages.find(pred);
-      if (found !== undefined) return found;
-      if (Date.now() > deadline)
-        throw new Error(`message not received; got ${JSON.stringify(this.messages).slice(0, 500)}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    let found: unknown;
+    await until(
+      () => (found = this.messages.find(pred)) !== undefined,
+      timeoutMs,
+      () => `a message; got ${JSON.stringify(this.messages).slice(0, 500)}`,
+    );
+    return found;
   }
 
   /** Closes everything. */

@@ -15,6 +15,7 @@ import { createSmallWebRTCRequestListener, type SmallWebRTCRequestListener } fro
 import { chromiumAvailable, launchChromium } from '../helpers/chromium.js';
 import { buildDemoBundle, DEMO_STATIC_DIR, demoEval, gotoDemo } from '../helpers/demo-page.js';
 import { parseRtpHeader } from './opus-silence-track.js';
+import { until } from '../../testkit/wait.js';
 
 interface Logged {
   method: string;
@@ -105,18 +106,6 @@ describe.skipIf(!chromiumAvailable())('Pipecat web client (real SmallWebRTCTrans
     await new Promise((r) => http?.close(r));
     nodeDataChannel.cleanup();
   });
-
-  async function until(
-    cond: () => boolean | Promise<boolean>,
-    timeoutMs: number,
-    what: string,
-  ): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await cond())) {
-      if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 
   it('connects (bot-ready), trickles, renegotiates on request, and sees peerLeft', async () => {
     const page = await browser.newPage();

@@ -1,4 +1,5 @@
 // Test processors for the pipeline unit tests: real FrameProcessor subclasses, no mocks.
+import { until as waitUntil } from '../../testkit/wait.js';
 import { FrameDirection, FrameProcessor, type Frame } from '../../src/pipeline/index.js';
 
 /** One frame as seen by a processor. */
@@ -70,13 +71,9 @@ export class Gate {
   }
 }
 
-/** Resolves once `predicate` holds (checked after each macrotask), or rejects after `timeoutMs`. */
-export async function until(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const start = Date.now();
-  while (!predicate()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
+/** The shared {@link waitUntil} checked every 2 ms (in-process pipelines settle within microseconds). */
+export function until(predicate: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  return waitUntil(predicate, timeoutMs, what, { intervalMs: 2 });
 }
 
 /** Lets pending microtasks and a few macrotasks run. */
