@@ -36,11 +36,11 @@ export const MAX_MESSAGE_QUEUE_SIZE = 50;
 export const DATA_CHANNEL_TIMEOUT_SECS = 10;
 /** The `a=max-message-size` we announce (bytes), as aiortc; the client will not send larger messages. */
 export const LOCAL_MAX_MESSAGE_SIZE = 65536;
-/** A ping younger than this keeps `isConnected()` true (Python, spec §4.2). */
+/** A ping younger than this keeps `isConnected()` true (Python; docs/protocol.md, "Liveness"). */
 export const PING_LIVENESS_MS = 3000;
 /**
- * Opus fmtp in our answer: DTX so browsers stop sending during silence (DESIGN §5), in-band FEC, 10 ms
- * minimum packet time. No `stereo=1`: it makes Chrome send 96 kb/s stereo.
+ * Opus fmtp in our answer: DTX so browsers stop sending during silence (docs/performance.md, "Where the
+ * CPU goes"), in-band FEC, 10 ms minimum packet time. No `stereo=1`: it makes Chrome send 96 kb/s stereo.
  */
 export const OPUS_ANSWER_FMTP = 'minptime=10;useinbandfec=1;usedtx=1';
 
@@ -313,7 +313,7 @@ export class SmallWebRTCConnection {
     }
     this.#advertisedIp = options.advertisedIp ?? null;
     // a=max-message-size 65536 in our answer, as aiortc: the Pipecat JS client caps its sends at the value we
-    // announce (spec §2.2) and libdatachannel drops larger inbound messages before they reach JS.
+    // announce (docs/protocol.md, "The server's answer") and libdatachannel drops larger inbound ones.
     const cfg: RtcConfig = {
       iceServers: toNodeDataChannelIceServers(this.#iceServers),
       maxMessageSize: LOCAL_MAX_MESSAGE_SIZE,
@@ -523,8 +523,9 @@ export class SmallWebRTCConnection {
 
   /**
    * Sends a JSON message on the data channel, or queues it (up to 50, in order) until the channel opens.
-   * Queueing stops 10 s after the peer first connected without an open channel (spec §3.3). After close,
-   * messages are dropped (logged at debug), like Python's transport does while closing.
+   * Queueing stops 10 s after the peer first connected without an open channel (docs/protocol.md,
+   * "Outgoing queue"). After close, messages are dropped (logged at debug), like Python's transport
+   * does while closing.
    *
    * @throws SmallWebRTCTypeError `ERR_INVALID_ARG` if the message cannot be serialized to JSON;
    *   SmallWebRTCRangeError `ERR_MESSAGE_TOO_LARGE` above the peer's `a=max-message-size` (default 65536).
@@ -1175,10 +1176,10 @@ export class SmallWebRTCConnection {
   }
 
   /**
-   * Periodic liveness check (spec §4.2; libjuice's own consent checks took ~30 s here). The peer is gone when
-   * nothing at all has been received (no ping, no RTP/RTCP, no SCTP) for `livenessTimeoutSecs`, if it ever
-   * pinged; clients that never ping get `max(livenessTimeoutSecs, 30)` s, since an idle non-pinging peer may
-   * legitimately send nothing but STUN consent checks for a while. Requiring total silence (not only ping
+   * Periodic liveness check (docs/protocol.md, "Liveness"; libjuice's own consent checks took ~30 s
+   * here). The peer is gone when nothing at all has been received (no ping, no RTP/RTCP, no SCTP) for
+   * `livenessTimeoutSecs`, if it ever pinged; clients that never ping get `max(livenessTimeoutSecs, 30)` s,
+   * since an idle non-pinging peer may legitimately send nothing but STUN consent checks for a while. Requiring total silence (not only ping
    * silence) keeps a throttled background tab that still sends media from being dropped.
    *
    * Our own event-loop stalls (GC, a loaded machine) are not the peer's silence: after a stall the timers
