@@ -56,6 +56,13 @@ export interface AudioSenderOptions {
   packetLossPercent?: number;
   /** speexdsp quality 0..10 for the input resampler. Default 4. */
   resampleQuality?: number;
+  /**
+   * RTP sequence number of the first packet (0..65535). Default: random (RFC 3550 section 5.1). Set it to
+   * continue another sender's stream (the next number after its last packet).
+   */
+  initialSequence?: number;
+  /** RTP timestamp of the first packet (0..2^32-1). Default: random. */
+  initialTimestamp?: number;
 }
 
 /** An on-the-wire speaking transition, produced by {@link AudioSender.pull}. */
@@ -116,8 +123,14 @@ export class AudioSender {
       packetLossPercent: optInt('packetLossPercent', o.packetLossPercent, 0, 100, 0),
       resampleQuality: optInt('resampleQuality', o.resampleQuality, 0, 10, DEFAULT_RESAMPLE_QUALITY),
       // RFC 3550 section 5.1: random initial sequence number and timestamp.
-      initialSequence: randomInt(0, 0x10000),
-      initialTimestamp: randomInt(0, 0x100000000 - 1),
+      initialSequence: optInt('initialSequence', o.initialSequence, 0, 0xffff, randomInt(0, 0x10000)),
+      initialTimestamp: optInt(
+        'initialTimestamp',
+        o.initialTimestamp,
+        0,
+        0xffffffff,
+        randomInt(0, 0x100000000 - 1),
+      ),
     });
   }
 

@@ -7,4 +7,13 @@ export {
 } from './smallwebrtc-transport.js';
 export { SmallWebRTCInputTransport, type InputTransportStats } from './input-transport.js';
 export { SmallWebRTCOutputTransport, type OutputTransportStats } from './output-transport.js';
-export { AudioOutputTrack, type AudioOutputTrackOptions } from './audio-output-track.js';
+export {
+  AudioInputTrack,
+  AudioOutputTrack,
+  MediaClock,
+  mediaClock,
+  type AudioInputTrackOptions,
+  type AudioInputTrackStats,
+  type AudioOutputTrackOptions,
+  type MediaClockClient,
+} from './tracks/index.js';

@@ -1,6 +1,7 @@
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { Resampler } from '../media/resampler.js';
+import { downmixToMono } from '../media/pcm.js';
 import { FrameDirection, FrameProcessor, type FrameProcessorSetup } from '../pipeline/frame-processor.js';
 import {
   BotSpeakingFrame,
@@ -19,6 +20,7 @@ import {
 } from '../pipeline/frames.js';
 import { logger } from '../pipeline/logger.js';
 import type { SmallWebRTCClient } from './smallwebrtc-client.js';
+import { mediaClock, type MediaClockClient } from './tracks/media-clock.js';
 import type { TransportParams } from './transport-params.js';
 
 /**
@@ -54,10 +56,12 @@ export class SmallWebRTCOutputTransport extends FrameProcessor {
   readonly #client: SmallWebRTCClient;
   readonly #params: TransportParams;
   #botSpeaking = false;
-  #stopTimer: NodeJS.Timeout | null = null;
-  #speakingTimer: NodeJS.Timeout | null = null;
-  /** Converts frames whose rate/channels differ from the output track's, keyed `rate/channels`. */
-  #converters = new Map<string, Resampler>();
+  /** When the pending stop takes effect (`performance.now()` ms), or null: the stop hysteresis. */
+  #stopAtMs: number | null = null;
+  /** When the next BotSpeakingFrame is due, ms. */
+  #nextSpeakingAtMs = 0;
+  /** Registered on the media clock while the bot speaks (the cadence and the hysteresis ride on it). */
+  readonly #clockClient: MediaClockClient = { tick: (nowMs) => this.#tick(nowMs) };
   readonly #stats: OutputTransportStats = {
     framesWritten: 0,
     framesDropped: 0,
@@ -88,36 +92,51 @@ export class SmallWebRTCOutputTransport extends FrameProcessor {
 
   override async cleanup(): Promise<void> {
     await super.cleanup();
-    this.#clearStopTimer();
-    this.#clearSpeakingTimer();
-    for (const r of this.#converters.values()) r.close();
-    this.#converters.clear();
+    this.#stopClock();
     await this.#release();
   }
 
-  /** Called by the client (pacer tick, JS thread) on on-the-wire transitions of the bot's audio. */
+  /**
+   * Called by the client (from the output track's media clock tick, JS thread) on on-the-wire transitions of
+   * the bot's audio. A start pushes BotStartedSpeaking at once; a stop takes effect after BOT_STOP_MS without
+   * a new start. In between, a BotSpeakingFrame goes both ways every BOT_SPEAKING_INTERVAL_MS. Both ride the
+   * process-wide media clock: no timer of this session's own.
+   */
   handleBotSpeaking(speaking: boolean): void {
+    const now = performance.now();
     if (speaking) {
-      this.#clearStopTimer();
+      this.#stopAtMs = null;
       if (!this.#botSpeaking) {
         this.#botSpeaking = true;
         void this.detached(() => this.#pushBoth(() => new BotStartedSpeakingFrame()));
         // Keeps the task's idle timer (and anything else watching activity) fed while audio goes out.
-        this.#speakingTimer = setInterval(() => {
-          void this.detached(() => this.#pushBoth(() => new BotSpeakingFrame()));
-        }, BOT_SPEAKING_INTERVAL_MS);
-        this.#speakingTimer.unref();
+        this.#nextSpeakingAtMs = now + BOT_SPEAKING_INTERVAL_MS;
+        mediaClock.add(this.#clockClient);
       }
       return;
     }
-    if (!this.#botSpeaking || this.#stopTimer !== null) return;
-    this.#stopTimer = setTimeout(() => {
-      this.#stopTimer = null;
+    if (!this.#botSpeaking || this.#stopAtMs !== null) return;
+    this.#stopAtMs = now + BOT_STOP_MS;
+    // Also after the output released the clock (EndFrame/CancelFrame): the stop is still reported.
+    mediaClock.add(this.#clockClient);
+  }
+
+  #tick(nowMs: number): void {
+    if (!this.#botSpeaking) {
+      this.#stopClock();
+      return;
+    }
+    if (this.#stopAtMs !== null && nowMs >= this.#stopAtMs) {
       this.#botSpeaking = false;
-      this.#clearSpeakingTimer();
+      this.#stopClock();
       void this.detached(() => this.#pushBoth(() => new BotStoppedSpeakingFrame()));
-    }, BOT_STOP_MS);
-    this.#stopTimer.unref();
+      return;
+    }
+    if (nowMs >= this.#nextSpeakingAtMs) {
+      // A late tick sends one frame, not a catch-up burst.
+      this.#nextSpeakingAtMs = Math.max(this.#nextSpeakingAtMs + BOT_SPEAKING_INTERVAL_MS, nowMs);
+      void this.detached(() => this.#pushBoth(() => new BotSpeakingFrame()));
+    }
   }
 
   override async processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
@@ -164,34 +183,28 @@ export class SmallWebRTCOutputTransport extends FrameProcessor {
     await this.pushFrame(frame, direction);
   }
 
-  /** Writes one frame's audio; false when it could not be sent (no client), as Pipecat's write_audio_frame. */
+  /**
+   * Writes one frame's audio; false when it could not be sent (no client), as Pipecat's write_audio_frame.
+   * The frame goes to the track at its own rate and channel count: the native sender resamples it to 48 kHz
+   * once (a frame in a new format waits for the audio queued before it, see AudioOutputTrack.setFormat).
+   */
   async #writeAudio(frame: OutputAudioRawFrame): Promise<boolean> {
     const track = this.#client.audioOutput;
     if (!this.#params.audioOutEnabled || track === null || !this.#client.canSend) {
       this.#stats.framesDropped++;
       return false;
     }
-    const pcm = this.#convert(frame, track.sampleRate, track.channels);
-    if (pcm.length > 0) await track.write(pcm, this.interruptionSignal);
+    const signal = this.interruptionSignal;
+    const channels = frame.numChannels === 2 ? 2 : 1;
+    if (frame.sampleRate !== track.sampleRate || channels !== track.channels) {
+      await track.setFormat(frame.sampleRate, channels, signal);
+    }
+    // More than two channels (rare: the frame type allows up to 8) are averaged to mono here; the native
+    // sender takes mono or stereo.
+    const pcm = frame.numChannels > 2 ? downmixToMono(frame.audio, frame.numChannels) : frame.audio;
+    if (pcm.length > 0) await track.write(pcm, signal);
     this.#stats.framesWritten++;
     return true;
-  }
-
-  /** Brings a frame to the track's rate and channel count (streaming, one converter per input format). */
-  #convert(frame: OutputAudioRawFrame, rate: number, channels: number): Int16Array {
-    if (frame.sampleRate === rate && frame.numChannels === channels) return frame.audio;
-    const key = `${frame.sampleRate}/${frame.numChannels}`;
-    let r = this.#converters.get(key);
-    if (r === undefined) {
-      r = new Resampler({
-        inRate: frame.sampleRate,
-        outRate: rate,
-        inChannels: frame.numChannels === 2 ? 2 : 1,
-        outChannels: channels === 2 ? 2 : 1,
-      });
-      this.#converters.set(key, r);
-    }
-    return concat(r.process(frame.audio));
   }
 
   #interrupt(): void {
@@ -224,33 +237,13 @@ export class SmallWebRTCOutputTransport extends FrameProcessor {
     await this.pushFrame(make(), FrameDirection.UPSTREAM);
   }
 
-  #clearStopTimer(): void {
-    if (this.#stopTimer !== null) clearTimeout(this.#stopTimer);
-    this.#stopTimer = null;
-  }
-
-  #clearSpeakingTimer(): void {
-    if (this.#speakingTimer !== null) clearInterval(this.#speakingTimer);
-    this.#speakingTimer = null;
+  #stopClock(): void {
+    this.#stopAtMs = null;
+    mediaClock.delete(this.#clockClient);
   }
 
   async #release(): Promise<void> {
-    this.#clearStopTimer();
-    this.#clearSpeakingTimer();
+    this.#stopClock();
     await this.#client.disconnect(this);
   }
-}
-
-/** Joins the resampler's fixed-size chunks into one buffer (usually one or two chunks). */
-function concat(chunks: Int16Array[]): Int16Array {
-  if (chunks.length === 1) return chunks[0] as Int16Array;
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const out = new Int16Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
 }

@@ -1,6 +1,6 @@
 import type { InputTrack, SmallWebRTCConnection } from '../connection/index.js';
 import { logger } from '../pipeline/logger.js';
-import { AudioOutputTrack } from './audio-output-track.js';
+import { AudioOutputTrack } from './tracks/audio-output-track.js';
 import type { TransportParams } from './transport-params.js';
 
 /** What the client reports to the transport (Pipecat's `SmallWebRTCCallbacks`). All run on the JS thread. */

@@ -20,3 +20,5 @@ export type {
 } from './vad-analyzer.js';
 export { SileroVADAnalyzer, sileroModelPath, sileroSessionCount } from './silero-vad-analyzer.js';
 export type { SileroVADAnalyzerOptions } from './silero-vad-analyzer.js';
+export { VADController, type VADControllerHost } from './vad-controller.js';
+export { VADProcessor, type VADProcessorOptions } from './vad-processor.js';

@@ -89,8 +89,9 @@ describe('SmallWebRTCTransport across restart_pc', () => {
     try {
       await off1.waitConnected();
       await until(() => events.includes('connected'), 10_000, 'on_client_connected');
-      // Pacer, input poll: both running while the session is up.
-      expect(intervals.live(10)).toBe(2);
+      // The process-wide media clock (send pacing and receive polling ride on the same one) runs while the
+      // session is up.
+      expect(intervals.live(10)).toBe(1);
 
       // The restart comes while the bot is speaking: 3 s queued in 40 ms chunks, restart after ~0.3 s.
       const long = tone(660, 24000, 3000);
@@ -132,7 +133,7 @@ describe('SmallWebRTCTransport across restart_pc', () => {
     }
     await until(() => events.includes('closed'), 10_000, 'on_client_closed');
     expect(events).not.toContain('disconnected');
-    // No pacer, poll or bot-speaking interval left behind.
+    // No media clock or bot-speaking interval left behind.
     expect(intervals.live(10)).toBe(0);
     expect(intervals.live(200)).toBe(0);
   });

@@ -1,0 +1,372 @@
+import { performance } from 'node:perf_hooks';
+
+import type { OutboundTrack, RtpSink } from '../../connection/index.js';
+import { AudioSender, type AudioSenderStats } from '../../media/audio-sender.js';
+import { checkInt, checkOneOf } from '../../media/audio-args.js';
+import { logger } from '../../pipeline/logger.js';
+import { SmallWebRTCError, SmallWebRTCRangeError, SmallWebRTCTypeError } from '../../errors.js';
+import { mediaClock, type MediaClockClient } from './media-clock.js';
+
+/** Construction options of {@link AudioOutputTrack}. */
+export interface AudioOutputTrackOptions {
+  /** Rate of the PCM the bot writes, Hz, until {@link AudioOutputTrack.setFormat} changes it. */
+  sampleRate: number;
+  /** Channels of the PCM the bot writes (1 or 2), until {@link AudioOutputTrack.setFormat} changes it. */
+  channels: 1 | 2;
+  /** Opus bitrate, bit/s. */
+  bitrate: number;
+  /** Send encoded silence while nothing is queued (Pipecat's `audio_out_auto_silence`). */
+  autoSilence: boolean;
+  /** Bound of the native ring, ms. Writes wait for room beyond it. */
+  capacityMs?: number;
+  /**
+   * Audio kept queued ahead of the encoder before a write resolves, ms (back-pressure as in Pipecat: about
+   * 40 ms in flight). Two 20 ms frames, so a late clock tick that sends two slots back to back never starves.
+   */
+  lookaheadMs?: number;
+  /** Called (on the JS thread, from the media clock's tick) when audio starts or stops going out on the wire. */
+  onSpeaking?: (speaking: boolean) => void;
+}
+
+interface WriteWaiter {
+  /** Played-out cursor (ms of real audio sent) at which this write counts as consumed. */
+  readonly endMs: number;
+  readonly resolve: () => void;
+}
+
+/** RTP samples per 20 ms Opus packet (48 kHz RTP clock). */
+const SAMPLES_PER_PACKET = 960;
+
+/**
+ * The bot's outgoing audio: an {@link OutboundTrack} the connection binds to the sender of transceiver 0.
+ *
+ * PCM of any rate and chunking goes into the native {@link AudioSender} ring, which resamples it to 48 kHz
+ * once on the way in (the only resampling on the send path); the process-wide {@link mediaClock} pulls due
+ * 20 ms Opus packets from it and hands them to the bound {@link RtpSink}. {@link AudioOutputTrack.write}
+ * resolves when the written audio has been consumed (all but `lookaheadMs` of it sent), which gives the
+ * output transport Pipecat's back-pressure; {@link AudioOutputTrack.clear} drops everything queued within
+ * one packet. {@link AudioOutputTrack.setFormat} follows the bot's PCM format (a TTS at 16 kHz, a sound at
+ * 44.1 kHz) without resampling in JS. All methods run on the JS thread.
+ */
+export class AudioOutputTrack implements OutboundTrack, MediaClockClient {
+  readonly kind = 'audio' as const;
+  readonly #options: AudioOutputTrackOptions;
+  #sender: AudioSender;
+  #channels: 1 | 2;
+  #sampleRate: number;
+  readonly #lookaheadMs: number;
+  readonly #onSpeaking: ((speaking: boolean) => void) | undefined;
+  #sink: RtpSink | null = null;
+  #closed = false;
+  /** Played-out cursor value that the audio written so far reaches, ms. */
+  #writtenEndMs = 0;
+  #waiters: WriteWaiter[] = [];
+  /** Writers waiting for ring space: woken on every tick. */
+  #spaceWaiters: Array<() => void> = [];
+  #sendFailures = 0;
+  /** Last state reported to `onSpeaking` (so an unbind mid-speech can report the stop). */
+  #reportedSpeaking = false;
+  /** Played-out audio and counters of the senders replaced by format changes. */
+  #playedBaseMs = 0;
+  #statsBase: AudioSenderStats | null = null;
+  /** The last packet sent and the tick that sent it: where a replacement sender continues the stream. */
+  #lastPacket: Uint8Array | null = null;
+  #lastPacketAtMs = 0;
+  #formatChanges = 0;
+
+  constructor(options: AudioOutputTrackOptions) {
+    this.#options = options;
+    this.#sampleRate = options.sampleRate;
+    this.#channels = options.channels;
+    this.#lookaheadMs = options.lookaheadMs ?? 40;
+    this.#onSpeaking = options.onSpeaking;
+    this.#sender = this.#createSender(null);
+  }
+
+  /** Rate of the PCM {@link AudioOutputTrack.write} takes, Hz. */
+  get sampleRate(): number {
+    return this.#sampleRate;
+  }
+
+  /** Channels of the PCM {@link AudioOutputTrack.write} takes. */
+  get channels(): number {
+    return this.#channels;
+  }
+
+  /** Whether a sender is bound (the peer is connected and we can send). */
+  get bound(): boolean {
+    return this.#sink !== null;
+  }
+
+  /** Audio queued in the native ring, ms. */
+  get queuedMs(): number {
+    return this.#sender.queuedMs;
+  }
+
+  /** Real (non-silence) audio sent so far, ms. */
+  get playedOutMs(): number {
+    return this.#playedBaseMs + this.#sender.playedOutMs;
+  }
+
+  /** Whether audio is going out on the wire right now. */
+  get speaking(): boolean {
+    return this.#sender.speaking;
+  }
+
+  /** How often {@link AudioOutputTrack.setFormat} replaced the encoder for a new input format. */
+  get formatChanges(): number {
+    return this.#formatChanges;
+  }
+
+  /** Native sender statistics (packets, silence, skipped slots...), summed over format changes. */
+  stats(): AudioSenderStats {
+    const now = this.#sender.stats();
+    const base = this.#statsBase;
+    if (base === null) return now;
+    const sum = { ...now };
+    for (const k of Object.keys(sum) as Array<keyof AudioSenderStats>) {
+      const a = sum[k];
+      const b = base[k];
+      if (typeof a === 'number' && typeof b === 'number') (sum as Record<string, unknown>)[k] = a + b;
+    }
+    return sum;
+  }
+
+  bind(sink: RtpSink): void {
+    if (this.#closed) return;
+    this.#sink = sink;
+    this.#applySink();
+    mediaClock.add(this);
+  }
+
+  unbind(): void {
+    this.#sink = null;
+    mediaClock.delete(this);
+    // Nobody will consume queued audio until a new sender binds: release the writers.
+    this.#releaseAll();
+    // The audio stopped going out on the wire. The sender reports no transition for that (it is no longer
+    // pulled), so without this a peer going away (or a restart_pc) mid-speech would leave the bot speaking
+    // forever as far as the output transport knows.
+    if (this.#reportedSpeaking) this.#reportSpeaking(false);
+  }
+
+  /**
+   * Makes {@link AudioOutputTrack.write} take PCM at `sampleRate`/`channels` from now on. The audio already
+   * queued was written at the old format, so this first waits until it has gone out (or `signal` aborts, or
+   * the track is unbound: then the rest is dropped), then replaces the native encoder. The RTP stream goes
+   * on (same SSRC, next sequence number, timestamp advanced by the time elapsed), so the peer sees one
+   * stream; only the Opus encoder restarts, at a point where nothing was queued. A no-op when the format is
+   * already the current one.
+   * @throws RangeError (ERR_INVALID_ARG) for a rate outside 8000..192000 Hz or channels other than 1 or 2;
+   *   SmallWebRTCError (ERR_CLOSED) once closed.
+   */
+  async setFormat(sampleRate: number, channels: 1 | 2, signal?: AbortSignal): Promise<void> {
+    checkInt('sampleRate', sampleRate, 8000, 192000);
+    checkOneOf('channels', channels, [1, 2] as const);
+    if (this.#closed) throw new SmallWebRTCError('ERR_CLOSED', 'audio output track is closed');
+    if (sampleRate === this.#sampleRate && channels === this.#channels) return;
+    await this.drain(signal);
+    if (this.#closed || (sampleRate === this.#sampleRate && channels === this.#channels)) return;
+    // Writers still waiting were counted on the old sender's cursor: release them (their audio is out, or
+    // was dropped by the interruption/unbind that ended the wait).
+    this.#releaseAll();
+    const old = this.#sender;
+    const stats = this.stats();
+    this.#playedBaseMs += old.playedOutMs;
+    this.#sampleRate = sampleRate;
+    this.#channels = channels;
+    this.#sender = this.#createSender(this.#continuation(performance.now()));
+    this.#statsBase = stats;
+    old.close();
+    this.#applySink();
+    this.#writtenEndMs = this.playedOutMs;
+    this.#formatChanges++;
+  }
+
+  /**
+   * Queues interleaved PCM at the track's format; resolves once it has been consumed by the encoder (all but
+   * the lookahead sent), or dropped by {@link AudioOutputTrack.clear}/unbind/close. `signal` aborting ends the
+   * wait early (the audio stays queued unless cleared).
+   */
+  async write(pcm: Int16Array, signal?: AbortSignal): Promise<void> {
+    if (this.#closed) throw new SmallWebRTCError('ERR_CLOSED', 'audio output track is closed');
+    if (!(pcm instanceof Int16Array)) {
+      throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'pcm must be an Int16Array');
+    }
+    if (pcm.length % this.#channels !== 0) {
+      throw new SmallWebRTCRangeError(
+        'ERR_INVALID_ARG',
+        `pcm length ${pcm.length} is not a multiple of ${this.#channels} channels`,
+      );
+    }
+    let rest = pcm;
+    while (rest.length > 0) {
+      if (this.#sink === null || signal?.aborted || this.#closed) return;
+      const accepted = this.#sender.write(rest);
+      this.#writtenEndMs =
+        Math.max(this.#writtenEndMs, this.playedOutMs) +
+        (accepted / this.#channels / this.#sampleRate) * 1000;
+      rest = rest.subarray(accepted);
+      if (rest.length > 0) await this.#waitForSpace(signal);
+    }
+    const endMs = this.#writtenEndMs - this.#lookaheadMs;
+    if (this.#consumed(endMs)) return;
+    await new Promise<void>((resolve) => {
+      const onAbort = (): void => this.#resolveWaiter(waiter);
+      const waiter: WriteWaiter = {
+        endMs,
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      };
+      this.#waiters.push(waiter);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Drops all queued audio within one packet; returns the ms dropped. Pending writes resolve. */
+  clear(): number {
+    const dropped = this.#sender.clear();
+    this.#writtenEndMs = this.playedOutMs;
+    this.#releaseAll();
+    return dropped;
+  }
+
+  /** Resolves once everything queued has gone out (or the track was unbound/closed). */
+  async drain(signal?: AbortSignal): Promise<void> {
+    while (this.#sink !== null && !this.#closed && this.#sender.queuedMs > 0 && !signal?.aborted) {
+      await this.#waitForSpace(signal);
+    }
+  }
+
+  /** Stops pacing and frees the native sender. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.unbind();
+    this.#sender.close();
+  }
+
+  /** Media clock tick (JS thread): sends due packets, reports on-the-wire transitions, wakes writers. */
+  tick(nowMs: number): void {
+    const sink = this.#sink;
+    if (sink === null || this.#closed) return;
+    const packets = this.#sender.pull(nowMs);
+    for (const packet of packets) {
+      if (!sink.send(packet) && this.#sendFailures++ % 500 === 0) {
+        logger().debug(`audio output: sender not ready (${this.#sendFailures} packet(s) not sent)`);
+      }
+    }
+    if (packets.length > 0) {
+      this.#lastPacket = packets[packets.length - 1] ?? null;
+      this.#lastPacketAtMs = nowMs;
+    }
+    for (const t of this.#sender.takeTransitions()) {
+      // After an unbind reported a stop, the sender's own stop for that utterance is a duplicate.
+      if (t.speaking !== this.#reportedSpeaking) this.#reportSpeaking(t.speaking);
+    }
+    // Rebound (same track on a restarted peer) while audio was still queued: the sender never stopped, so
+    // no start transition will come; report the start that the unbind's stop calls for. Conversely, a sender
+    // replaced by setFormat() mid-speech never reports its stop: the new one's first silent slot does (a
+    // sender's first pull always runs its first slot, so `speaking` is already that slot's state here).
+    if (this.#sender.speaking !== this.#reportedSpeaking) this.#reportSpeaking(this.#sender.speaking);
+    if (this.#waiters.length > 0) {
+      const still: WriteWaiter[] = [];
+      for (const w of this.#waiters) {
+        if (this.#consumed(w.endMs)) w.resolve();
+        else still.push(w);
+      }
+      this.#waiters = still;
+    }
+    if (this.#spaceWaiters.length > 0) {
+      const wake = this.#spaceWaiters;
+      this.#spaceWaiters = [];
+      for (const w of wake) w();
+    }
+  }
+
+  #createSender(rtp: { initialSequence: number; initialTimestamp: number } | null): AudioSender {
+    return new AudioSender({
+      sampleRate: this.#sampleRate,
+      channels: this.#channels,
+      // Real values arrive with bind(); until then nothing is sent.
+      ssrc: this.#sink?.ssrc ?? 1,
+      payloadType: this.#sink?.payloadType ?? 111,
+      bitrate: this.#options.bitrate,
+      autoSilence: this.#options.autoSilence,
+      capacityMs: this.#options.capacityMs ?? 1000,
+      ...(rtp ?? {}),
+    });
+  }
+
+  /**
+   * Where a replacement sender continues the RTP stream: the sequence number after the last packet sent
+   * (SRTP drops a repeated one as a replay), and a timestamp advanced by the 20 ms slots elapsed since
+   * then (at least one), so the peer sees either the next packet or a pause, never a jump back. Null (a
+   * fresh random start) when nothing was sent yet.
+   */
+  #continuation(nowMs: number): { initialSequence: number; initialTimestamp: number } | null {
+    const p = this.#lastPacket;
+    if (p === null || p.length < 12) return null;
+    const view = new DataView(p.buffer, p.byteOffset, p.byteLength);
+    const seq = view.getUint16(2);
+    const ts = view.getUint32(4);
+    const slots = Math.max(1, Math.round((nowMs - this.#lastPacketAtMs) / 20));
+    return {
+      initialSequence: (seq + 1) & 0xffff,
+      initialTimestamp: (ts + slots * SAMPLES_PER_PACKET) % 0x100000000,
+    };
+  }
+
+  #applySink(): void {
+    const sink = this.#sink;
+    if (sink === null) return;
+    this.#sender.setRtpParams({
+      ssrc: sink.ssrc,
+      payloadType: sink.payloadType,
+      midExtension: sink.midExtensionId !== null ? { id: sink.midExtensionId, mid: sink.mid } : null,
+    });
+  }
+
+  #reportSpeaking(speaking: boolean): void {
+    this.#reportedSpeaking = speaking;
+    try {
+      this.#onSpeaking?.(speaking);
+    } catch (err) {
+      // A throwing listener must not stop the clock tick from waking this track's writers.
+      logger().error('audio output: onSpeaking listener failed', err);
+    }
+  }
+
+  #consumed(endMs: number): boolean {
+    // An empty ring means everything written went out, whatever the resampler's few samples of latency.
+    return this.playedOutMs >= endMs || this.#sender.queuedMs <= 0;
+  }
+
+  #resolveWaiter(waiter: WriteWaiter): void {
+    const i = this.#waiters.indexOf(waiter);
+    if (i >= 0) this.#waiters.splice(i, 1);
+    waiter.resolve();
+  }
+
+  #waitForSpace(signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      this.#spaceWaiters.push(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  #releaseAll(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w.resolve();
+    const space = this.#spaceWaiters;
+    this.#spaceWaiters = [];
+    for (const w of space) w();
+  }
+}

@@ -1,0 +1,18 @@
+// The transport's media tracks: one class per kind and direction, each owning its native media object and
+// riding the one process-wide MediaClock (no timer per session). The connection hands them raw RTP (an
+// InputTrack) or a sender to write RTP to (an RtpSink); the input/output transports turn them into frames.
+//
+//   audio-input-track.ts   peer microphone RTP -> AudioReceiver (jitter buffer, Opus, resample) -> 20 ms PCM
+//   audio-output-track.ts  bot PCM at any rate -> AudioSender (resample once, Opus) -> paced RTP
+//   media-clock.ts         the 10 ms clock: receive concealment polling, send pacing, bot-speaking cadence
+//
+// Video comes next and goes beside them, in the same shape: a video-input-track.ts (camera and screen RTP ->
+// VP8 decode off the JS thread -> image frames, PLI on loss) and a video-output-track.ts (bot image frames ->
+// VP8 encode off the JS thread -> packetized RTP paced on the same clock, keyframe on PLI).
+export {
+  AudioInputTrack,
+  type AudioInputTrackOptions,
+  type AudioInputTrackStats,
+} from './audio-input-track.js';
+export { AudioOutputTrack, type AudioOutputTrackOptions } from './audio-output-track.js';
+export { MediaClock, mediaClock, type MediaClockClient } from './media-clock.js';

@@ -1,0 +1,56 @@
+// MediaClock: one timer for any number of clients, running only while it has clients; a throwing client does
+// not stop the others. Real timers.
+import { describe, expect, it } from 'vitest';
+
+import { MediaClock } from '../../src/index.js';
+import { sleep } from '../../testkit/wait.js';
+
+describe('MediaClock', () => {
+  it('ticks every client from one timer, only while it has clients', async () => {
+    const clock = new MediaClock();
+    expect(clock.running).toBe(false);
+    const seen: number[][] = [[], [], []];
+    const clients = seen.map((times) => ({ tick: (now: number) => void times.push(now) }));
+    for (const c of clients) clock.add(c);
+    clock.add(clients[0]!); // idempotent
+    expect(clock.size).toBe(3);
+    expect(clock.running).toBe(true);
+    await sleep(120);
+    const ticks = clock.ticks;
+    expect(ticks).toBeGreaterThanOrEqual(3);
+    // Every client got every tick, with the same timestamp in the same tick.
+    for (const times of seen) expect(times).toHaveLength(ticks);
+    expect(seen[1]).toEqual(seen[0]);
+    for (let i = 1; i < seen[0]!.length; i++) expect(seen[0]![i]!).toBeGreaterThan(seen[0]![i - 1]!);
+
+    clock.delete(clients[1]!);
+    expect(clock.has(clients[1]!)).toBe(false);
+    for (const c of clients) clock.delete(c);
+    expect(clock.size).toBe(0);
+    expect(clock.running).toBe(false);
+    const stopped = clock.ticks;
+    await sleep(40);
+    expect(clock.ticks).toBe(stopped);
+  });
+
+  it('keeps ticking the other clients when one throws', async () => {
+    const clock = new MediaClock();
+    let good = 0;
+    const bad = {
+      tick: (): void => {
+        throw new Error('broken client');
+      },
+    };
+    const ok = { tick: (): void => void good++ };
+    clock.add(bad);
+    clock.add(ok);
+    try {
+      await sleep(60);
+      expect(good).toBeGreaterThanOrEqual(2);
+      expect(clock.has(bad)).toBe(true);
+    } finally {
+      clock.delete(bad);
+      clock.delete(ok);
+    }
+  });
+});
