@@ -11,23 +11,23 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { performance } from 'node:perf_hooks';
 
 import {
-  AudioInputTrack,
   AudioSender,
   BotStartedSpeakingFrame,
   BotStoppedSpeakingFrame,
   InputAudioRawFrame,
   OutputAudioRawFrame,
   Pipeline,
-  SileroVADAnalyzer,
-  VADProcessor,
   PipelineTask,
+  SileroVADAnalyzer,
   SmallWebRTCConnection,
   SmallWebRTCTransport,
   TransportParams,
-  mediaClock,
   type AudioFrame,
   type FrameProcessor,
 } from '../../src/index.js';
+import { AudioInputTrack } from '../../src/transport/tracks/audio-input-track.js';
+import { mediaClock } from '../../src/transport/tracks/media-clock.js';
+import { VADProcessor } from '../../src/vad/vad-processor.js';
 import { native } from '../../src/native/binding.js';
 import { NodeOfferer } from '../helpers/node-offerer.js';
 import { makeSpeechWav } from '../helpers/speech.js';

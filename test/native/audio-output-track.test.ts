@@ -2,7 +2,9 @@
 // test/integration/transport-tracks.test.ts), plus AudioSender's RTP continuation options.
 import { describe, expect, it } from 'vitest';
 
-import { AudioOutputTrack, AudioSender, mediaClock } from '../../src/index.js';
+import { AudioSender } from '../../src/index.js';
+import { AudioOutputTrack } from '../../src/transport/tracks/audio-output-track.js';
+import { mediaClock } from '../../src/transport/tracks/media-clock.js';
 
 function track(): AudioOutputTrack {
   return new AudioOutputTrack({ sampleRate: 24000, channels: 1, bitrate: 32000, autoSilence: true });

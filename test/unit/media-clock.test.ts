@@ -2,7 +2,7 @@
 // not stop the others. Real timers.
 import { describe, expect, it } from 'vitest';
 
-import { MediaClock } from '../../src/index.js';
+import { MediaClock } from '../../src/transport/tracks/media-clock.js';
 import { sleep } from '../../testkit/wait.js';
 
 describe('MediaClock', () => {

@@ -9,9 +9,9 @@ import {
   InputAudioRawFrame,
   Pipeline,
   PipelineTask,
-  VADProcessor,
   type VADParamsInit,
 } from '../../src/index.js';
+import { VADProcessor } from '../../src/vad/vad-processor.js';
 import { Recorder, until } from './pipeline-helpers.js';
 
 /** Voice wherever a window's first sample is non-zero (loudness gate off through minVolume 0). */
