@@ -1,0 +1,140 @@
+import { isIP } from 'node:net';
+import type { RtcConfig } from 'node-datachannel';
+import { SmallWebRTCRangeError, SmallWebRTCTypeError } from '../errors.js';
+import { normalizeIceServers, toNodeDataChannelIceServers, type IceServer } from './ice-servers.js';
+import { DEFAULT_MAX_MEDIA_SECTIONS } from './sdp.js';
+
+/** Seconds after the first `connected` without an open channel before queueing stops (Python). */
+export const DATA_CHANNEL_TIMEOUT_SECS = 10;
+/** The `a=max-message-size` we announce (bytes), as aiortc; the client will not send larger messages. */
+export const LOCAL_MAX_MESSAGE_SIZE = 65536;
+
+/** Options of {@link SmallWebRTCConnection}. */
+export interface SmallWebRTCConnectionOptions {
+  /** ICE servers: all URL strings or all {@link IceServer} objects (a mixed list is a `TypeError`). */
+  iceServers?: Array<string> | Array<IceServer>;
+  /** Seconds a peer may stay in `connecting` before the connection closes (default 60, as Pipecat). */
+  connectionTimeoutSecs?: number;
+  /**
+   * Bound, in seconds, on detecting a peer that vanished without closing (default 10): nothing received (no
+   * ping, RTP, RTCP or SCTP) for this long from a client that pings (the Pipecat clients ping every 1 s),
+   * or ICE `disconnected` for this long. Clients that never ping are declared gone after
+   * `max(livenessTimeoutSecs, 30)` s of total silence. Either way `closed` follows.
+   */
+  livenessTimeoutSecs?: number;
+  /** Local address to bind ICE sockets to (e.g. `127.0.0.1` for loopback tests, or one interface). */
+  bindAddress?: string;
+  /** First UDP port ICE may use (inclusive). With `enableIceUdpMux`, the single shared port. */
+  portRangeBegin?: number;
+  /** Last UDP port ICE may use (inclusive). */
+  portRangeEnd?: number;
+  /** Share one UDP port (`portRangeBegin`) among all peer connections (libjuice mux mode). */
+  enableIceUdpMux?: boolean;
+  /**
+   * Public IP announced instead of the gathered host addresses (1:1 NAT, Docker with published UDP ports).
+   * Only `typ host` candidates are rewritten; ports are kept, so publish the same port range.
+   */
+  advertisedIp?: string;
+  /** Seconds to wait for ICE gathering before answering with the candidates found so far (default 10). */
+  gatheringTimeoutSecs?: number;
+  /** Most m-lines accepted in an offer (default 16); more is `ERR_INVALID_SDP` before libdatachannel runs. */
+  maxMediaSections?: number;
+  /**
+   * Seconds after the first `connected` without an open data channel before queued app messages are dropped
+   * and later ones discarded (default 10, Python `DATA_CHANNEL_TIMEOUT_SECS`; a client may have no channel).
+   */
+  dataChannelTimeoutSecs?: number;
+}
+
+/**
+ * {@link SmallWebRTCConnectionOptions} validated once, with defaults applied and times in milliseconds: what
+ * the connection and its collaborators read. Frozen; shared by every peer of a connection (restarts too).
+ */
+export interface ConnectionConfig {
+  /** Normalized ICE servers (what `SmallWebRTCConnection.iceServers` copies out). */
+  readonly iceServers: readonly IceServer[];
+  /** The node-datachannel configuration each new PeerConnection gets (copied per peer). */
+  readonly rtcConfig: Readonly<RtcConfig>;
+  readonly connectionTimeoutMs: number;
+  readonly livenessTimeoutMs: number;
+  readonly gatheringTimeoutMs: number;
+  readonly dataChannelTimeoutMs: number;
+  readonly maxMediaSections: number;
+  /** Address written over the host candidates of our answer, or null to announce what was gathered. */
+  readonly advertisedIp: string | null;
+}
+
+function checkPositive(name: string, v: unknown, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+    throw new SmallWebRTCRangeError('ERR_INVALID_ARG', `${name} must be a positive number of seconds`);
+  }
+  return v;
+}
+
+function checkPort(name: string, v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65535) {
+    throw new SmallWebRTCRangeError('ERR_INVALID_ARG', `${name} must be an integer port 1-65535`);
+  }
+  return v;
+}
+
+function checkIp(name: string, v: unknown): void {
+  if (v !== undefined && (typeof v !== 'string' || isIP(v) === 0)) {
+    throw new SmallWebRTCTypeError('ERR_INVALID_ARG', `${name} must be an IP address string`);
+  }
+}
+
+/**
+ * Validates the constructor options (in the order the fields are documented, so the first bad one is
+ * reported) and derives the per-peer node-datachannel configuration.
+ *
+ * @throws SmallWebRTCTypeError / SmallWebRTCRangeError `ERR_INVALID_ARG` naming the offending option.
+ */
+export function resolveConnectionOptions(options: SmallWebRTCConnectionOptions): ConnectionConfig {
+  if (typeof options !== 'object' || options === null) {
+    throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'options must be an object');
+  }
+  const iceServers = normalizeIceServers(options.iceServers);
+  const connectionTimeoutMs =
+    checkPositive('connectionTimeoutSecs', options.connectionTimeoutSecs, 60) * 1000;
+  const livenessTimeoutMs = checkPositive('livenessTimeoutSecs', options.livenessTimeoutSecs, 10) * 1000;
+  const gatheringTimeoutMs = checkPositive('gatheringTimeoutSecs', options.gatheringTimeoutSecs, 10) * 1000;
+  const dataChannelTimeoutMs =
+    checkPositive('dataChannelTimeoutSecs', options.dataChannelTimeoutSecs, DATA_CHANNEL_TIMEOUT_SECS) * 1000;
+  const maxMediaSections = options.maxMediaSections ?? DEFAULT_MAX_MEDIA_SECTIONS;
+  if (!Number.isInteger(maxMediaSections) || maxMediaSections < 1 || maxMediaSections > 64) {
+    throw new SmallWebRTCRangeError('ERR_INVALID_ARG', 'maxMediaSections must be an integer 1-64');
+  }
+  const begin = checkPort('portRangeBegin', options.portRangeBegin);
+  const end = checkPort('portRangeEnd', options.portRangeEnd);
+  if (begin !== undefined && end !== undefined && begin > end) {
+    throw new SmallWebRTCRangeError('ERR_INVALID_ARG', 'portRangeBegin must be <= portRangeEnd');
+  }
+  checkIp('bindAddress', options.bindAddress);
+  checkIp('advertisedIp', options.advertisedIp);
+  if (options.enableIceUdpMux !== undefined && typeof options.enableIceUdpMux !== 'boolean') {
+    throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'enableIceUdpMux must be a boolean');
+  }
+  // a=max-message-size 65536 in our answer, as aiortc: the Pipecat JS client caps its sends at the value we
+  // announce and libdatachannel drops larger inbound messages before they reach JS.
+  const rtcConfig: RtcConfig = {
+    iceServers: toNodeDataChannelIceServers(iceServers),
+    maxMessageSize: LOCAL_MAX_MESSAGE_SIZE,
+  };
+  if (options.bindAddress !== undefined) rtcConfig.bindAddress = options.bindAddress;
+  if (begin !== undefined) rtcConfig.portRangeBegin = begin;
+  if (end !== undefined) rtcConfig.portRangeEnd = end;
+  if (options.enableIceUdpMux) rtcConfig.enableIceUdpMux = true;
+  return Object.freeze({
+    iceServers,
+    rtcConfig,
+    connectionTimeoutMs,
+    livenessTimeoutMs,
+    gatheringTimeoutMs,
+    dataChannelTimeoutMs,
+    maxMediaSections,
+    advertisedIp: options.advertisedIp ?? null,
+  });
+}

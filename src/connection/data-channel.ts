@@ -1,0 +1,239 @@
+import { performance } from 'node:perf_hooks';
+import type { DataChannel } from 'node-datachannel';
+import { SmallWebRTCRangeError, SmallWebRTCTypeError } from '../errors.js';
+import { getLogger } from '../logger.js';
+import type { ParsedSdp } from './sdp.js';
+import { classifyInbound, signalling, type SignallingMessage } from './signalling.js';
+
+/** Outbound app messages queued before the data channel opens (Python `MAX_MESSAGE_QUEUE_SIZE`). */
+export const MAX_MESSAGE_QUEUE_SIZE = 50;
+
+/**
+ * The peer's `a=max-message-size` from the offer's data-channel m-line, in bytes: absent means 65536 (the
+ * RFC 8841 default); 0 ("any size") is taken as 256 KiB.
+ */
+export function remoteMaxMessageSize(offer: ParsedSdp): number {
+  const app = offer.media.find((m) => m.kind === 'application' && m.port !== 0);
+  if (app?.maxMessageSize) return app.maxMessageSize;
+  return app?.maxMessageSize === 0 ? 262144 : 65536;
+}
+
+/**
+ * Serializes an app message for the data channel.
+ *
+ * @throws SmallWebRTCTypeError `ERR_INVALID_ARG` if it cannot be serialized to JSON (cycles, BigInt,
+ *   `undefined`, a function).
+ */
+export function toJsonText(message: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(message);
+  } catch (err) {
+    throw new SmallWebRTCTypeError('ERR_INVALID_ARG', `message is not JSON-serializable: ${String(err)}`, {
+      cause: err,
+    });
+  }
+  if (typeof text !== 'string')
+    throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'message is not JSON-serializable');
+  return text;
+}
+
+/** What {@link DataChannelLink} reports to the connection (JS thread). */
+export interface DataChannelLinkOptions {
+  /** Log prefix (the connection's name). */
+  name: string;
+  /** The peer's `a=max-message-size` (see {@link remoteMaxMessageSize}). */
+  remoteMaxMessageSize: number;
+  /** A `ping` keepalive arrived. */
+  onPing(): void;
+  /** The peer enabled or disabled the receiver at transceiver `index` (`trackStatus`). */
+  onTrackStatus(index: number, enabled: boolean): void;
+  /** A non-signalling JSON object arrived. */
+  onAppMessage(message: Record<string, unknown>): void;
+}
+
+function isOpen(dc: DataChannel): boolean {
+  try {
+    return dc.isOpen();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The data channel of one peer connection and the signalling carried on it (replaced on `restartPc`): adopts
+ * the channel the client creates (the last one wins, as Python), classifies what arrives (ping, signalling,
+ * app message) and sends JSON text, queued in order (up to {@link MAX_MESSAGE_QUEUE_SIZE}) until the channel
+ * opens or {@link DataChannelLink.startDiscarding} gives up on it. All on the JS thread.
+ */
+export class DataChannelLink {
+  readonly #o: DataChannelLinkOptions;
+  /** Every channel we were given: referenced until the connection object goes (like Tracks). */
+  readonly #refs: DataChannel[] = [];
+  #dc: DataChannel | null = null;
+  #outbox: string[] = [];
+  #discarding = false;
+  #closed = false;
+  /** The largest message the peer accepts, bytes (updated by a re-offer). */
+  remoteMaxMessageSize: number;
+
+  constructor(o: DataChannelLinkOptions) {
+    this.#o = o;
+    this.remoteMaxMessageSize = o.remoteMaxMessageSize;
+  }
+
+  /** Whether the adopted channel is open. */
+  get isOpen(): boolean {
+    return this.#dc !== null && isOpen(this.#dc);
+  }
+
+  /** A channel from node-datachannel's `onDataChannel`: kept alive, and adopted unless the peer is gone. */
+  add(dc: DataChannel): void {
+    this.#refs.push(dc);
+    if (this.#closed) return;
+    try {
+      this.#adopt(dc);
+    } catch (err) {
+      getLogger().error(`${this.#o.name}: cannot adopt data channel`, err);
+    }
+  }
+
+  /**
+   * Sends JSON text now if the channel is open, else queues it.
+   *
+   * @throws SmallWebRTCRangeError `ERR_MESSAGE_TOO_LARGE` above the peer's `a=max-message-size`.
+   */
+  send(text: string): void {
+    const size = Buffer.byteLength(text, 'utf8');
+    if (size > this.remoteMaxMessageSize) {
+      throw new SmallWebRTCRangeError(
+        'ERR_MESSAGE_TOO_LARGE',
+        `message is ${size} bytes; the peer accepts at most ${this.remoteMaxMessageSize}`,
+      );
+    }
+    if (this.#closed) {
+      getLogger().debug(`${this.#o.name}: message dropped (peer gone)`);
+      return;
+    }
+    const dc = this.#dc;
+    if (dc && isOpen(dc)) {
+      this.#flush();
+      this.#rawSend(dc, text);
+      return;
+    }
+    if (this.#discarding) {
+      getLogger().warn(`${this.#o.name}: no open data channel; message discarded`);
+      return;
+    }
+    if (this.#outbox.length >= MAX_MESSAGE_QUEUE_SIZE) {
+      getLogger().warn(`${this.#o.name}: outbox full (${MAX_MESSAGE_QUEUE_SIZE}); message discarded`);
+      return;
+    }
+    this.#outbox.push(text);
+  }
+
+  /** Sends a signalling message (`{"type":"signalling","message":...}`), queued like any message. */
+  sendSignalling(message: SignallingMessage): void {
+    this.send(JSON.stringify(signalling(message)));
+  }
+
+  /**
+   * No channel opened in time after the peer connected (a media-only client): queued messages are dropped and
+   * later ones discarded. A no-op once a channel is open.
+   */
+  startDiscarding(timeoutMs: number): void {
+    if (this.isOpen) return;
+    getLogger().warn(
+      `${this.#o.name}: no data channel ${timeoutMs} ms after connecting; discarding app messages`,
+    );
+    this.#outbox = [];
+    this.#discarding = true;
+  }
+
+  /**
+   * Waits, until `deadlineMs` (`performance.now()` time) at most, for what was sent to leave: the channel may
+   * still be arriving on a just-connected peer, and `bufferedAmount` only covers libdatachannel's queue, not
+   * usrsctp's, so a short grace (200 ms, about one RTT on bad paths) follows. Gives up early once `current()`
+   * is false (peer replaced, connection closed) or while the peer connection is not connected.
+   */
+  async drain(deadlineMs: number, current: () => boolean, pcConnected: () => boolean): Promise<void> {
+    const sleep = (ms: number): Promise<unknown> => new Promise((r) => setTimeout(r, ms));
+    const live = (): boolean => current() && !this.#closed && performance.now() < deadlineMs;
+    while (live() && pcConnected() && (this.#outbox.length > 0 || !this.isOpen)) await sleep(10);
+    const dc = this.#dc;
+    if (!dc || !isOpen(dc) || this.#outbox.length > 0) return;
+    while (live() && isOpen(dc) && dc.bufferedAmount() > 0) await sleep(10);
+    if (live()) await sleep(Math.min(200, Math.max(0, deadlineMs - performance.now())));
+  }
+
+  /** The peer is gone: queued messages are dropped and the channel's callbacks ignored from now on. */
+  close(): void {
+    this.#closed = true;
+    this.#outbox = [];
+  }
+
+  #adopt(dc: DataChannel): void {
+    let label = '';
+    try {
+      label = dc.getLabel();
+    } catch {
+      // ignore
+    }
+    if (label !== 'chat') getLogger().info(`${this.#o.name}: adopting data channel ${JSON.stringify(label)}`);
+    this.#dc = dc; // the last channel wins, as Python
+    dc.onMessage((msg) => {
+      if (this.#closed) return;
+      if (typeof msg !== 'string') {
+        getLogger().debug(`${this.#o.name}: binary data-channel message ignored`);
+        return;
+      }
+      this.#onText(msg);
+    });
+    dc.onOpen(() => {
+      if (!this.#closed && this.#dc === dc) this.#flush();
+    });
+    dc.onClosed(() => {
+      if (this.#dc === dc) getLogger().debug(`${this.#o.name}: data channel closed`);
+    });
+    // Channels created by the remote arrive already open; flush now (Python fix bab3366ad).
+    if (dc.isOpen()) this.#flush();
+  }
+
+  #onText(text: string): void {
+    const m = classifyInbound(text);
+    switch (m.kind) {
+      case 'ping':
+        this.#o.onPing();
+        return;
+      case 'invalid':
+        getLogger().warn(`${this.#o.name}: ignoring data-channel message: ${m.reason}`);
+        return;
+      case 'signalling':
+        if (m.message.type === 'trackStatus') {
+          this.#o.onTrackStatus(m.message.receiver_index, m.message.enabled);
+        } else {
+          getLogger().debug(`${this.#o.name}: ignoring signalling ${m.message.type} from the client`);
+        }
+        return;
+      case 'app':
+        this.#o.onAppMessage(m.message);
+        return;
+    }
+  }
+
+  #rawSend(dc: DataChannel, text: string): void {
+    try {
+      dc.sendMessage(text);
+    } catch (err) {
+      getLogger().warn(`${this.#o.name}: data-channel send failed`, err);
+    }
+  }
+
+  #flush(): void {
+    const dc = this.#dc;
+    if (!dc || this.#outbox.length === 0) return;
+    const queued = this.#outbox;
+    this.#outbox = [];
+    for (const text of queued) this.#rawSend(dc, text);
+  }
+}
