@@ -14,23 +14,16 @@ import {
   type SmallWebRTCConnectionEventName,
   type SmallWebRTCConnectionEvents,
 } from './connection-events.js';
-import { DataChannelLink, MAX_MESSAGE_QUEUE_SIZE, remoteMaxMessageSize, toJsonText } from './data-channel.js';
+import { MAX_MESSAGE_QUEUE_SIZE, toJsonText } from './data-channel.js';
 import type { IceServer } from './ice-servers.js';
-import { PeerLiveness, PeerTimers } from './liveness.js';
-import {
-  PeerNegotiation,
-  SerialQueue,
-  checkOffer,
-  checkRemoteCandidate,
-  type RemoteIceCandidate,
-} from './negotiation.js';
+import { SerialQueue, checkOffer, checkRemoteCandidate, type RemoteIceCandidate } from './negotiation.js';
+import { createPeer, destroyPeer, type PeerParts } from './peer.js';
 import { parseSdp, rewriteHostCandidates, type ParsedSdp } from './sdp.js';
 import type { InputTrack, OutboundTrack } from './tracks.js';
 import {
   AUDIO_TRANSCEIVER_INDEX,
   OutboundSenders,
   SCREEN_VIDEO_TRANSCEIVER_INDEX,
-  Transceivers,
   VIDEO_TRANSCEIVER_INDEX,
 } from './transceivers.js';
 
@@ -64,23 +57,6 @@ export interface SmallWebRTCAnswer {
   pc_id: string;
 }
 
-/**
- * The collaborators of one libdatachannel peer connection, created together for an offer and retired
- * together (restart or close). Each owns one concern and its own state; the connection only wires them.
- */
-interface PeerParts {
-  /** Offer/answer, trickled candidates; owns the PeerConnection. */
-  negotiation: PeerNegotiation;
-  /** Audio/video m-lines: input tracks and sinks. */
-  transceivers: Transceivers;
-  /** The data channel, its outbox and the signalling on it. */
-  channel: DataChannelLink;
-  /** Timeouts and the silence watch. */
-  liveness: PeerLiveness;
-  /** Every timer of this peer (cancelled when it goes). */
-  timers: PeerTimers;
-}
-
 let connectionCounter = 0;
 
 /** Connections not closed yet (for {@link shutdownSmallWebRTC}); a connection leaves the set when it closes. */
@@ -108,10 +84,11 @@ export async function shutdownSmallWebRTC(): Promise<void> {
  * carry our media through an {@link OutboundTrack} bound to an `RtpSink` (we build RTP ourselves; no
  * node-datachannel media handler is set, so RTCP also arrives raw and is routed to the sink's `onRtcp`).
  *
- * This class is the facade: the work is done per peer connection by {@link PeerNegotiation} (SDP),
- * {@link Transceivers} (media tracks), {@link DataChannelLink} (data channel and signalling) and
- * {@link PeerLiveness} (timeouts), configured by `resolveConnectionOptions`; the outbound tracks, which
- * outlive a peer, by {@link OutboundSenders}.
+ * This class is the facade: the work is done per peer connection (`createPeer` in `peer.ts`) by
+ * `PeerNegotiation` (SDP), `Transceivers` (media tracks), `DataChannelLink` (data channel and signalling)
+ * and `PeerLiveness` (timeouts), configured by `resolveConnectionOptions`; the outbound tracks, which
+ * outlive a peer, by `OutboundSenders`. The connection keeps the state that spans peers (pc_id, answer,
+ * held-back `connected`, app messages before `connect()`, renegotiation cooldown) and emits the events.
  */
 export class SmallWebRTCConnection {
   /** `SmallWebRTCConnection#<n>`, unique in the process (Pipecat's object name). */
@@ -390,7 +367,7 @@ export class SmallWebRTCConnection {
 
   /**
    * Sends `peerLeft` (queued like any message if the channel is not open yet) and waits, at most ~1 s in
-   * total, for it to leave (see {@link DataChannelLink.drain}). Closing the channel first is not used:
+   * total, for it to leave (see `DataChannelLink.drain`). Closing the channel first is not used:
    * node-datachannel peers may then drop the last message (their close and message callbacks race on
    * different thread-safe functions).
    */
@@ -448,58 +425,23 @@ export class SmallWebRTCConnection {
     return this.#peer === peer && !this.#closed;
   }
 
-  /** Creates the collaborators of a new peer connection for `offer` and wires their callbacks. */
-  #createPeer(offer: ParsedSdp): PeerParts {
-    const name = this.name;
-    const config = this.#config;
-    const negotiation = new PeerNegotiation(name, this.#pcId, config.rtcConfig, offer);
-    const timers = new PeerTimers(name);
-    const peer: PeerParts = {
-      negotiation,
-      timers,
-      liveness: new PeerLiveness({
-        name,
-        timers,
-        bytesReceived: () => negotiation.bytesReceived(),
-        livenessTimeoutMs: config.livenessTimeoutMs,
-        connectionTimeoutMs: config.connectionTimeoutMs,
-        onGone: () => void this.close(),
-      }),
-      channel: new DataChannelLink({
-        name,
-        remoteMaxMessageSize: remoteMaxMessageSize(offer),
-        onPing: () => peer.liveness.markPing(),
-        onTrackStatus: (index, enabled) => peer.transceivers.setEnabled(index, enabled),
-        onAppMessage: (message) => this.#onAppMessage(message),
-      }),
-      transceivers: new Transceivers({
-        name,
-        pc: negotiation.pc,
-        cname: this.#cname,
-        onPacket: (now) => peer.liveness.markMedia(now),
-        onTrackStarted: (track) => this.#emit('track-started', track),
-      }),
-    };
-    // Callbacks first: node-datachannel only reports what happens after registration.
-    const pc = negotiation.pc;
-    pc.onStateChange((state) => this.#onState(peer, state));
-    pc.onDataChannel((dc) => peer.channel.add(dc));
-    pc.onTrack((track) => {
-      // Tracks we did not pre-add (none expected: every audio/video m-line is pre-added, possibly inactive).
-      // Keep a reference (a collected Track crashes at close) and ignore their media.
-      peer.transceivers.keep(track);
-      getLogger().debug(`${this.name}: remote track on mid ${track.mid()} not handled`);
-    });
-    return peer;
-  }
-
   async #startPeer(parsed: ParsedSdp, sdp: string): Promise<void> {
-    const peer = this.#createPeer(parsed);
+    const peer = createPeer({
+      name: this.name,
+      pcId: this.#pcId,
+      cname: this.#cname,
+      config: this.#config,
+      offer: parsed,
+      onState: (state) => this.#onState(peer, state),
+      onAppMessage: (message) => this.#onAppMessage(message),
+      onTrackStarted: (track) => this.#emit('track-started', track),
+      onGone: () => void this.close(),
+    });
     this.#peer = peer;
     try {
       peer.transceivers.add(parsed.media);
     } catch (err) {
-      this.#destroyPeer(peer);
+      destroyPeer(peer);
       if (this.#peer === peer) this.#peer = null;
       throw err instanceof SmallWebRTCError
         ? err
@@ -512,7 +454,7 @@ export class SmallWebRTCConnection {
       );
     } catch (err) {
       if (err instanceof SmallWebRTCError && err.code === 'ERR_INVALID_SDP') {
-        this.#destroyPeer(peer);
+        destroyPeer(peer);
         if (this.#peer === peer) this.#peer = null;
       }
       throw err;
@@ -620,15 +562,8 @@ export class SmallWebRTCConnection {
     if (!peer) return;
     this.#peer = null;
     for (const input of peer.transceivers.close()) this.#emit('track-ended', input);
-    this.#destroyPeer(peer);
+    destroyPeer(peer);
     this.#retired.push(peer);
     if (this.#retired.length > 4) this.#retired.shift();
-  }
-
-  #destroyPeer(peer: PeerParts): void {
-    peer.transceivers.close();
-    peer.timers.clear();
-    peer.channel.close();
-    peer.negotiation.close();
   }
 }
