@@ -118,7 +118,7 @@ export function resolveConnectionOptions(options: SmallWebRTCConnectionOptions):
     throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'enableIceUdpMux must be a boolean');
   }
   // a=max-message-size 65536 in our answer, as aiortc: the Pipecat JS client caps its sends at the value we
-  // announce and libdatachannel drops larger inbound messages before they reach JS.
+  // announce (docs/protocol.md, "The server's answer") and libdatachannel drops larger inbound ones.
   const rtcConfig: RtcConfig = {
     iceServers: toNodeDataChannelIceServers(iceServers),
     maxMessageSize: LOCAL_MAX_MESSAGE_SIZE,

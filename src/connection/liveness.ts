@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { getLogger } from '../logger.js';
 
-/** A ping younger than this keeps `isConnected()` true (Python `SmallWebRTCConnection.is_connected`). */
+/** A ping younger than this keeps `isConnected()` true (Python; docs/protocol.md, "Liveness"). */
 export const PING_LIVENESS_MS = 3000;
 
 /**
@@ -153,7 +153,8 @@ export class PeerLiveness {
   }
 
   /**
-   * Starts the periodic liveness check (libjuice's own consent checks took ~30 s here). The peer is gone when
+   * Starts the periodic liveness check (docs/protocol.md, "Liveness"; libjuice's own consent checks took
+   * ~30 s here). The peer is gone when
    * nothing at all has been received (no ping, no RTP/RTCP, no SCTP) for `livenessTimeoutSecs`, if it ever
    * pinged; clients that never ping get `max(livenessTimeoutSecs, 30)` s, since an idle non-pinging peer may
    * legitimately send nothing but STUN consent checks for a while. Requiring total silence (not only ping

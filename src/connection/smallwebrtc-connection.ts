@@ -276,8 +276,8 @@ export class SmallWebRTCConnection {
 
   /**
    * Sends a JSON message on the data channel, or queues it (up to 50, in order) until the channel opens.
-   * Queueing stops 10 s after the peer first connected without an open channel (Python
-   * `DATA_CHANNEL_TIMEOUT_SECS`). After close, messages are dropped (logged at debug), like Python's transport
+   * Queueing stops 10 s after the peer first connected without an open channel (docs/protocol.md,
+   * "Outgoing queue"). After close, messages are dropped (logged at debug), like Python's transport
    * does while closing.
    *
    * @throws SmallWebRTCTypeError `ERR_INVALID_ARG` if the message cannot be serialized to JSON;

@@ -23,8 +23,8 @@ export const VIDEO_TRANSCEIVER_INDEX = 1;
 /** Screen-share video transceiver index. */
 export const SCREEN_VIDEO_TRANSCEIVER_INDEX = 2;
 /**
- * Opus fmtp in our answer: DTX so browsers stop sending during silence (most of a voice call), in-band FEC,
- * 10 ms minimum packet time. No `stereo=1`: it makes Chrome send 96 kb/s stereo.
+ * Opus fmtp in our answer: DTX so browsers stop sending during silence (docs/performance.md, "Where the
+ * CPU goes"), in-band FEC, 10 ms minimum packet time. No `stereo=1`: it makes Chrome send 96 kb/s stereo.
  */
 export const OPUS_ANSWER_FMTP = 'minptime=10;useinbandfec=1;usedtx=1';
 
