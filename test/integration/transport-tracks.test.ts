@@ -214,6 +214,13 @@ describe('media tracks of SmallWebRTCTransport', () => {
         expect(dts).toBeGreaterThan(0);
         expect(dts).toBeLessThanOrEqual(960 * 10);
       }
+      // The sender's stats span the replaced senders: every packet counted, the next sequence number follows
+      // the last one the peer got (a few may still be in flight).
+      const out = s.transport.getStats().output!;
+      expect(out.packetsSent).toBeGreaterThanOrEqual(rtp.length);
+      expect(out.packetsSent).toBeLessThanOrEqual(rtp.length + 10);
+      expect((out.nextSequence - rtp.at(-1)!.seq + 0x10000) % 0x10000).toBeGreaterThanOrEqual(1);
+      expect((out.nextSequence - rtp.at(-1)!.seq + 0x10000) % 0x10000).toBeLessThanOrEqual(10);
       // One utterance on the wire as far as the pipeline knows: the format changes did not split it.
       expect(s.tap.up.filter((f) => f instanceof BotStartedSpeakingFrame)).toHaveLength(1);
       expect(s.tap.up.filter((f) => f instanceof BotStoppedSpeakingFrame)).toHaveLength(1);

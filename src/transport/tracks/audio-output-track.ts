@@ -1,5 +1,3 @@
-import { performance } from 'node:perf_hooks';
-
 import type { OutboundTrack, RtpSink } from '../../connection/index.js';
 import { AudioSender, type AudioSenderStats } from '../../media/audio-sender.js';
 import { checkInt, checkOneOf } from '../../media/audio-args.js';
@@ -34,8 +32,16 @@ interface WriteWaiter {
   readonly resolve: () => void;
 }
 
-/** RTP samples per 20 ms Opus packet (48 kHz RTP clock). */
-const SAMPLES_PER_PACKET = 960;
+/** The counters of {@link AudioSenderStats} (summed across the senders a track replaced). */
+const COUNTERS = [
+  'packetsSent',
+  'audioPackets',
+  'silencePackets',
+  'dtxSlots',
+  'skippedSlots',
+  'droppedOnWriteSamples',
+  'encodeErrors',
+] as const satisfies ReadonlyArray<keyof AudioSenderStats>;
 
 /**
  * The bot's outgoing audio: an {@link OutboundTrack} the connection binds to the sender of transceiver 0.
@@ -69,9 +75,6 @@ export class AudioOutputTrack implements OutboundTrack, MediaClockClient {
   /** Played-out audio and counters of the senders replaced by format changes. */
   #playedBaseMs = 0;
   #statsBase: AudioSenderStats | null = null;
-  /** The last packet sent and the tick that sent it: where a replacement sender continues the stream. */
-  #lastPacket: Uint8Array | null = null;
-  #lastPacketAtMs = 0;
   #formatChanges = 0;
 
   constructor(options: AudioOutputTrackOptions) {
@@ -118,17 +121,16 @@ export class AudioOutputTrack implements OutboundTrack, MediaClockClient {
     return this.#formatChanges;
   }
 
-  /** Native sender statistics (packets, silence, skipped slots...), summed over format changes. */
+  /**
+   * Native sender statistics: the counters summed over format changes, `nextSequence`/`nextTimestamp` of
+   * the current sender (which continues the stream).
+   */
   stats(): AudioSenderStats {
     const now = this.#sender.stats();
     const base = this.#statsBase;
     if (base === null) return now;
     const sum = { ...now };
-    for (const k of Object.keys(sum) as Array<keyof AudioSenderStats>) {
-      const a = sum[k];
-      const b = base[k];
-      if (typeof a === 'number' && typeof b === 'number') (sum as Record<string, unknown>)[k] = a + b;
-    }
+    for (const k of COUNTERS) sum[k] = now[k] + base[k];
     return sum;
   }
 
@@ -154,9 +156,9 @@ export class AudioOutputTrack implements OutboundTrack, MediaClockClient {
    * Makes {@link AudioOutputTrack.write} take PCM at `sampleRate`/`channels` from now on. The audio already
    * queued was written at the old format, so this first waits until it has gone out (or `signal` aborts, or
    * the track is unbound: then the rest is dropped), then replaces the native encoder. The RTP stream goes
-   * on (same SSRC, next sequence number, timestamp advanced by the time elapsed), so the peer sees one
-   * stream; only the Opus encoder restarts, at a point where nothing was queued. A no-op when the format is
-   * already the current one.
+   * on (same SSRC, the next sequence number and slot timestamp), so the peer sees one stream; only the Opus
+   * encoder restarts, at a point where nothing was queued. A no-op when the format is already the current
+   * one.
    * @throws RangeError (ERR_INVALID_ARG) for a rate outside 8000..192000 Hz or channels other than 1 or 2;
    *   SmallWebRTCError (ERR_CLOSED) once closed.
    */
@@ -175,7 +177,12 @@ export class AudioOutputTrack implements OutboundTrack, MediaClockClient {
     this.#playedBaseMs += old.playedOutMs;
     this.#sampleRate = sampleRate;
     this.#channels = channels;
-    this.#sender = this.#createSender(this.#continuation(performance.now()));
+    // The old sender was pulled on every tick while bound, so its next sequence number (SRTP drops a
+    // repeated one as a replay) and next slot's timestamp are where the stream goes on.
+    this.#sender = this.#createSender({
+      initialSequence: stats.nextSequence,
+      initialTimestamp: stats.nextTimestamp,
+    });
     this.#statsBase = stats;
     old.close();
     this.#applySink();
@@ -258,10 +265,6 @@ export class AudioOutputTrack implements OutboundTrack, MediaClockClient {
         logger().debug(`audio output: sender not ready (${this.#sendFailures} packet(s) not sent)`);
       }
     }
-    if (packets.length > 0) {
-      this.#lastPacket = packets[packets.length - 1] ?? null;
-      this.#lastPacketAtMs = nowMs;
-    }
     for (const t of this.#sender.takeTransitions()) {
       // After an unbind reported a stop, the sender's own stop for that utterance is a duplicate.
       if (t.speaking !== this.#reportedSpeaking) this.#reportSpeaking(t.speaking);
@@ -298,25 +301,6 @@ export class AudioOutputTrack implements OutboundTrack, MediaClockClient {
       capacityMs: this.#options.capacityMs ?? 1000,
       ...(rtp ?? {}),
     });
-  }
-
-  /**
-   * Where a replacement sender continues the RTP stream: the sequence number after the last packet sent
-   * (SRTP drops a repeated one as a replay), and a timestamp advanced by the 20 ms slots elapsed since
-   * then (at least one), so the peer sees either the next packet or a pause, never a jump back. Null (a
-   * fresh random start) when nothing was sent yet.
-   */
-  #continuation(nowMs: number): { initialSequence: number; initialTimestamp: number } | null {
-    const p = this.#lastPacket;
-    if (p === null || p.length < 12) return null;
-    const view = new DataView(p.buffer, p.byteOffset, p.byteLength);
-    const seq = view.getUint16(2);
-    const ts = view.getUint32(4);
-    const slots = Math.max(1, Math.round((nowMs - this.#lastPacketAtMs) / 20));
-    return {
-      initialSequence: (seq + 1) & 0xffff,
-      initialTimestamp: (ts + slots * SAMPLES_PER_PACKET) % 0x100000000,
-    };
   }
 
   #applySink(): void {
