@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import nodeDataChannel from 'node-datachannel';
 import type { PeerConnection } from 'node-datachannel';
 import { SmallWebRTCError, SmallWebRTCTypeError } from '../errors.js';
+import { TypedEmitter } from '../events.js';
 import { getLogger } from '../logger.js';
 import {
   resolveConnectionOptions,
@@ -50,6 +51,11 @@ export type SmallWebRTCConnectionHandler<K extends SmallWebRTCConnectionEventNam
   ...args: SmallWebRTCConnectionEvents[K]
 ) => unknown;
 
+/** The emitter's view of the events: the connection first, as handlers receive it. */
+type ConnectionEmitterEvents = {
+  [K in SmallWebRTCConnectionEventName]: [SmallWebRTCConnection, ...SmallWebRTCConnectionEvents[K]];
+};
+
 /** The answer returned to the client (`get_answer()` in Pipecat). */
 export interface SmallWebRTCAnswer {
   sdp: string;
@@ -95,7 +101,7 @@ export class SmallWebRTCConnection {
   readonly name: string;
   readonly #config: ConnectionConfig;
   readonly #cname = randomUUID().replace(/-/g, '').slice(0, 16);
-  readonly #handlers = new Map<string, Array<(...args: unknown[]) => unknown>>();
+  readonly #events: TypedEmitter<ConnectionEmitterEvents>;
   readonly #senders: OutboundSenders;
   readonly #signalling = new SerialQueue();
   #pcId: string;
@@ -120,7 +126,8 @@ export class SmallWebRTCConnection {
     this.name = `SmallWebRTCConnection#${connectionCounter++}`;
     this.#senders = new OutboundSenders(this.name);
     this.#pcId = this.#newPcId();
-    for (const n of CONNECTION_EVENT_NAMES) this.#handlers.set(n, []);
+    this.#events = new TypedEmitter(this.name);
+    for (const n of CONNECTION_EVENT_NAMES) this.#events.register(n, { awaited: false });
     liveConnections.add(this);
   }
 
@@ -154,40 +161,26 @@ export class SmallWebRTCConnection {
     this.on(name, handler);
   }
 
-  /** Adds a handler; it receives the connection, then the event's arguments. A throw/rejection is logged. */
+  /**
+   * Adds a handler; it receives the connection, then the event's arguments. Handlers are called in order as
+   * the event happens and are not awaited (a connection never waits for application code); a throw or
+   * rejection is logged.
+   *
+   * @throws SmallWebRTCTypeError `ERR_INVALID_ARG` for an unknown event name or a non-function handler.
+   */
   on<K extends SmallWebRTCConnectionEventName>(name: K, handler: SmallWebRTCConnectionHandler<K>): this {
-    const list = this.#handlers.get(name);
-    if (!list) throw new SmallWebRTCTypeError('ERR_INVALID_ARG', `unknown event ${JSON.stringify(name)}`);
-    if (typeof handler !== 'function') {
-      throw new SmallWebRTCTypeError('ERR_INVALID_ARG', `handler for ${name} must be a function`);
-    }
-    list.push(handler as (...args: unknown[]) => unknown);
+    this.#events.on(name, handler as never);
     return this;
   }
 
   /** Removes a handler added with `on`/`eventHandler` (unknown handlers are ignored). */
   off<K extends SmallWebRTCConnectionEventName>(name: K, handler: SmallWebRTCConnectionHandler<K>): this {
-    const list = this.#handlers.get(name);
-    const i = list ? list.indexOf(handler as (...args: unknown[]) => unknown) : -1;
-    if (list && i >= 0) list.splice(i, 1);
+    this.#events.off(name, handler as never);
     return this;
   }
 
   #emit<K extends SmallWebRTCConnectionEventName>(name: K, ...args: SmallWebRTCConnectionEvents[K]): void {
-    const list = this.#handlers.get(name);
-    if (!list || list.length === 0) return;
-    for (const handler of [...list]) {
-      try {
-        const r = handler(this, ...args);
-        if (r !== null && typeof r === 'object' && typeof (r as { then?: unknown }).then === 'function') {
-          (r as Promise<unknown>).then(undefined, (err: unknown) =>
-            getLogger().error(`${this.name}: async handler for ${name} rejected`, err),
-          );
-        }
-      } catch (err) {
-        getLogger().error(`${this.name}: handler for ${name} threw`, err);
-      }
-    }
+    void this.#events.emit(name, ...([this, ...args] as unknown as ConnectionEmitterEvents[K]));
   }
 
   // ------------------------------------------------------------------------------------------ signalling

@@ -1,4 +1,6 @@
 import type { Track } from 'node-datachannel';
+import { SmallWebRTCTypeError } from '../errors.js';
+import { TypedEmitter } from '../events.js';
 import { getLogger } from '../logger.js';
 import { buildPli } from './rtcp.js';
 import type { SdpCodec } from './sdp.js';
@@ -32,7 +34,8 @@ export interface InputTrack {
   /**
    * Subscribes to raw RTP packets (never RTCP). `arrivalMs` is `performance.now()` at delivery to JS.
    * The packet Buffer is owned by the callee only during the call; copy it to keep it. Returns an unsubscribe
-   * function. A throwing callback is logged and does not affect other subscribers.
+   * function. Callbacks are called synchronously, in subscription order, and not awaited; a throwing
+   * callback is logged (rate-limited) and does not affect other subscribers.
    */
   onRtp(cb: (packet: Buffer, arrivalMs: number) => void): () => void;
   /** Subscribes to enabled-state changes from `trackStatus`. Returns an unsubscribe function. */
@@ -72,9 +75,35 @@ export interface RtpSink {
   onRtcp(cb: (packet: Buffer) => void): () => void;
 }
 
-/** Logs the first failure of a subscriber and then every 1000th, so a broken callback cannot flood logs. */
-function reportCallbackError(where: string, counter: { n: number }, err: unknown): void {
-  if (counter.n++ % 1000 === 0) getLogger().error(`${where}: subscriber threw (${counter.n} times)`, err);
+/** Events of an input track (the subscriptions of {@link InputTrack}). */
+interface InputTrackEvents {
+  rtp: [packet: Buffer, arrivalMs: number];
+  enabled: [enabled: boolean];
+}
+
+/** Events of an RTP sink (the subscriptions of {@link RtpSink}). */
+interface RtpSinkEvents {
+  rtcp: [packet: Buffer];
+}
+
+/**
+ * Subscribes `cb` to `name` and returns the unsubscribe function of the track APIs. Media events are not
+ * awaited: they are raised from node-datachannel callbacks on the media path.
+ */
+function subscribe<E extends { [K in keyof E]: unknown[] }, K extends keyof E & string>(
+  events: TypedEmitter<E>,
+  name: K,
+  what: string,
+  cb: (...args: E[K]) => void,
+): () => void {
+  if (typeof cb !== 'function')
+    throw new SmallWebRTCTypeError('ERR_INVALID_ARG', `${what}: cb must be a function`);
+  events.on(name, cb);
+  let subscribed = true;
+  return () => {
+    if (subscribed) events.off(name, cb);
+    subscribed = false;
+  };
 }
 
 /** Internal implementation of {@link InputTrack}; the connection feeds it. */
@@ -88,9 +117,7 @@ export class InputTrackImpl implements InputTrack {
   #ended = false;
   /** Whether an RTP packet has been seen (drives `track-started`). */
   started = false;
-  readonly #rtpSubs = new Set<(packet: Buffer, arrivalMs: number) => void>();
-  readonly #enabledSubs = new Set<(enabled: boolean) => void>();
-  readonly #errors = { n: 0 };
+  readonly #events: TypedEmitter<InputTrackEvents>;
   readonly #track: Track;
   readonly #senderSsrc: number;
 
@@ -115,6 +142,9 @@ export class InputTrackImpl implements InputTrack {
     );
     this.#track = o.track;
     this.#senderSsrc = o.senderSsrc;
+    this.#events = new TypedEmitter(`input track ${o.mid}`);
+    this.#events.register('rtp', { awaited: false });
+    this.#events.register('enabled', { awaited: false });
   }
 
   get enabled(): boolean {
@@ -127,19 +157,11 @@ export class InputTrackImpl implements InputTrack {
   }
 
   onRtp(cb: (packet: Buffer, arrivalMs: number) => void): () => void {
-    if (typeof cb !== 'function') throw new TypeError('onRtp: cb must be a function');
-    this.#rtpSubs.add(cb);
-    return () => {
-      this.#rtpSubs.delete(cb);
-    };
+    return subscribe(this.#events, 'rtp', 'onRtp', cb);
   }
 
   onEnabledChanged(cb: (enabled: boolean) => void): () => void {
-    if (typeof cb !== 'function') throw new TypeError('onEnabledChanged: cb must be a function');
-    this.#enabledSubs.add(cb);
-    return () => {
-      this.#enabledSubs.delete(cb);
-    };
+    return subscribe(this.#events, 'enabled', 'onEnabledChanged', cb);
   }
 
   requestKeyframe(): void {
@@ -155,34 +177,20 @@ export class InputTrackImpl implements InputTrack {
   setEnabled(enabled: boolean): void {
     if (enabled === this.#enabled) return;
     this.#enabled = enabled;
-    for (const cb of [...this.#enabledSubs]) {
-      try {
-        cb(enabled);
-      } catch (err) {
-        reportCallbackError(`input track ${this.mid} onEnabledChanged`, this.#errors, err);
-      }
-    }
+    if (!this.#ended) void this.#events.emit('enabled', enabled);
   }
 
   /** @internal One RTP packet from node-datachannel (JS thread). */
   deliver(packet: Buffer, ssrc: number, arrivalMs: number): void {
     if (this.#ended) return;
     this.#remoteSsrc = ssrc;
-    if (this.#rtpSubs.size === 0) return;
-    for (const cb of this.#rtpSubs) {
-      try {
-        cb(packet, arrivalMs);
-      } catch (err) {
-        reportCallbackError(`input track ${this.mid} onRtp`, this.#errors, err);
-      }
-    }
+    void this.#events.emit('rtp', packet, arrivalMs);
   }
 
-  /** @internal The peer behind this track is gone; subscriptions are dropped. */
+  /** @internal The peer behind this track is gone; subscribers are no longer called. */
   end(): void {
     this.#ended = true;
-    this.#rtpSubs.clear();
-    this.#enabledSubs.clear();
+    this.#events.removeAllHandlers();
   }
 }
 
@@ -194,8 +202,7 @@ export class RtpSinkImpl implements RtpSink {
   readonly midExtensionId: number | null;
   readonly mid: string;
   readonly #track: Track;
-  readonly #rtcpSubs = new Set<(packet: Buffer) => void>();
-  readonly #errors = { n: 0 };
+  readonly #events: TypedEmitter<RtpSinkEvents>;
   #dead = false;
 
   constructor(o: {
@@ -212,6 +219,8 @@ export class RtpSinkImpl implements RtpSink {
     this.midExtensionId = o.midExtensionId;
     this.mid = o.mid;
     this.#track = o.track;
+    this.#events = new TypedEmitter(`rtp sink ${o.mid}`);
+    this.#events.register('rtcp', { awaited: false });
   }
 
   send(packet: Uint8Array): boolean {
@@ -228,28 +237,17 @@ export class RtpSinkImpl implements RtpSink {
   }
 
   onRtcp(cb: (packet: Buffer) => void): () => void {
-    if (typeof cb !== 'function') throw new TypeError('onRtcp: cb must be a function');
-    this.#rtcpSubs.add(cb);
-    return () => {
-      this.#rtcpSubs.delete(cb);
-    };
+    return subscribe(this.#events, 'rtcp', 'onRtcp', cb);
   }
 
   /** @internal RTCP that arrived on this transceiver's track. */
   deliverRtcp(packet: Buffer): void {
-    if (this.#dead || this.#rtcpSubs.size === 0) return;
-    for (const cb of this.#rtcpSubs) {
-      try {
-        cb(packet);
-      } catch (err) {
-        reportCallbackError(`rtp sink ${this.mid} onRtcp`, this.#errors, err);
-      }
-    }
+    if (!this.#dead) void this.#events.emit('rtcp', packet);
   }
 
-  /** @internal The sender is gone; `send` returns false from now on. */
+  /** @internal The sender is gone; `send` returns false and subscribers are no longer called from now on. */
   kill(): void {
     this.#dead = true;
-    this.#rtcpSubs.clear();
+    this.#events.removeAllHandlers();
   }
 }

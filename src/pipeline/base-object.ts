@@ -1,5 +1,5 @@
 import { SmallWebRTCTypeError } from '../errors.js';
-import { logger } from './logger.js';
+import { TypedEmitter, type EventOptions } from '../events.js';
 
 /**
  * An event map: event name -> the arguments a handler receives after the emitting object.
@@ -10,18 +10,21 @@ export type EventArgs<E> = { [K in keyof E]: unknown[] };
 /** A handler: receives the emitting object first (as Pipecat does), then the event's arguments. */
 export type EventHandler<Source, Args extends unknown[]> = (source: Source, ...args: Args) => unknown;
 
-type AnyHandler = (...args: unknown[]) => unknown;
+/** The emitter's view of `E`: the same events, with the emitting object as the first argument. */
+type WithSource<Source, E extends EventArgs<E>> = { [K in keyof E]: [source: Source, ...args: E[K]] };
 
 let nextObjectId = 1;
 const nameCounters = new Map<string, number>();
 
 /**
- * Pipecat's `BaseObject`: a unique id, a readable name and typed event handlers.
+ * Pipecat's `BaseObject`: a unique id, a readable name and typed event handlers, over the library's one
+ * event model ({@link TypedEmitter}: its rules for unknown names, sync/async handlers and handler errors).
  *
  * Event names must be registered by the class (`registerEventHandler`) before handlers can be added; adding a
- * handler for an unregistered name logs a warning and is ignored, as in Pipecat. Handlers run one after the
- * other, each awaited; a handler that throws or rejects is logged and never stops the other handlers or the
- * caller (media and frame processing never break because of application code).
+ * handler for an unregistered name throws `ERR_INVALID_ARG`. Pipeline events are registered awaited by
+ * default: `callEventHandler` runs the handlers one after the other, each awaited, and a handler that throws
+ * or rejects is logged and never stops the other handlers or the caller (media and frame processing never
+ * break because of application code).
  *
  * @typeParam E - the event map (see {@link EventArgs}).
  */
@@ -30,7 +33,7 @@ export class BaseObject<E extends EventArgs<E>> {
   readonly id: number;
   /** `ClassName#n` unless a name was given. */
   readonly name: string;
-  readonly #handlers = new Map<string, AnyHandler[]>();
+  readonly #events: TypedEmitter<WithSource<this, E>>;
 
   constructor(name?: string) {
     this.id = nextObjectId++;
@@ -44,21 +47,27 @@ export class BaseObject<E extends EventArgs<E>> {
       nameCounters.set(cls, n + 1);
       this.name = `${cls}#${n}`;
     }
+    this.#events = new TypedEmitter(this.name);
   }
 
-  /** Declares an event name so handlers can be attached to it. Subclasses call this in their constructor. */
-  protected registerEventHandler(name: keyof E & string): void {
-    if (!this.#handlers.has(name)) this.#handlers.set(name, []);
+  /**
+   * Declares an event name so handlers can be attached to it. Subclasses call this in their constructor.
+   * `options.awaited` defaults to true (see {@link EventOptions}).
+   */
+  protected registerEventHandler(name: keyof E & string, options?: EventOptions): void {
+    this.#events.register(name, options);
   }
 
   /** The event names this object emits. */
   get eventNames(): string[] {
-    return [...this.#handlers.keys()];
+    return this.#events.eventNames;
   }
 
   /**
    * Adds a handler (Pipecat's `@obj.event_handler("name")` / `add_event_handler`). Returns `this`.
    * The handler receives this object first, then the event arguments; it may be async.
+   *
+   * @throws SmallWebRTCTypeError `ERR_INVALID_ARG` for an unregistered name or a non-function handler.
    */
   eventHandler<K extends keyof E & string>(name: K, handler: EventHandler<this, E[K]>): this {
     return this.on(name, handler);
@@ -66,45 +75,27 @@ export class BaseObject<E extends EventArgs<E>> {
 
   /** Same as {@link BaseObject.eventHandler}. */
   on<K extends keyof E & string>(name: K, handler: EventHandler<this, E[K]>): this {
-    if (typeof handler !== 'function')
-      throw new SmallWebRTCTypeError('ERR_INVALID_ARG', `handler for ${name} must be a function`);
-    const list = this.#handlers.get(name);
-    if (!list) {
-      logger().warn(
-        `${this.name}: event handler ${name} not registered (known: ${this.eventNames.join(', ')})`,
-      );
-      return this;
-    }
-    list.push(handler as AnyHandler);
+    this.#events.on(name, handler as never);
     return this;
   }
 
   /** Removes a handler added with {@link BaseObject.on}; unknown handlers are ignored. Returns `this`. */
   off<K extends keyof E & string>(name: K, handler: EventHandler<this, E[K]>): this {
-    const list = this.#handlers.get(name);
-    const i = list ? list.indexOf(handler as AnyHandler) : -1;
-    if (list && i >= 0) list.splice(i, 1);
+    this.#events.off(name, handler as never);
     return this;
   }
 
   /** Whether at least one handler is attached to `name`. */
   hasEventHandler(name: keyof E & string): boolean {
-    return (this.#handlers.get(name)?.length ?? 0) > 0;
+    return this.#events.hasHandlers(name);
   }
 
   /**
-   * Calls every handler of `name` in registration order, awaiting each. Never rejects: a throwing handler is
-   * logged with the event name and the next handler still runs.
+   * Calls every handler of `name` with this object first, as the event was registered (awaited: in
+   * registration order, each awaited). Never rejects: a throwing handler is logged with the event name and
+   * the next handler still runs.
    */
-  protected async callEventHandler<K extends keyof E & string>(name: K, ...args: E[K]): Promise<void> {
-    const list = this.#handlers.get(name);
-    if (!list || list.length === 0) return;
-    for (const handler of [...list]) {
-      try {
-        await handler(this, ...args);
-      } catch (err) {
-        logger().error(`${this.name}: exception in event handler ${name}`, err);
-      }
-    }
+  protected callEventHandler<K extends keyof E & string>(name: K, ...args: E[K]): Promise<void> {
+    return this.#events.emit(name, ...([this, ...args] as WithSource<this, E>[K]));
   }
 }

@@ -1,16 +1,24 @@
 import type { InputTrack, SmallWebRTCConnection } from '../connection/index.js';
+import { TypedEmitter, type Listener } from '../events.js';
 import { logger } from '../pipeline/logger.js';
 import { AudioOutputTrack } from './tracks/audio-output-track.js';
 import type { TransportParams } from './transport-params.js';
 
-/** What the client reports to the transport (Pipecat's `SmallWebRTCCallbacks`). All run on the JS thread. */
-export interface SmallWebRTCClientCallbacks {
-  onClientConnected(connection: SmallWebRTCConnection): Promise<void>;
-  onClientDisconnected(connection: SmallWebRTCConnection): Promise<void>;
-  onClientClosed(connection: SmallWebRTCConnection): Promise<void>;
-  onAppMessage(message: unknown, sender: string): Promise<void>;
+/**
+ * What the client reports to the transport (Pipecat's `SmallWebRTCCallbacks`, as events of the library's
+ * one event model). All on the JS thread. The `on_client_*` and `on_app_message` events are awaited (the
+ * client waits for the transport's handlers, which wait for the application's); the other two come from the
+ * media path and are not.
+ */
+export interface SmallWebRTCClientEvents {
+  on_client_connected: [connection: SmallWebRTCConnection];
+  on_client_disconnected: [connection: SmallWebRTCConnection];
+  on_client_closed: [connection: SmallWebRTCConnection];
+  on_app_message: [message: unknown, sender: string];
   /** The bot's audio started/stopped going out on the wire. */
-  onBotSpeaking(speaking: boolean): void;
+  on_bot_speaking: [speaking: boolean];
+  /** The peer's microphone track changed (a new peer connected, or it went away: null). */
+  on_audio_input_changed: [track: InputTrack | null];
 }
 
 /**
@@ -22,7 +30,7 @@ export interface SmallWebRTCClientCallbacks {
 export class SmallWebRTCClient {
   readonly connection: SmallWebRTCConnection;
   readonly #params: TransportParams;
-  readonly #callbacks: SmallWebRTCClientCallbacks;
+  readonly #events: TypedEmitter<SmallWebRTCClientEvents>;
   /** The transport halves holding the connection (each counted once, however often it releases). */
   readonly #owners = new Set<object>();
   #connectPromise: Promise<void> | null = null;
@@ -34,23 +42,32 @@ export class SmallWebRTCClient {
   #peerUp = false;
   #audioOut: AudioOutputTrack | null = null;
   #audioIn: InputTrack | null = null;
-  readonly #trackListeners = new Set<(track: InputTrack | null) => void>();
 
-  constructor(
-    connection: SmallWebRTCConnection,
-    params: TransportParams,
-    callbacks: SmallWebRTCClientCallbacks,
-  ) {
+  constructor(connection: SmallWebRTCConnection, params: TransportParams) {
     this.connection = connection;
     this.#params = params;
-    this.#callbacks = callbacks;
+    this.#events = new TypedEmitter(() => `SmallWebRTCClient(${connection.name})`);
+    this.#events.register('on_client_connected');
+    this.#events.register('on_client_disconnected');
+    this.#events.register('on_client_closed');
+    this.#events.register('on_app_message');
+    this.#events.register('on_bot_speaking', { awaited: false });
+    this.#events.register('on_audio_input_changed', { awaited: false });
     connection.on('connected', () => this.#handleConnected());
     connection.on('disconnected', () => {
       this.#peerUp = false;
       this.#clearTracks();
     });
     connection.on('closed', () => this.#handleClosed());
-    connection.on('app-message', (_c, message) => this.#callbacks.onAppMessage(message, connection.pcId));
+    connection.on('app-message', (_c, message) =>
+      this.#events.emit('on_app_message', message, connection.pcId),
+    );
+  }
+
+  /** Adds a handler of one of the {@link SmallWebRTCClientEvents} (the transport's wiring). */
+  on<K extends keyof SmallWebRTCClientEvents>(name: K, handler: Listener<SmallWebRTCClientEvents[K]>): this {
+    this.#events.on(name, handler);
+    return this;
   }
 
   /** The outgoing audio track while connected with audio out enabled, else null. */
@@ -70,8 +87,8 @@ export class SmallWebRTCClient {
 
   /** Called with the new audio input track (or null) whenever it changes. Returns an unsubscribe. */
   onAudioInputChanged(listener: (track: InputTrack | null) => void): () => void {
-    this.#trackListeners.add(listener);
-    return () => this.#trackListeners.delete(listener);
+    this.#events.on('on_audio_input_changed', listener);
+    return () => this.#events.off('on_audio_input_changed', listener);
   }
 
   /**
@@ -117,7 +134,7 @@ export class SmallWebRTCClient {
     this.#peerUp = true;
     this.#setAudioInput(this.connection.audioInputTrack());
     this.#ensureAudioOutput();
-    await this.#callbacks.onClientConnected(this.connection);
+    await this.#events.emit('on_client_connected', this.connection);
   }
 
   /**
@@ -138,7 +155,7 @@ export class SmallWebRTCClient {
       // native pacer no longer needs chunks, so the same knob sets how far writes run ahead of the wire
       // (at least two 20 ms packets, so a late pacer tick never starves the encoder).
       lookaheadMs: Math.max(40, this.#params.audioOut10msChunks * 10),
-      onSpeaking: (speaking) => this.#callbacks.onBotSpeaking(speaking),
+      onSpeaking: (speaking) => void this.#events.emit('on_bot_speaking', speaking),
     });
     this.#audioOut = track;
     this.connection.replaceAudioTrack(track);
@@ -149,20 +166,14 @@ export class SmallWebRTCClient {
     this.#closed = true;
     this.#peerUp = false;
     this.#clearTracks();
-    if (!byUs) await this.#callbacks.onClientDisconnected(this.connection);
-    await this.#callbacks.onClientClosed(this.connection);
+    if (!byUs) await this.#events.emit('on_client_disconnected', this.connection);
+    await this.#events.emit('on_client_closed', this.connection);
   }
 
   #setAudioInput(track: InputTrack | null): void {
     if (this.#audioIn === track) return;
     this.#audioIn = track;
-    for (const l of this.#trackListeners) {
-      try {
-        l(track);
-      } catch (err) {
-        logger().error('audio input listener failed', err);
-      }
-    }
+    void this.#events.emit('on_audio_input_changed', track);
   }
 
   #clearTracks(): void {

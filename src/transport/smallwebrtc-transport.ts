@@ -78,19 +78,20 @@ export class SmallWebRTCTransport extends BaseObject<SmallWebRTCTransportEvents>
     ] as const) {
       this.registerEventHandler(name);
     }
-    this.#client = new SmallWebRTCClient(options.webrtcConnection, this.params, {
-      onClientConnected: async (connection) => {
+    this.#client = new SmallWebRTCClient(options.webrtcConnection, this.params)
+      .on('on_client_connected', async (connection) => {
         await this.callEventHandler('on_client_connected', connection);
         await this.#input?.pushFrame(new ClientConnectedFrame(), FrameDirection.DOWNSTREAM);
-      },
-      onClientDisconnected: (connection) => this.callEventHandler('on_client_disconnected', connection),
-      onClientClosed: (connection) => this.callEventHandler('on_client_closed', connection),
-      onAppMessage: async (message, sender) => {
+      })
+      .on('on_client_disconnected', (connection) =>
+        this.callEventHandler('on_client_disconnected', connection),
+      )
+      .on('on_client_closed', (connection) => this.callEventHandler('on_client_closed', connection))
+      .on('on_app_message', async (message, sender) => {
         await this.#input?.pushAppMessage(message);
         await this.callEventHandler('on_app_message', message, sender);
-      },
-      onBotSpeaking: (speaking) => this.#output?.handleBotSpeaking(speaking),
-    });
+      })
+      .on('on_bot_speaking', (speaking) => this.#output?.handleBotSpeaking(speaking));
   }
 
   /** The connection this transport runs on. */
