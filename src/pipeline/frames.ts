@@ -10,6 +10,10 @@
  *
  * Frames are plain classes with public fields: construct them with `new`, test them with `instanceof`.
  * Times are milliseconds (`pts`); audio is interleaved signed 16-bit PCM (`Int16Array`).
+ *
+ * One module on purpose, although it is longer than the ~600 lines other modules keep to: it is the catalogue
+ * of frame types, one small class each, in Pipecat's order; split up, the system/data/control hierarchy could
+ * no longer be read in one place. A new frame type goes here.
  */
 
 import { SmallWebRTCRangeError, SmallWebRTCTypeError } from '../errors.js';
