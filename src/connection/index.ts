@@ -1,4 +1,4 @@
-// Public surface of the connection layer (contract A in notes/contracts.md).
+// Public surface of the connection layer.
 export {
   SmallWebRTCConnection,
   shutdownSmallWebRTC,

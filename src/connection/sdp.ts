@@ -223,7 +223,8 @@ export function directionReceives(d: MediaDirection): boolean {
 /**
  * The answer direction for an m-line: what we want (`desired`) intersected with the mirror of what the
  * offer allows (RFC 3264 §6.1). Offer sendonly -> at most recvonly; recvonly -> at most sendonly; inactive ->
- * inactive. Pipecat wants transceivers 0 and 1 `sendrecv` and 2+ `recvonly` (spec §2.2).
+ * inactive. Pipecat wants transceivers 0 and 1 `sendrecv` and 2+ `recvonly` (docs/protocol.md, "The server's
+ * answer").
  */
 export function answerDirection(desired: MediaDirection, offered: MediaDirection): MediaDirection {
   const send = directionSends(desired) && directionReceives(offered);

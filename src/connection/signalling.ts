@@ -1,6 +1,6 @@
 /**
- * Data-channel signalling messages (spec §3): all are JSON text on the client-created `chat` channel,
- * wrapped as `{"type":"signalling","message":{...}}`.
+ * Data-channel signalling messages (docs/protocol.md, "Data channel"): all are JSON text on the
+ * client-created `chat` channel, wrapped as `{"type":"signalling","message":{...}}`.
  */
 
 /** The outer `type` of signalling messages (Python `SIGNALLING_TYPE`). */
@@ -14,12 +14,15 @@ export interface TrackStatusMessage {
   enabled: boolean;
 }
 
-/** Server -> client: please re-offer on the same peer connection (spec §1.6). */
+/**
+ * Server -> client: please re-offer on the same peer connection (docs/protocol.md, "Renegotiation and
+ * restart").
+ */
 export interface RenegotiateMessage {
   type: 'renegotiate';
 }
 
-/** Server -> client: the bot is leaving; the client disconnects (spec §3.2). */
+/** Server -> client: the bot is leaving; the client disconnects (docs/protocol.md, "Server to client"). */
 export interface PeerLeftMessage {
   type: 'peerLeft';
 }

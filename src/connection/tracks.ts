@@ -18,7 +18,8 @@ export interface InputTrackCodec {
  * What the peer sends us on one receiving transceiver (index 0 audio, 1 camera, 2 screen), as raw RTP.
  *
  * Packets are handed to subscribers synchronously on the JS thread as node-datachannel delivers them; nothing
- * is buffered while nobody subscribes (spec §5.2: drop, do not queue, media nobody reads).
+ * is buffered while nobody subscribes (docs/protocol.md, "Audio input": drop, do not queue, media nobody
+ * reads).
  */
 export interface InputTrack {
   /** `audio` or `video`, from the offer's m-line. */

@@ -1,8 +1,9 @@
 /**
  * A small HTTP signalling server on node:http (no framework), wire-compatible with the Pipecat development
- * runner (spec §1.1): `POST|PATCH /api/offer`, `POST /start`, `POST|PATCH /sessions/:id/api/offer`,
- * `GET /status`, CORS with preflight, a body size limit and a Content-Type check. The request listener also
- * works as express / connect middleware (`app.use(listener)`), calling `next()` for routes it does not own.
+ * runner (docs/protocol.md, "Endpoints"): `POST|PATCH /api/offer`, `POST /start`,
+ * `POST|PATCH /sessions/:id/api/offer`, `GET /status`, CORS with preflight, a body size limit and a
+ * Content-Type check. The request listener also works as express / connect middleware (`app.use(listener)`),
+ * calling `next()` for routes it does not own.
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -270,7 +271,8 @@ export function createSmallWebRTCRequestListener(
       const body = await readJson(req, maxBody);
       if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
         const b = body as Record<string, unknown>;
-        // request_data = body request_data, or requestData, or the cached /start body (spec §1.1).
+        // request_data = body request_data, or requestData, or the cached /start body (docs/protocol.md,
+        // "Endpoints").
         if ((b.request_data ?? b.requestData ?? null) === null) {
           await offer({ ...b, request_data: cached }, res);
           return;

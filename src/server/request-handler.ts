@@ -1,7 +1,7 @@
 /**
  * `SmallWebRTCRequestHandler`: the signalling brain behind `POST`/`PATCH /api/offer`, a port of Pipecat's
- * `request_handler.py` (spec §1.2-§1.6). Framework-free: it takes parsed JSON bodies and returns the answer or
- * throws an {@link HttpError}; `http-server.ts` puts it on node:http.
+ * `request_handler.py` (docs/protocol.md, "HTTP signalling"). Framework-free: it takes parsed JSON bodies and
+ * returns the answer or throws an {@link HttpError}; `http-server.ts` puts it on node:http.
  */
 import {
   SmallWebRTCConnection,
@@ -21,7 +21,7 @@ import {
 
 /** How many simultaneous peers a handler serves (Python `ConnectionMode`). */
 export enum ConnectionMode {
-  /** One active connection; other offers get 400 (spec §1.5). */
+  /** One active connection; other offers get 400 (docs/protocol.md, "Connections, modes and limits"). */
   SINGLE = 'single',
   /** Any number of connections, bounded by `maxConnections` (Python's default, unbounded there). */
   MULTIPLE = 'multiple',
@@ -50,7 +50,7 @@ export interface SmallWebRTCRequestHandlerOptions {
   maxConnections?: number;
   /** `Retry-After` seconds sent with 503 (default 2, the JS client's own retry delay). */
   retryAfterSecs?: number;
-  /** ESP32 answer munging (spec §1.3). Default false. */
+  /** ESP32 answer munging (docs/protocol.md, "ESP32 answer munging"). Default false. */
   esp32Mode?: boolean;
   /** With `esp32Mode`: keep only host candidates of this address in the answer. */
   host?: string | null;
@@ -97,7 +97,8 @@ function shortMessage(err: unknown): string {
 
 /**
  * Maps pc_ids to connections and turns offers / trickle candidates into `SmallWebRTCConnection` calls,
- * mirroring Pipecat's `SmallWebRTCRequestHandler` (spec §1.5), plus a connection cap and boundary validation.
+ * mirroring Pipecat's `SmallWebRTCRequestHandler` (docs/protocol.md, "Connections, modes and limits"), plus a
+ * connection cap and boundary validation.
  *
  * All methods run on the JS thread; offers for the same connection are serialized.
  */
@@ -227,7 +228,7 @@ export class SmallWebRTCRequestHandler {
   }
 
   /**
-   * Disconnects every connection (each sends `peerLeft`, spec §1.5), clears the map and refuses further
+   * Disconnects every connection (each sends `peerLeft`), clears the map and refuses further
    * offers with 503. Idempotent; resolves when all connections are closed.
    */
   close(): Promise<void> {
@@ -249,7 +250,7 @@ export class SmallWebRTCRequestHandler {
     return new HttpError(503, detail, { 'Retry-After': String(this.#retryAfterSecs) });
   }
 
-  /** SINGLE mode (spec §1.5, `rh.py` `_check_single_connection_constraints`). */
+  /** SINGLE mode (Pipecat `request_handler.py` `_check_single_connection_constraints`). */
   #checkSingleConnection(pcId: string | null): void {
     const existing = this.#connections.values().next().value;
     if (!existing && this.#pending === 0) return;

@@ -1,7 +1,8 @@
 /**
- * Validation of signalling request bodies at the HTTP boundary (spec §1.2, §1.4). Everything that reaches
- * `SmallWebRTCConnection` has been checked here first, so bad input becomes a clear 400 and never a crash deep
- * inside libdatachannel. Unknown extra fields are ignored (Pipecat clients add fields over time).
+ * Validation of signalling request bodies at the HTTP boundary (docs/protocol.md, "Offer request" and
+ * "Trickle ICE (PATCH)"). Everything that reaches `SmallWebRTCConnection` has been checked here first, so bad
+ * input becomes a clear 400 and never a crash deep inside libdatachannel. Unknown extra fields are ignored
+ * (Pipecat clients add fields over time).
  */
 import { HttpError } from './http-error.js';
 
@@ -115,8 +116,8 @@ export function validateSdp(sdp: unknown, limits: SignallingLimits = DEFAULT_SIG
 }
 
 /**
- * Validates a POST /api/offer body. Accepts both `request_data` and `requestData` (spec §1.2); ignores
- * unknown fields.
+ * Validates a POST /api/offer body. Accepts both `request_data` and `requestData` (docs/protocol.md, "Offer
+ * request"); ignores unknown fields.
  */
 export function parseOfferRequest(
   body: unknown,
@@ -141,7 +142,10 @@ export function parseOfferRequest(
 const CANDIDATE_RE =
   /^candidate:\S{1,32} \d{1,5} (udp|tcp) \d{1,10} \S{1,255} \d{1,5} typ (host|srflx|prflx|relay)( .*)?$/i;
 
-/** Validates a PATCH /api/offer body (spec §1.4): `{ pc_id, candidates: [{ candidate, sdp_mid, sdp_mline_index }] }`. */
+/**
+ * Validates a PATCH /api/offer body (docs/protocol.md, "Trickle ICE (PATCH)"):
+ * `{ pc_id, candidates: [{ candidate, sdp_mid, sdp_mline_index }] }`.
+ */
 export function parsePatchRequest(
   body: unknown,
   limits: SignallingLimits = DEFAULT_SIGNALLING_LIMITS,
@@ -190,10 +194,11 @@ export function parsePatchRequest(
 }
 
 /**
- * ESP32 answer munging (spec §1.3, Python `smallwebrtc_sdp_munging`): drop every line mentioning `sha-384` or
- * `sha-512` (the ESP32 stack only does sha-256), and when `host` is set keep only `a=candidate` lines that
- * contain `host` and no `raddr` (host candidates of that address). Python uses `host` as a regex; we match it
- * literally (a subset for IP addresses, and no regex injection). Lines are re-joined with CRLF.
+ * ESP32 answer munging (docs/protocol.md, "ESP32 answer munging"; Pipecat `smallwebrtc_sdp_munging`): drop
+ * every line mentioning `sha-384` or `sha-512` (the ESP32 stack only does sha-256), and when `host` is set
+ * keep only `a=candidate` lines that contain `host` and no `raddr` (host candidates of that address). Python
+ * uses `host` as a regex; we match it literally (a subset for IP addresses, and no regex injection). Lines
+ * are re-joined with CRLF.
  */
 export function mungeSdpForEsp32(sdp: string, host: string | null | undefined): string {
   const lines = sdp.split(/\r?\n/).filter((line) => line.length > 0);

@@ -7,7 +7,9 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 /** Debian's Chromium binary. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
-/** Flags every test browser gets (DESIGN.md §4: loopback candidates need the first one). */
+/**
+ * Flags every test browser gets (docs/testing.md, "Loopback peers": loopback candidates need the first one).
+ */
 export const CHROMIUM_ARGS: readonly string[] = [
   '--no-sandbox',
   '--disable-gpu',

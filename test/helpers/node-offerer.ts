@@ -1,8 +1,9 @@
 /**
  * An in-process node-datachannel peer that offers like the Pipecat web client (`@pipecat-ai/small-webrtc-
- * transport`, spec §2.1): transceiver 0 audio sendrecv (mid 0, Opus PT 111), 1 camera video sendrecv (mid 1,
- * VP8 96 + H264 102), 2 screen video sendonly (mid 2, VP8 96, optional), then the `chat` data channel (mid 3).
- * After the channel opens it sends `trackStatus` for each transceiver and (optionally) `ping: <ms>` every 1 s.
+ * transport`; docs/protocol.md, "The client's offer"): transceiver 0 audio sendrecv (mid 0, Opus PT 111), 1
+ * camera video sendrecv (mid 1, VP8 96 + H264 102), 2 screen video sendonly (mid 2, VP8 96, optional), then
+ * the `chat` data channel (mid 3). After the channel opens it sends `trackStatus` for each transceiver and
+ * (optionally) `ping: <ms>` every 1 s.
  *
  * API (used by test/integration/connection*.test.ts and the server tests):
  * ```ts

@@ -29,7 +29,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError
 from av import AudioFrame
 
-# aioice skips loopback addresses; tests run on 127.0.0.1 only (DESIGN.md §4).
+# aioice skips loopback addresses; tests run on 127.0.0.1 only (docs/testing.md, "Loopback peers").
 aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
 
 SAMPLE_RATE = 48000

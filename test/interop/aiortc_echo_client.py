@@ -30,7 +30,7 @@ from aiortc.mediastreams import AudioStreamTrack, MediaStreamError
 from av import AudioFrame
 from av.audio.resampler import AudioResampler
 
-# aioice skips loopback addresses; tests run on 127.0.0.1 only (DESIGN.md §4).
+# aioice skips loopback addresses; tests run on 127.0.0.1 only (docs/testing.md, "Loopback peers").
 aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
 
 PTIME = 0.020

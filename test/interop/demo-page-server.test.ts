@@ -98,7 +98,7 @@ describe.skipIf(!chromiumAvailable())('demo page <-> our server and SmallWebRTCC
         connection.on('app-message', (c, m: unknown) => {
           const msg = m as Record<string, unknown>;
           appMessages.push(msg);
-          // The RTVI handshake (spec §6): bot-ready echoes the client-ready id.
+          // The RTVI handshake (docs/protocol.md, "RTVI handshake"): bot-ready echoes the client-ready id.
           if (msg.label === 'rtvi-ai' && msg.type === 'client-ready') {
             c.sendAppMessage({
               label: 'rtvi-ai',

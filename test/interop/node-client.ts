@@ -225,7 +225,10 @@ export class NodeClient {
     return { status: res.status, json: await res.json(), headers: res.headers };
   }
 
-  /** Re-offer on the same peer connection (server-requested renegotiation flow, spec §1.6). */
+  /**
+   * Re-offer on the same peer connection (server-requested renegotiation flow, docs/protocol.md
+   * "Renegotiation and restart").
+   */
   async renegotiate(): Promise<HttpResult> {
     const sdp = new Promise<string>((resolve) => this.pc.onLocalDescription((s) => resolve(s)));
     this.pc.setLocalDescription('offer');

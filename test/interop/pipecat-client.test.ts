@@ -1,6 +1,6 @@
 // Interop with the real Pipecat web client (@pipecat-ai/client-js + small-webrtc-transport, bundled in the
 // demo page) in headless Chromium, against our HTTP signalling server. The "bot" here is only a test-side RTVI
-// responder (client-ready -> bot-ready), so this checks the signalling contract of spec §1 end to end:
+// responder (client-ready -> bot-ready), so this checks the HTTP signalling of docs/protocol.md end to end:
 // offer with pc_id null, trickle PATCH after the answer, server-requested renegotiation (the client re-offers
 // on the same peer with its pc_id and restart_pc false) and peerLeft on shutdown.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -42,7 +42,8 @@ describe.skipIf(!chromiumAvailable())('Pipecat web client (real SmallWebRTCTrans
       connectionOptions: { bindAddress: '127.0.0.1' },
       onNewConnection: (connection) => {
         connections.push(connection);
-        // Minimal RTVI so PipecatClient.connect() resolves: answer client-ready with bot-ready (spec §6).
+        // Minimal RTVI so PipecatClient.connect() resolves: answer client-ready with bot-ready
+        // (docs/protocol.md, "RTVI handshake").
         connection.on('app-message', (_c, m: unknown) => {
           const msg = m as { label?: string; type?: string; id?: string };
           if (msg.label === 'rtvi-ai' && msg.type === 'client-ready') {

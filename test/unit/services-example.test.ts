@@ -30,7 +30,7 @@ function rms(pcm: Int16Array): number {
 
 describe('voice-agent example services', () => {
   it('EspeakTTS speaks a sentence as 40 ms chunks of 24 kHz audio', { timeout: 20_000 }, async () => {
-    expect(hasEspeak()).toBe(true); // installed on this machine (see DESIGN.md)
+    expect(hasEspeak()).toBe(true); // a Debian package scripts/install-system-deps.sh installs
     const tts = new EspeakTTS();
     const chunks = await collect(tts.runTts('Hello, this is a test.', new AbortController().signal));
     for (const c of chunks) expect(c.length).toBe(960);
