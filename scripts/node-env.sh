@@ -12,12 +12,6 @@ _sw_node_version="${SMALL_WEBRTC_NODE_VERSION:-22.23.5}"
 
 _sw_node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 
-# npm run by another Node reads its global npmrc from that Node's prefix; keep the system npm's (it may hold
-# the machine's CA file, proxy or registry settings).
-if [ -z "${npm_config_globalconfig:-}" ] && command -v npm >/dev/null 2>&1; then
-  _sw_globalconfig="$(npm config get globalconfig 2>/dev/null || true)"
-fi
-
 case "$(_sw_node_major)" in
   22 | 24) ;;
   *)
@@ -38,11 +32,15 @@ case "$(_sw_node_major)" in
       npm install --prefix "$_sw_root/.node" --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
         "node-linux-$_sw_arch@$_sw_node_version" || return 1
       ln -sfn "node_modules/node-linux-$_sw_arch/bin" "$_sw_root/.node/bin"
+      # npm reads its global npmrc from <node prefix>/etc/npmrc: link the system npm's there, so npm run by
+      # this Node keeps the machine's settings (CA file, proxy, registry) in every later shell too.
+      _sw_globalconfig="$(npm config get globalconfig 2>/dev/null || true)"
+      if [ -n "$_sw_globalconfig" ] && [ -f "$_sw_globalconfig" ]; then
+        mkdir -p "$_sw_root/.node/node_modules/node-linux-$_sw_arch/etc"
+        ln -sfn "$_sw_globalconfig" "$_sw_root/.node/node_modules/node-linux-$_sw_arch/etc/npmrc"
+      fi
     fi
     export PATH="$_sw_root/.node/bin:$PATH"
-    if [ -n "${_sw_globalconfig:-}" ] && [ -f "$_sw_globalconfig" ]; then
-      export npm_config_globalconfig="$_sw_globalconfig"
-    fi
     ;;
 esac
 
