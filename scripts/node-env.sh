@@ -26,15 +26,17 @@ case "$(_sw_node_major)" in
         echo "node-env.sh: npm is needed to fetch Node $_sw_node_version (Debian: apt-get install nodejs npm)" >&2
         return 1
       fi
+      # npm derives its global npmrc from --prefix: name the system one, which may hold the machine's CA file,
+      # proxy or registry settings.
+      _sw_globalconfig="$(npm config get globalconfig 2>/dev/null || true)"
       rm -rf "$_sw_root/.node"
       mkdir -p "$_sw_root/.node"
       echo '{ "private": true }' > "$_sw_root/.node/package.json"
-      npm install --prefix "$_sw_root/.node" --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
+      npm install --prefix "$_sw_root/.node" ${_sw_globalconfig:+--globalconfig "$_sw_globalconfig"} --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
         "node-linux-$_sw_arch@$_sw_node_version" || return 1
       ln -sfn "node_modules/node-linux-$_sw_arch/bin" "$_sw_root/.node/bin"
       # npm reads its global npmrc from <node prefix>/etc/npmrc: link the system npm's there, so npm run by
-      # this Node keeps the machine's settings (CA file, proxy, registry) in every later shell too.
-      _sw_globalconfig="$(npm config get globalconfig 2>/dev/null || true)"
+      # this Node keeps the machine's settings in every later shell too.
       if [ -n "$_sw_globalconfig" ] && [ -f "$_sw_globalconfig" ]; then
         mkdir -p "$_sw_root/.node/node_modules/node-linux-$_sw_arch/etc"
         ln -sfn "$_sw_globalconfig" "$_sw_root/.node/node_modules/node-linux-$_sw_arch/etc/npmrc"
