@@ -15,6 +15,7 @@ export type SmallWebRTCErrorCode =
   | 'ERR_MESSAGE_TOO_LARGE'
   | 'ERR_TIMEOUT'
   | 'ERR_INTERNAL'
+  | 'ERR_VP8_MALFORMED'
   | (string & Record<never, never>);
 
 /** Base error of the library: an `Error` with a stable `code`. */

@@ -7,6 +7,7 @@ export { consoleLogger, getLogger, setLogger, type Logger, type LogLevelName } f
 export * from './pipeline/index.js';
 export * from './transport/index.js';
 export * from './media/audio.js';
+export * from './media/video.js';
 export * from './media/rtp.js';
 export { NativeAddonLoadError } from './native/binding.js';
 export * from './rtvi/index.js';

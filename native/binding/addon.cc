@@ -12,6 +12,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   sw::InitResampler(env, exports);
   sw::InitAudioReceiver(env, exports);
   sw::InitAudioSender(env, exports);
+  sw::InitVp8Depacketizer(env, exports);
+  sw::InitVp8Packetizer(env, exports);
+  sw::InitVp8Codec(env, exports);
+  sw::InitVideoSenderFeedback(env, exports);
   return exports;
 }
 

@@ -22,6 +22,7 @@ inline constexpr const char* kErrRtcpMalformed = "ERR_RTCP_MALFORMED";
 inline constexpr const char* kErrClosed = "ERR_CLOSED";
 inline constexpr const char* kErrCodec = "ERR_CODEC";
 inline constexpr const char* kErrBufferTooSmall = "ERR_BUFFER_TOO_SMALL";
+inline constexpr const char* kErrVp8Malformed = "ERR_VP8_MALFORMED";
 
 [[noreturn]] inline void ThrowWithCode(Napi::Error error, const char* code) {
   error.Set("code", Napi::String::New(error.Env(), code));

@@ -6,11 +6,15 @@
 
 namespace sw {
 
-void InitVersion(Napi::Env env, Napi::Object exports);        // version_wrap.cc
-void InitRtp(Napi::Env env, Napi::Object exports);            // rtp_wrap.cc
-void InitOpus(Napi::Env env, Napi::Object exports);           // opus_wrap.cc
-void InitResampler(Napi::Env env, Napi::Object exports);      // resampler_wrap.cc
-void InitAudioReceiver(Napi::Env env, Napi::Object exports);  // audio_receiver_wrap.cc
-void InitAudioSender(Napi::Env env, Napi::Object exports);    // audio_sender_wrap.cc
+void InitVersion(Napi::Env env, Napi::Object exports);              // version_wrap.cc
+void InitRtp(Napi::Env env, Napi::Object exports);                  // rtp_wrap.cc
+void InitOpus(Napi::Env env, Napi::Object exports);                 // opus_wrap.cc
+void InitResampler(Napi::Env env, Napi::Object exports);            // resampler_wrap.cc
+void InitAudioReceiver(Napi::Env env, Napi::Object exports);        // audio_receiver_wrap.cc
+void InitAudioSender(Napi::Env env, Napi::Object exports);          // audio_sender_wrap.cc
+void InitVp8Depacketizer(Napi::Env env, Napi::Object exports);      // vp8_depacketizer_wrap.cc
+void InitVp8Packetizer(Napi::Env env, Napi::Object exports);        // vp8_packetizer_wrap.cc
+void InitVp8Codec(Napi::Env env, Napi::Object exports);             // vp8_codec_wrap.cc
+void InitVideoSenderFeedback(Napi::Env env, Napi::Object exports);  // video_sender_feedback_wrap.cc
 
 }  // namespace sw

@@ -57,7 +57,10 @@ export interface NativeRtpBinding {
 }
 
 /** Everything the addon exports. Other native parts add their binding interface to this intersection. */
-export type NativeAddon = NativeVersionBinding & NativeRtpBinding & NativeAudioBinding;
+export type NativeAddon = NativeVersionBinding &
+  NativeRtpBinding &
+  NativeAudioBinding &
+  NativeVideoBinding;
 
 /** A native OpusEncoder instance (native/binding/opus_wrap.cc). */
 export interface NativeOpusEncoder {
@@ -249,4 +252,153 @@ export interface NativeAudioBinding {
     initialSequence?: number;
     initialTimestamp?: number;
   }) => NativeAudioSender;
+}
+
+/** Pixel layouts of a raw image, named by their byte order in memory (I420: Y, U, V planes back to back). */
+export type NativePixelFormat = 'RGB' | 'RGBA' | 'BGRA' | 'I420';
+
+/** A raw image as it crosses the native boundary (native/binding/vp8_codec_wrap.cc). */
+export interface NativeImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  format: NativePixelFormat;
+}
+
+/** One assembled VP8 frame as built by native/binding/vp8_depacketizer_wrap.cc. */
+export interface NativeVp8Frame {
+  data: Uint8Array;
+  timestamp: number;
+  ssrc: number;
+  keyframe: boolean;
+  width: number;
+  height: number;
+  pictureId: number;
+  firstSequence: number;
+  lastSequence: number;
+  packets: number;
+  firstArrivalMs: number;
+  lastArrivalMs: number;
+}
+
+/** Counters returned by a native Vp8Depacketizer's stats() (documented on Vp8DepacketizerStats). */
+export interface NativeVp8DepacketizerStats {
+  packets: number;
+  duplicates: number;
+  late: number;
+  malformed: number;
+  frames: number;
+  keyframes: number;
+  framesDropped: number;
+  packetsDropped: number;
+  gapsLost: number;
+  resets: number;
+  bufferedPackets: number;
+  waitingForKeyframe: boolean;
+  nacked: number;
+  recovered: number;
+  nackGiveUps: number;
+  plis: number;
+  nackList: number;
+}
+
+/** A native Vp8Depacketizer instance (native/binding/vp8_depacketizer_wrap.cc). */
+export interface NativeVp8Depacketizer {
+  push(packet: Uint8Array, nowMs: number): number;
+  poll(nowMs: number): number;
+  pop(): NativeVp8Frame | null;
+  feedback(nowMs: number, senderSsrc: number): Uint8Array | null;
+  nextDeadlineMs(): number;
+  requestKeyframe(): void;
+  stats(): NativeVp8DepacketizerStats;
+  reset(): void;
+  close(): void;
+}
+
+/** A native Vp8Packetizer instance (native/binding/vp8_packetizer_wrap.cc). */
+export interface NativeVp8Packetizer {
+  packetize(frame: Uint8Array, timestamp: number): Uint8Array[];
+  setRtpParams(p: {
+    ssrc?: number;
+    payloadType?: number;
+    midExtension?: { id: number; mid: string } | null;
+  }): void;
+  stats(): { frames: number; packets: number; payloadBytes: number };
+  close(): void;
+  readonly nextSequence: number;
+  readonly pictureId: number;
+  readonly maxPayloadPerPacket: number;
+}
+
+/** A native Vp8Decoder instance (native/binding/vp8_codec_wrap.cc). */
+export interface NativeVp8Decoder {
+  decode(frame: Uint8Array): { width: number; height: number } | null;
+  image(format: NativePixelFormat, maxWidth: number, into?: Uint8Array): NativeImage;
+  reset(): void;
+  close(): void;
+  readonly frames: number;
+}
+
+/** A native Vp8Encoder instance (native/binding/vp8_codec_wrap.cc). */
+export interface NativeVp8Encoder {
+  encode(image: NativeImage, keyframe: boolean): { data: Uint8Array; keyframe: boolean } | null;
+  setBitrate(bitrate: number): void;
+  close(): void;
+  readonly frames: number;
+}
+
+/** Counters returned by a native VideoSenderFeedback's stats(). */
+export interface NativeVideoSenderFeedbackStats {
+  plis: number;
+  firs: number;
+  nacked: number;
+  rembs: number;
+  keyframesGranted: number;
+  lastRembBps: number | null;
+}
+
+/** A native VideoSenderFeedback instance (native/binding/video_sender_feedback_wrap.cc). */
+export interface NativeVideoSenderFeedback {
+  onRtcp(packet: Uint8Array): { keyframeRequested: boolean; rembBps: number | null; nacked: number };
+  takeKeyframeRequest(nowMs: number): boolean;
+  requestKeyframe(): void;
+  setSsrc(ssrc: number): void;
+  stats(): NativeVideoSenderFeedbackStats;
+}
+
+/** Exports of the video wraps (vp8_depacketizer_wrap.cc, vp8_packetizer_wrap.cc, vp8_codec_wrap.cc, video_sender_feedback_wrap.cc). */
+export interface NativeVideoBinding {
+  Vp8Depacketizer: new (options: {
+    payloadType?: number;
+    maxPackets?: number;
+    maxFrameBytes?: number;
+    maxWaitMs?: number;
+    nack?: boolean;
+    nackIntervalMs?: number;
+    maxNackRetries?: number;
+    maxNackList?: number;
+    pliIntervalMs?: number;
+  }) => NativeVp8Depacketizer;
+  Vp8Packetizer: new (options: {
+    ssrc: number;
+    payloadType: number;
+    initialSequence?: number;
+    initialPictureId?: number;
+    mtu?: number;
+    midExtension?: { id: number; mid: string } | null;
+  }) => NativeVp8Packetizer;
+  Vp8Decoder: new (options: { threads?: number }) => NativeVp8Decoder;
+  Vp8Encoder: new (options: {
+    width: number;
+    height: number;
+    fps?: number;
+    bitrate?: number;
+    keyframeInterval?: number;
+    cpuUsed?: number;
+    threads?: number;
+    minQuantizer?: number;
+    maxQuantizer?: number;
+  }) => NativeVp8Encoder;
+  convertImage(image: NativeImage, format: NativePixelFormat, width: number, height: number): NativeImage;
+  VideoSenderFeedback: new (options: { ssrc: number; minKeyframeIntervalMs?: number }) => NativeVideoSenderFeedback;
 }

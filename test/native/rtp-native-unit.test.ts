@@ -17,6 +17,8 @@ describe('C++ unit tests (native_tests)', () => {
     const out = execFileSync(join(buildDir, 'native_tests'), { encoding: 'utf8' });
     expect(out).toMatch(/ok {3}RtpRoundTripsEveryField/);
     expect(out).toMatch(/ok {3}RtcpCompoundRoundTrip/);
+    expect(out).toMatch(/ok {3}Vp8DepacketizerLostPacketAsksForKeyframe/);
+    expect(out).toMatch(/ok {3}Vp8RoundTripPsnr640x480/);
     expect(out).toMatch(/\d+ tests, 0 failed checks/);
   });
 
@@ -37,5 +39,6 @@ describe('C++ unit tests (native_tests)', () => {
     expect(out).toMatch(/fuzz_rtcp_parse_fuzz/);
     expect(out).toMatch(/fuzz_audio_receiver_fuzz/);
     expect(out).toMatch(/fuzz_audio_sender_fuzz/);
+    expect(out).toMatch(/fuzz_vp8_depacketizer_fuzz/);
   }, 120_000);
 });
