@@ -22,7 +22,7 @@ import { startSmallWebRTCServer } from '../../src/server/index.js';
 import { AiortcClient, aiortcAvailable } from '../../test/interop/aiortc-process.js';
 import { chromiumAvailable, launchChromium } from '../../test/helpers/chromium.js';
 import { NodeClient } from '../../test/interop/node-client.js';
-import { parseRtpHeader } from '../../test/interop/opus-silence-track.js';
+import { parseRtpOrNull } from '../../testkit/rtp.js';
 
 interface RunResult {
   answerMs: number;
@@ -58,7 +58,7 @@ const server = await startSmallWebRTCServer({
   onNewConnection: (connection: SmallWebRTCConnection) => {
     let seen = false;
     const unsubscribe = connection.audioInputTrack()?.onRtp((packet) => {
-      if (seen || !parseRtpHeader(packet)) return;
+      if (seen || !parseRtpOrNull(packet)) return;
       seen = true;
       const t = Date.now();
       firstRtpAt.set(connection.pcId, t);

@@ -34,6 +34,8 @@
 import nodeDataChannel from 'node-datachannel';
 import type { DataChannel, PeerConnection, Track } from 'node-datachannel';
 
+import { rtpTo } from '../../testkit/rtp.js';
+
 /** Options of {@link NodeOfferer.create}. */
 export interface NodeOffererOptions {
   /** Add the screen-share transceiver (default true, as the default DailyMediaManager). */
@@ -336,14 +338,11 @@ export class NodeOfferer {
     const track = this.tracks[kind];
     if (!track) return false;
     const pt = p.pt ?? (kind === 'audio' ? this.#opts.audioPayloadType : 96);
-    const b = Buffer.alloc(12 + p.payload.length);
-    b[0] = 0x80;
-    b[1] = (p.marker ? 0x80 : 0) | pt;
-    b.writeUInt16BE(p.seq & 0xffff, 2);
-    b.writeUInt32BE(p.timestamp >>> 0, 4);
-    b.writeUInt32BE(this.ssrcs[kind], 8);
-    b.set(p.payload, 12);
-    return track.isOpen() && track.sendMessageBinary(b);
+    const packet = rtpTo(
+      { ssrc: this.ssrcs[kind], payloadType: pt },
+      { sequenceNumber: p.seq, timestamp: p.timestamp, payload: p.payload, marker: p.marker ?? false },
+    );
+    return track.isOpen() && track.sendMessageBinary(Buffer.from(packet));
   }
 
   onRtp(kind: Kind, cb: (b: Buffer) => void): void {

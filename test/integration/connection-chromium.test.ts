@@ -9,8 +9,9 @@ import nodeDataChannel from 'node-datachannel';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { SmallWebRTCConnection, type OutboundTrack, type RtpSink } from '../../src/connection/index.js';
+import { SmallWebRTCConnection } from '../../src/connection/index.js';
 import { chromiumAvailable, openChromiumPage, type ChromiumPage } from '../helpers/chromium.js';
+import { OpusSilenceTrack } from '../../testkit/opus-silence-track.js';
 import { until } from '../../testkit/wait.js';
 
 declare global {
@@ -70,41 +71,6 @@ window.stat = async (kind, type, field) => {
 };
 `;
 
-/** Sends 20 ms Opus silence frames (TOC 0xf8: CELT FB 20 ms; 0xff 0xfe: silence) paced at 20 ms. */
-class OpusSilence implements OutboundTrack {
-  readonly kind = 'audio' as const;
-  sink: RtpSink | null = null;
-  sent = 0;
-  #seq = Math.floor(Math.random() * 30000);
-  #ts = Math.floor(Math.random() * 1e9);
-  #timer: NodeJS.Timeout | null = null;
-  bind(sink: RtpSink): void {
-    this.sink = sink;
-    this.#timer ??= setInterval(() => this.#tick(), 20);
-  }
-  unbind(): void {
-    this.sink = null;
-  }
-  stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
-  }
-  #tick(): void {
-    const sink = this.sink;
-    if (!sink) return;
-    const b = Buffer.alloc(15);
-    b[0] = 0x80;
-    b[1] = sink.payloadType;
-    b.writeUInt16BE(this.#seq & 0xffff, 2);
-    b.writeUInt32BE(this.#ts >>> 0, 4);
-    b.writeUInt32BE(sink.ssrc, 8);
-    b.set([0xf8, 0xff, 0xfe], 12);
-    if (sink.send(b)) this.sent++;
-    this.#seq++;
-    this.#ts += 960;
-  }
-}
-
 describe.skipIf(!chromiumAvailable())('SmallWebRTCConnection with headless Chromium', () => {
   let chrome: ChromiumPage;
   let page: Page;
@@ -138,7 +104,7 @@ describe.skipIf(!chromiumAvailable())('SmallWebRTCConnection with headless Chrom
     conn.on('app-message', (_c, m) => {
       messages.push(m);
     });
-    const out = new OpusSilence();
+    const out = new OpusSilenceTrack(Infinity);
     conn.replaceAudioTrack(out);
     try {
       const offer = await page.evaluate(() => window.makePeer());
@@ -269,7 +235,7 @@ describe.skipIf(!chromiumAvailable())('SmallWebRTCConnection with headless Chrom
       await until(() => events.includes('closed'), 15_000, 'closed after Chrome closed');
       expect(events.filter((e) => e === 'closed')).toHaveLength(1);
     } finally {
-      out.stop();
+      out.unbind();
       await conn.close();
     }
   });

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import nodeDataChannel from 'node-datachannel';
 import { SmallWebRTCConnection, type OutboundTrack, type RtpSink } from '../../src/connection/index.js';
 import { NodeOfferer, type NodeOffererOptions } from '../helpers/node-offerer.js';
+import { rtpTo } from '../../testkit/rtp.js';
 import { sleep, until } from '../../testkit/wait.js';
 
 const live: Array<{ close(): unknown }> = [];
@@ -118,11 +119,7 @@ describe('SmallWebRTCConnection lifecycle', () => {
     const atPeer: Buffer[] = [];
     off2.onRtp('audio', (b) => atPeer.push(b));
     const sink = bound[1] as RtpSink;
-    const pkt = Buffer.alloc(13);
-    pkt[0] = 0x80;
-    pkt[1] = sink.payloadType;
-    pkt.writeUInt32BE(sink.ssrc, 8);
-    expect(sink.send(pkt)).toBe(true);
+    expect(sink.send(rtpTo(sink, { sequenceNumber: 0, timestamp: 0, payload: Uint8Array.of(0) }))).toBe(true);
     await until(() => atPeer.length === 1, 5000, 'RTP from the rebound sink');
     await sleep(300);
     expect(events).not.toContain('closed');

@@ -9,6 +9,7 @@ import {
 } from '../../src/connection/index.js';
 import { NodeOfferer } from '../helpers/node-offerer.js';
 import { until } from '../../testkit/wait.js';
+import { buildRtcpRr, rtpTo } from '../../testkit/rtp.js';
 
 const live: Array<{ close(): unknown }> = [];
 
@@ -50,15 +51,7 @@ class RecordingOutbound implements OutboundTrack {
 }
 
 function rtp(sink: RtpSink, seq: number, ts: number, payload: number[]): Uint8Array {
-  const b = new Uint8Array(12 + payload.length);
-  const v = new DataView(b.buffer);
-  b[0] = 0x80;
-  b[1] = sink.payloadType;
-  v.setUint16(2, seq);
-  v.setUint32(4, ts);
-  v.setUint32(8, sink.ssrc);
-  b.set(payload, 12);
-  return b;
+  return rtpTo(sink, { sequenceNumber: seq, timestamp: ts, payload: Uint8Array.from(payload) });
 }
 
 describe('SmallWebRTCConnection media', () => {
@@ -124,12 +117,7 @@ describe('SmallWebRTCConnection media', () => {
     // RTCP from the peer on the audio transceiver reaches the sink's onRtcp (built by hand: an RR).
     const rtcp: Buffer[] = [];
     sink.onRtcp((b) => rtcp.push(b));
-    const rr = Buffer.alloc(8);
-    rr[0] = 0x80;
-    rr[1] = 201;
-    rr.writeUInt16BE(1, 2);
-    rr.writeUInt32BE(off.ssrcs.audio, 4);
-    off.tracks.audio.sendMessageBinary(rr);
+    off.tracks.audio.sendMessageBinary(Buffer.from(buildRtcpRr({ senderSsrc: off.ssrcs.audio })));
     await until(() => rtcp.length >= 1, 5000, 'RTCP at the sink');
     expect(rtcp[0]?.[1]).toBe(201);
     // Replacing unbinds the old track and binds the new one; a wrong kind is a TypeError.

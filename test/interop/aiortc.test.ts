@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SmallWebRTCConnection } from '../../src/connection/index.js';
 import { startSmallWebRTCServer, type SmallWebRTCServer } from '../../src/server/index.js';
 import { AiortcClient, aiortcAvailable } from './aiortc-process.js';
-import { OpusSilenceTrack, parseRtpHeader } from './opus-silence-track.js';
+import { OpusSilenceTrack } from '../../testkit/opus-silence-track.js';
+import { parseRtpOrNull } from '../../testkit/rtp.js';
 import { until } from '../../testkit/wait.js';
 
 const available = aiortcAvailable();
@@ -41,7 +42,7 @@ describe.skipIf(!available)('aiortc client', () => {
         connection.on('app-message', (_c, m: unknown) => session.messages.push(m));
         const audio = connection.audioInputTrack();
         audio?.onRtp((packet) => {
-          const h = parseRtpHeader(packet);
+          const h = parseRtpOrNull(packet);
           if (!h) return;
           session.rtp.count++;
           session.rtp.payloadTypes.add(h.payloadType);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SmallWebRTCConnection } from '../../src/connection/index.js';
 import { startSmallWebRTCServer, type SmallWebRTCServer } from '../../src/server/index.js';
 import { chromiumAvailable, launchChromium } from '../helpers/chromium.js';
-import { parseRtpHeader } from './opus-silence-track.js';
+import { parseRtpOrNull } from '../../testkit/rtp.js';
 import { until } from '../../testkit/wait.js';
 
 const PAGES = fileURLToPath(new URL('./pages/', import.meta.url));
@@ -40,7 +40,7 @@ describe.skipIf(!chromiumAvailable())('Chromium plain RTCPeerConnection', () => 
         requestData.set(connection.pcId, data);
         connection.on('app-message', (_c, m: unknown) => messages.push(m));
         connection.audioInputTrack()?.onRtp((packet) => {
-          const h = parseRtpHeader(packet);
+          const h = parseRtpOrNull(packet);
           if (!h) return;
           rtp.count++;
           rtp.payloadTypes.add(h.payloadType);

@@ -19,23 +19,8 @@ import {
   type DemoHookView,
 } from '../helpers/demo-page.js';
 import { makeSpeechWav, type SpeechWav } from '../helpers/speech.js';
-import { buildRtpPacket } from './opus-silence-track.js';
+import { parseRtpOrNull, rtpTo } from '../../testkit/rtp.js';
 import { until } from '../../testkit/wait.js';
-
-/** Payload of an RTP packet (skips CSRCs, the header extension and padding); null if malformed. */
-function rtpPayload(p: Buffer): { payload: Uint8Array; timestamp: number; marker: boolean } | null {
-  if (p.length < 12 || p[0]! >> 6 !== 2) return null;
-  const cc = p[0]! & 0x0f;
-  let off = 12 + cc * 4;
-  if (p[0]! & 0x10) {
-    if (p.length < off + 4) return null;
-    off += 4 + p.readUInt16BE(off + 2) * 4;
-  }
-  let end = p.length;
-  if (p[0]! & 0x20) end -= p[end - 1]!;
-  if (off > end) return null;
-  return { payload: p.subarray(off, end), timestamp: p.readUInt32BE(4), marker: (p[1]! & 0x80) !== 0 };
-}
 
 /** Sends back every Opus packet it is given, as our own stream (our SSRC, PT, sequence and mid). */
 class RtpEchoTrack implements OutboundTrack {
@@ -55,17 +40,14 @@ class RtpEchoTrack implements OutboundTrack {
 
   echo(packet: Buffer): void {
     const sink = this.#sink;
-    const rtp = rtpPayload(packet);
+    const rtp = parseRtpOrNull(packet);
     if (!sink || !rtp) return;
     this.#tsBase ??= rtp.timestamp;
-    const out = buildRtpPacket({
-      payloadType: sink.payloadType,
-      sequenceNumber: this.#seq++ & 0xffff,
-      timestamp: (rtp.timestamp - this.#tsBase + 12345) >>> 0,
-      ssrc: sink.ssrc,
+    const out = rtpTo(sink, {
+      sequenceNumber: this.#seq++,
+      timestamp: rtp.timestamp - this.#tsBase + 12345,
       payload: rtp.payload,
       marker: rtp.marker,
-      mid: sink.midExtensionId !== null ? { id: sink.midExtensionId, mid: sink.mid } : null,
     });
     if (sink.send(out)) this.sent++;
   }

@@ -14,7 +14,7 @@
 import nodeDataChannel from 'node-datachannel';
 
 import { until } from '../../testkit/wait.js';
-import { buildRtpPacket, OPUS_SILENCE } from './opus-silence-track.js';
+import { OPUS_SILENCE, OPUS_TICKS_PER_20MS, rtpTo } from '../../testkit/rtp.js';
 
 type PeerConnection = InstanceType<typeof nodeDataChannel.PeerConnection>;
 type Track = ReturnType<PeerConnection['addTrack']>;
@@ -281,13 +281,10 @@ export class NodeClient {
     const track = this.audio;
     this.#rtpTimer = setInterval(() => {
       if (!track.isOpen()) return;
-      const packet = buildRtpPacket({
-        payloadType: 111,
-        sequenceNumber: this.#seq,
-        timestamp: this.#seq * 960,
-        ssrc: this.#ssrc,
-        payload: OPUS_SILENCE,
-      });
+      const packet = rtpTo(
+        { ssrc: this.#ssrc, payloadType: 111 },
+        { sequenceNumber: this.#seq, timestamp: this.#seq * OPUS_TICKS_PER_20MS, payload: OPUS_SILENCE },
+      );
       this.#seq++;
       track.sendMessageBinary(Buffer.from(packet));
     }, 20);

@@ -14,7 +14,7 @@ import type { SmallWebRTCConnection } from '../../src/connection/index.js';
 import { createSmallWebRTCRequestListener, type SmallWebRTCRequestListener } from '../../src/server/index.js';
 import { chromiumAvailable, launchChromium } from '../helpers/chromium.js';
 import { buildDemoBundle, DEMO_STATIC_DIR, demoEval, gotoDemo } from '../helpers/demo-page.js';
-import { parseRtpHeader } from './opus-silence-track.js';
+import { parseRtpOrNull } from '../../testkit/rtp.js';
 import { until } from '../../testkit/wait.js';
 
 interface Logged {
@@ -56,7 +56,7 @@ describe.skipIf(!chromiumAvailable())('Pipecat web client (real SmallWebRTCTrans
           }
         });
         connection.audioInputTrack()?.onRtp((packet) => {
-          const h = parseRtpHeader(packet);
+          const h = parseRtpOrNull(packet);
           if (!h) return;
           rtp.count++;
           rtp.payloadTypes.add(h.payloadType);
