@@ -2,7 +2,7 @@
 // first client RTP packet arriving at the server's audioInputTrack(), for two offering clients against our
 // HTTP server over loopback:
 //   node   - an in-process node-datachannel peer laid out like the Pipecat web client (audio + chat)
-//   aiortc - test/interop/aiortc_client.py (Debian python3-aiortc), a separate process
+//   aiortc - testkit/aiortc_client.py (Debian python3-aiortc), a separate process
 //   chromium - headless Chromium with a plain RTCPeerConnection page (fake mic; offer without candidates,
 //              PATCH trickle after the answer, like the Pipecat web client); a new page per run
 // Median and p95 over N runs are printed and saved as JSON under bench/results/.
@@ -19,9 +19,9 @@ import type { Browser } from 'playwright-core';
 import type { SmallWebRTCConnection } from '../../src/connection/index.js';
 import { consoleLogger, setLogger } from '../../src/logger.js';
 import { startSmallWebRTCServer } from '../../src/server/index.js';
-import { AiortcClient, aiortcAvailable } from '../../test/interop/aiortc-process.js';
-import { chromiumAvailable, launchChromium } from '../../test/helpers/chromium.js';
-import { NodeClient } from '../../test/interop/node-client.js';
+import { AiortcClient, aiortcAvailable } from '../../testkit/aiortc-process.js';
+import { chromiumAvailable, launchChromium } from '../../testkit/chromium.js';
+import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
 import { parseRtpOrNull } from '../../testkit/rtp.js';
 
 interface RunResult {
@@ -38,8 +38,8 @@ function arg(name: string, fallback: string): string {
 const RUNS = Number(arg('runs', '10'));
 const CLIENTS = arg('clients', 'node,aiortc,chromium').split(',');
 const TIMEOUT_MS = 20_000;
-/** node-datachannel objects must stay referenced until cleanup() (see test/interop/node-client.ts). */
-const keep: NodeClient[] = [];
+/** node-datachannel objects must stay referenced until cleanup() (see testkit/pipecat-like-client.ts). */
+const keep: PipecatLikeClient[] = [];
 
 // Clients are torn down right after their first RTP, so connection-level warnings (e.g. a data channel that
 // never opened before the aiortc process was killed) are expected noise here.
@@ -51,7 +51,7 @@ const rtpWaiters = new Map<string, (t: number) => void>();
 
 const server = await startSmallWebRTCServer({
   port: 0,
-  staticDir: fileURLToPath(new URL('../../test/interop/pages/', import.meta.url)),
+  staticDir: fileURLToPath(new URL('../../testkit/pages/', import.meta.url)),
   connectionOptions: { bindAddress: '127.0.0.1' },
   maxConnections: 1000,
   logger: { debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) },
@@ -89,7 +89,7 @@ function waitFirstRtp(pcId: string): Promise<number> {
  * silence RTP as soon as its audio track opens (checked every 20 ms).
  */
 async function runNode(): Promise<RunResult & { recovered: number }> {
-  const client = new NodeClient({ baseUrl: server.url });
+  const client = await PipecatLikeClient.create({ baseUrl: server.url, video: false, screen: false });
   keep.push(client);
   try {
     client.startRtp();
@@ -97,7 +97,7 @@ async function runNode(): Promise<RunResult & { recovered: number }> {
     if (r.status !== 200) throw new Error(`offer failed: ${r.status} ${JSON.stringify(r.json)}`);
     const t0 = client.timings.offerPostAt;
     const rtp = waitFirstRtp(client.pcId!);
-    await client.waitReady(TIMEOUT_MS);
+    await client.waitConnected(TIMEOUT_MS);
     const tConnected = client.timings.connectedAt;
     const tRtp = await rtp;
     return {

@@ -13,7 +13,7 @@ import {
   type Frame,
 } from '../../src/index.js';
 import { concat, rms, zeroCrossingFrequency } from '../native/audio-test-helpers.js';
-import type { NodeOfferer } from './node-offerer.js';
+import type { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
 
 export { concat, rms };
 
@@ -42,7 +42,7 @@ export function dominantFrequency(pcm: Int16Array, rate: number): number {
 }
 
 /** Sends `pcm` (48 kHz mono) from the offerer as paced Opus RTP, one 20 ms packet per 20 ms. */
-export async function sendSpeech(off: NodeOfferer, pcm: Int16Array): Promise<void> {
+export async function sendSpeech(off: PipecatLikeClient, pcm: Int16Array): Promise<void> {
   const sender = new AudioSender({
     sampleRate: 48000,
     channels: 1,
@@ -70,7 +70,7 @@ export interface BotListener {
 }
 
 /** Decodes the RTP the offerer receives from the bot. */
-export function listenToBot(off: NodeOfferer): BotListener {
+export function listenToBot(off: PipecatLikeClient): BotListener {
   const receiver = new AudioReceiver({ sampleRate: 48000, channels: 1 });
   const frames: Array<{ at: number; pcm: Int16Array }> = [];
   let closed = false;

@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { SmallWebRTCConnection } from '../../src/connection/index.js';
-import { chromiumAvailable, openChromiumPage, type ChromiumPage } from '../helpers/chromium.js';
+import { chromiumAvailable, openChromiumPage, type ChromiumPage } from '../../testkit/chromium.js';
 import { OpusSilenceTrack } from '../../testkit/opus-silence-track.js';
 import { until } from '../../testkit/wait.js';
 

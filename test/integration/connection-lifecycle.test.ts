@@ -3,7 +3,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import nodeDataChannel from 'node-datachannel';
 import { SmallWebRTCConnection, type OutboundTrack, type RtpSink } from '../../src/connection/index.js';
-import { NodeOfferer, type NodeOffererOptions } from '../helpers/node-offerer.js';
+import { PipecatLikeClient, type PipecatLikeClientOptions } from '../../testkit/pipecat-like-client.js';
 import { rtpTo } from '../../testkit/rtp.js';
 import { sleep, until } from '../../testkit/wait.js';
 
@@ -26,10 +26,10 @@ function track(conn: SmallWebRTCConnection): string[] {
 }
 
 async function connectedPair(
-  offererOpts: NodeOffererOptions = {},
+  offererOpts: PipecatLikeClientOptions = {},
   connOpts: ConstructorParameters<typeof SmallWebRTCConnection>[0] = {},
-): Promise<{ conn: SmallWebRTCConnection; off: NodeOfferer; events: string[] }> {
-  const off = await NodeOfferer.create(offererOpts);
+): Promise<{ conn: SmallWebRTCConnection; off: PipecatLikeClient; events: string[] }> {
+  const off = await PipecatLikeClient.create(offererOpts);
   live.push(off);
   const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1', ...connOpts });
   live.push(conn);
@@ -99,7 +99,7 @@ describe('SmallWebRTCConnection lifecycle', () => {
       messages.push(m);
     });
     const oldPcId = conn.pcId;
-    const off2 = await NodeOfferer.create();
+    const off2 = await PipecatLikeClient.create();
     live.push(off2);
     await conn.renegotiate({ ...off2.offer, restartPc: true });
     const answer = conn.getAnswer();
@@ -126,7 +126,7 @@ describe('SmallWebRTCConnection lifecycle', () => {
   });
 
   it('accepts trickled candidates (incl. an empty one, null and a .local one) and connects', async () => {
-    const off = await NodeOfferer.create({ trickle: true });
+    const off = await PipecatLikeClient.create({ trickle: true });
     live.push(off);
     expect(off.offer.sdp).not.toContain('a=candidate');
     expect(off.candidates.length).toBeGreaterThan(0);
@@ -192,10 +192,13 @@ describe('SmallWebRTCConnection lifecycle', () => {
   });
 
   it('detects a peer that vanished without closing (SIGKILL) within livenessTimeoutSecs', async () => {
-    const child = fork(fileURLToPath(new URL('../helpers/node-offerer-child.ts', import.meta.url)), {
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const child = fork(
+      fileURLToPath(new URL('../../testkit/pipecat-like-client-child.ts', import.meta.url)),
+      {
+        execArgv: ['--import', 'tsx'],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      },
+    );
     live.push({ close: () => child.kill('SIGKILL') });
     const messages: Array<Record<string, unknown>> = [];
     child.on('message', (m) => messages.push(m as Record<string, unknown>));
@@ -262,7 +265,7 @@ describe('SmallWebRTCConnection lifecycle', () => {
   });
 
   it('closes a peer stuck in connecting after connectionTimeoutSecs', async () => {
-    const off = await NodeOfferer.create();
+    const off = await PipecatLikeClient.create();
     live.push(off);
     const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1', connectionTimeoutSecs: 1.5 });
     live.push(conn);
@@ -274,7 +277,7 @@ describe('SmallWebRTCConnection lifecycle', () => {
   });
 
   it('a throwing or rejecting handler is logged and does not break the connection', async () => {
-    const off = await NodeOfferer.create();
+    const off = await PipecatLikeClient.create();
     live.push(off);
     const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
     live.push(conn);

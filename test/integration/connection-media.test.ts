@@ -7,7 +7,7 @@ import {
   type OutboundTrack,
   type RtpSink,
 } from '../../src/connection/index.js';
-import { NodeOfferer } from '../helpers/node-offerer.js';
+import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
 import { until } from '../../testkit/wait.js';
 import { buildRtcpRr, rtpTo } from '../../testkit/rtp.js';
 
@@ -21,8 +21,8 @@ afterAll(() => {
   nodeDataChannel.cleanup();
 });
 
-async function connectedPair(): Promise<{ conn: SmallWebRTCConnection; off: NodeOfferer }> {
-  const off = await NodeOfferer.create();
+async function connectedPair(): Promise<{ conn: SmallWebRTCConnection; off: PipecatLikeClient }> {
+  const off = await PipecatLikeClient.create();
   live.push(off);
   const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
   live.push(conn);
@@ -89,7 +89,7 @@ describe('SmallWebRTCConnection media', () => {
   });
 
   it('sends our RTP through the RtpSink bound by replaceAudioTrack, and routes the peer RTCP to onRtcp', async () => {
-    const off = await NodeOfferer.create();
+    const off = await PipecatLikeClient.create();
     live.push(off);
     const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
     live.push(conn);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { SmallWebRTCConnection } from '../../src/connection/index.js';
 import { setLogger } from '../../src/logger.js';
-import { NodeOfferer } from '../helpers/node-offerer.js';
+import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
 import { until } from '../../testkit/wait.js';
 
 const TURNSERVER = '/usr/bin/turnserver';
@@ -69,7 +69,7 @@ describe.skipIf(!existsSync(TURNSERVER))('SmallWebRTCConnection ICE servers with
   async function answerWith(
     iceServers: ConstructorParameters<typeof SmallWebRTCConnection>[0],
   ): Promise<string> {
-    const off = await NodeOfferer.create();
+    const off = await PipecatLikeClient.create();
     const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1', ...iceServers });
     try {
       await conn.initialize(off.offer);

@@ -10,7 +10,7 @@ import {
   shutdownSmallWebRTC,
   toNodeDataChannelIceServers,
 } from '../../src/connection/index.js';
-import { NodeOfferer } from '../helpers/node-offerer.js';
+import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
 
 const live: Array<{ close(): unknown }> = [];
 
@@ -155,7 +155,7 @@ describe('SmallWebRTCConnection bad input', () => {
     await expect(conn().initialize({ sdp: noMedia, type: 'offer' })).rejects.toMatchObject({
       code: 'ERR_INVALID_SDP',
     });
-    const off = await NodeOfferer.create();
+    const off = await PipecatLikeClient.create();
     live.push(off);
     const [head, ...rest] = off.offer.sdp.split('\r\nm=');
     const audioSection = `m=${rest[0]}`;
@@ -210,7 +210,7 @@ describe('SmallWebRTCConnection bad input', () => {
   });
 
   it('advertisedIp replaces the host candidate address in the answer', async () => {
-    const off = await NodeOfferer.create();
+    const off = await PipecatLikeClient.create();
     live.push(off);
     const c = conn({ advertisedIp: '203.0.113.7' });
     await c.initialize(off.offer);
@@ -221,8 +221,8 @@ describe('SmallWebRTCConnection bad input', () => {
   });
 
   it('binds to a configured port range and shares one port with enableIceUdpMux', async () => {
-    const offA = await NodeOfferer.create();
-    const offB = await NodeOfferer.create();
+    const offA = await PipecatLikeClient.create();
+    const offB = await PipecatLikeClient.create();
     live.push(offA, offB);
     // A port the OS just handed out (free right now), not a random guess that may collide with other peers.
     const probe = createSocket('udp4');
@@ -244,10 +244,10 @@ describe('SmallWebRTCConnection bad input', () => {
   });
 
   it('answers m-lines without a supported codec inactive, and follows the offer payload type (aiortc Opus 96)', async () => {
-    const off = await NodeOfferer.create({ audioPayloadType: 96 });
+    const off = await PipecatLikeClient.create({ audioPayloadType: 96 });
     live.push(off);
     // A libdatachannel offerer whose offer carries candidates can fail to apply a valid answer under load
-    // ("Got a remote candidate without ICE transport", see NodeOffererOptions.candidatesInOffer).
+    // ("Got a remote candidate without ICE transport", see PipecatLikeClientOptions.candidatesInOffer).
     expect(off.offer.sdp).not.toContain('a=candidate:');
     const parts = off.offer.sdp.split('\r\nm=');
     parts[3] = (parts[3] ?? '').replace('a=rtpmap:96 VP8/90000', 'a=rtpmap:96 VP9/90000');

@@ -3,7 +3,7 @@ import nodeDataChannel from 'node-datachannel';
 import { performance } from 'node:perf_hooks';
 import { SmallWebRTCConnection } from '../../src/connection/index.js';
 import { setLogger, type Logger } from '../../src/logger.js';
-import { NodeOfferer, type NodeOffererOptions } from '../helpers/node-offerer.js';
+import { PipecatLikeClient, type PipecatLikeClientOptions } from '../../testkit/pipecat-like-client.js';
 import { until } from '../../testkit/wait.js';
 
 const live: Array<{ close(): unknown }> = [];
@@ -17,10 +17,10 @@ afterAll(() => {
 });
 
 async function pair(
-  offererOpts: NodeOffererOptions = {},
+  offererOpts: PipecatLikeClientOptions = {},
   connOpts: ConstructorParameters<typeof SmallWebRTCConnection>[0] = {},
-): Promise<{ conn: SmallWebRTCConnection; off: NodeOfferer; events: string[]; connectMs: number }> {
-  const off = await NodeOfferer.create(offererOpts);
+): Promise<{ conn: SmallWebRTCConnection; off: PipecatLikeClient; events: string[]; connectMs: number }> {
+  const off = await PipecatLikeClient.create(offererOpts);
   live.push(off);
   const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1', ...connOpts });
   live.push(conn);
@@ -89,7 +89,7 @@ describe('SmallWebRTCConnection with a Pipecat-web-client-like node offerer', ()
   });
 
   it('exchanges app messages both ways, including an outbox filled before the channel opens', async () => {
-    const off = await NodeOfferer.create();
+    const off = await PipecatLikeClient.create();
     live.push(off);
     const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
     live.push(conn);
@@ -156,7 +156,7 @@ describe('SmallWebRTCConnection with a Pipecat-web-client-like node offerer', ()
     };
     setLogger(capture);
     try {
-      const off = await NodeOfferer.create();
+      const off = await PipecatLikeClient.create();
       live.push(off);
       const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
       live.push(conn);
@@ -172,7 +172,7 @@ describe('SmallWebRTCConnection with a Pipecat-web-client-like node offerer', ()
       );
 
       // A media-only client (no data channel): queued messages are dropped after dataChannelTimeoutSecs.
-      const mediaOnly = await NodeOfferer.create({ dataChannel: false });
+      const mediaOnly = await PipecatLikeClient.create({ dataChannel: false });
       live.push(mediaOnly);
       expect(mediaOnly.offer.sdp).not.toContain('m=application');
       const conn2 = new SmallWebRTCConnection({ bindAddress: '127.0.0.1', dataChannelTimeoutSecs: 0.5 });

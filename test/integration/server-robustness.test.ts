@@ -6,14 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { SmallWebRTCConnection } from '../../src/connection/index.js';
 import { startSmallWebRTCServer, type SmallWebRTCServer } from '../../src/server/index.js';
-import { NodeClient } from '../interop/node-client.js';
+import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
 import { until } from '../../testkit/wait.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 let server: SmallWebRTCServer;
 const created: Array<{ connection: SmallWebRTCConnection; messages: unknown[] }> = [];
-const clients: NodeClient[] = [];
+const clients: PipecatLikeClient[] = [];
 
 beforeAll(async () => {
   server = await startSmallWebRTCServer({
@@ -53,10 +53,10 @@ const HEADER = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n';
 
 describe('bad input does not disturb an established connection', () => {
   it('HTTP barrage + data-channel garbage, then the connection still works', async () => {
-    const c = new NodeClient({ baseUrl: server.url, video: true });
+    const c = await PipecatLikeClient.create({ baseUrl: server.url });
     clients.push(c);
     expect((await c.connect()).status).toBe(200);
-    await c.waitReady();
+    await c.waitConnected();
     const { connection, messages } = created[0]!;
     const pcId = c.pcId!;
     let rtp = 0;
@@ -96,41 +96,41 @@ describe('bad input does not disturb an established connection', () => {
     }
 
     // Data-channel garbage: non-JSON, JSON that is not an object, bad signalling, a big message.
-    c.sendRaw('not json at all {');
-    c.sendRaw('[1,2,3]');
-    c.sendRaw('"just a string"');
-    c.sendRaw('{"type":"signalling"}');
-    c.sendRaw('{"type":"signalling","message":{"type":"trackStatus","receiver_index":"x","enabled":5}}');
-    c.sendRaw('{"type":"signalling","message":{"type":"trackStatus","receiver_index":99,"enabled":true}}');
-    c.sendRaw('{"no_type":1}');
-    c.sendRaw('x'.repeat(60_000));
+    c.sendText('not json at all {');
+    c.sendText('[1,2,3]');
+    c.sendText('"just a string"');
+    c.sendText('{"type":"signalling"}');
+    c.sendText('{"type":"signalling","message":{"type":"trackStatus","receiver_index":"x","enabled":5}}');
+    c.sendText('{"type":"signalling","message":{"type":"trackStatus","receiver_index":99,"enabled":true}}');
+    c.sendText('{"no_type":1}');
+    c.sendText('x'.repeat(60_000));
     // A non-JSON message exactly at the size our answer advertises (a=max-message-size, libdatachannel's
     // 256 KiB default); the client refuses anything larger locally, so this is the largest a peer can send.
     const max = c.pc.maxMessageSize();
     expect(max).toBeGreaterThanOrEqual(65_536);
-    c.sendRaw('{' + 'y'.repeat(max - 1));
-    expect(() => c.sendRaw('z'.repeat(max + 1))).toThrow();
-    c.dc.sendMessageBinary(Buffer.from([0, 1, 2, 255]));
-    c.sendRaw('ping: 123');
+    c.sendText('{' + 'y'.repeat(max - 1));
+    expect(() => c.sendText('z'.repeat(max + 1))).toThrow();
+    c.sendBinary(Uint8Array.of(0, 1, 2, 255));
+    c.sendText('ping: 123');
 
     // The established connection still exchanges app messages both ways and RTP.
-    c.send({ type: 'still-alive' });
+    c.sendJson({ type: 'still-alive' });
     await until(
       () => messages.some((m) => (m as { type?: string }).type === 'still-alive'),
       10_000,
       'app msg',
     );
     connection.sendAppMessage({ type: 'server-still-alive' });
-    await c.waitMessage((m) => (m as { type?: string }).type === 'server-still-alive');
+    await c.waitForMessage((m) => m['type'] === 'server-still-alive');
     c.startRtp();
     await until(() => rtp >= 10, 10_000, 'RTP after the barrage');
     expect(connection.isConnected()).toBe(true);
     expect(server.handler.getConnection(pcId)).toBe(connection);
 
     // And a new client still connects.
-    const d = new NodeClient({ baseUrl: server.url });
+    const d = await PipecatLikeClient.create({ baseUrl: server.url, video: false, screen: false });
     clients.push(d);
     expect((await d.connect()).status).toBe(200);
-    await d.waitReady();
+    await d.waitConnected();
   });
 });

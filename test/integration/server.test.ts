@@ -12,7 +12,7 @@ import {
   type SmallWebRTCServer,
   type SmallWebRTCServerOptions,
 } from '../../src/server/index.js';
-import { NodeClient } from '../interop/node-client.js';
+import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
 import { until } from '../../testkit/wait.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -20,12 +20,12 @@ const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 interface Ctx {
   server: SmallWebRTCServer;
   created: Array<{ connection: SmallWebRTCConnection; requestData: unknown; messages: unknown[] }>;
-  clients: NodeClient[];
+  clients: PipecatLikeClient[];
 }
 
 const open: Ctx[] = [];
-/** Every client ever created: node-datachannel objects must stay referenced until cleanup() (see node-client.ts). */
-const allClients: NodeClient[] = [];
+/** Every client ever created: node-datachannel objects must stay referenced until cleanup() (see the client). */
+const allClients: PipecatLikeClient[] = [];
 
 async function setup(options: SmallWebRTCServerOptions = {}): Promise<Ctx> {
   const created: Ctx['created'] = [];
@@ -46,8 +46,13 @@ async function setup(options: SmallWebRTCServerOptions = {}): Promise<Ctx> {
   return ctx;
 }
 
-function client(ctx: Ctx, opts: { video?: boolean; offerPath?: string } = {}): NodeClient {
-  const c = new NodeClient({ baseUrl: ctx.server.url, ...opts });
+/** An audio-only client (`video: true` adds the camera and screen transceivers) of the server under test. */
+async function client(
+  ctx: Ctx,
+  opts: { video?: boolean; offerPath?: string } = {},
+): Promise<PipecatLikeClient> {
+  const { video = false, offerPath } = opts;
+  const c = await PipecatLikeClient.create({ baseUrl: ctx.server.url, video, screen: video, offerPath });
   ctx.clients.push(c);
   allClients.push(c);
   return c;
@@ -56,21 +61,19 @@ function client(ctx: Ctx, opts: { video?: boolean; offerPath?: string } = {}): N
 /** App message round trip: client -> server and server -> client. */
 async function roundTrip(
   ctx: Ctx,
-  c: NodeClient,
+  c: PipecatLikeClient,
   connection: SmallWebRTCConnection,
   tag: string,
 ): Promise<void> {
   const entry = ctx.created.find((e) => e.connection === connection)!;
-  c.send({ type: 'app', tag });
+  c.sendJson({ type: 'app', tag });
   await until(
     () => entry.messages.some((m) => (m as { tag?: string }).tag === tag),
     10_000,
     `server got ${tag}`,
   );
   connection.sendAppMessage({ type: 'reply', tag });
-  await c.waitMessage(
-    (m) => (m as { tag?: string; type?: string }).type === 'reply' && (m as { tag?: string }).tag === tag,
-  );
+  await c.waitForMessage((m) => m['type'] === 'reply' && m['tag'] === tag);
 }
 
 afterEach(async () => {
@@ -88,7 +91,7 @@ afterAll(() => {
 describe('signalling flows', () => {
   it('offer -> answer -> connected, app messages both ways, RTP reaches audioInputTrack', async () => {
     const ctx = await setup();
-    const c = client(ctx, { video: true });
+    const c = await client(ctx, { video: true });
     const r = await c.connect({ extra: { requestData: { user: 'u1' } } });
     expect(r.status).toBe(200);
     const answer = r.json as { sdp: string; type: string; pc_id: string };
@@ -100,7 +103,7 @@ describe('signalling flows', () => {
     const { connection } = ctx.created[0]!;
     expect(connection.pcId).toBe(answer.pc_id);
     expect(ctx.server.handler.getConnection(answer.pc_id)).toBe(connection);
-    await c.waitReady();
+    await c.waitConnected();
     await roundTrip(ctx, c, connection, 'first');
 
     let rtp = 0;
@@ -111,30 +114,30 @@ describe('signalling flows', () => {
 
   it('request_data wins over requestData; both spellings reach the callback', async () => {
     const ctx = await setup();
-    const a = client(ctx);
+    const a = await client(ctx);
     expect((await a.connect({ extra: { request_data: { a: 1 }, requestData: { b: 2 } } })).status).toBe(200);
     expect(ctx.created[0]!.requestData).toEqual({ a: 1 });
   });
 
   it('re-offer with a known pc_id renegotiates the same connection (no new callback)', async () => {
     const ctx = await setup();
-    const c = client(ctx, { video: true });
+    const c = await client(ctx, { video: true });
     await c.connect();
-    await c.waitReady();
+    await c.waitConnected();
     const first = c.pcId;
     const r = await c.renegotiate();
     expect(r.status).toBe(200);
     expect((r.json as { pc_id: string }).pc_id).toBe(first);
     expect(ctx.created).toHaveLength(1);
-    await c.waitReady();
+    await c.waitConnected();
     await roundTrip(ctx, c, ctx.created[0]!.connection, 'after-renegotiate');
   });
 
   it('restart_pc: new peer and pc_id behind the same connection object; both ids map to it', async () => {
     const ctx = await setup();
-    const c = client(ctx, { video: true });
+    const c = await client(ctx, { video: true });
     await c.connect();
-    await c.waitReady();
+    await c.waitConnected();
     const oldId = c.pcId!;
     const { connection } = ctx.created[0]!;
     const r = await c.restart();
@@ -145,7 +148,7 @@ describe('signalling flows', () => {
     expect(ctx.created).toHaveLength(1); // the bot callback is not invoked again
     expect(ctx.server.handler.getConnection(newId)).toBe(connection);
     expect(ctx.server.handler.getConnection(oldId)).toBe(connection);
-    await c.waitReady();
+    await c.waitConnected();
     await roundTrip(ctx, c, connection, 'after-restart');
     // PATCH with the new id is accepted.
     expect((await c.patchCandidates(true, newId)).status).toBe(200);
@@ -153,7 +156,7 @@ describe('signalling flows', () => {
 
   it('pc_ids remembered per connection are bounded across repeated restarts (oldest dropped)', async () => {
     const ctx = await setup();
-    const c = client(ctx);
+    const c = await client(ctx);
     expect((await c.connect()).status).toBe(200);
     const ids = [c.pcId!];
     for (let i = 0; i < 9; i++) {
@@ -167,20 +170,20 @@ describe('signalling flows', () => {
       false,
       ...Array<boolean>(8).fill(true),
     ]);
-    await c.waitReady();
+    await c.waitConnected();
     await roundTrip(ctx, c, connection, 'after-many-restarts');
   });
 
   it('trickle: candidate-less offer, then PATCH with sdp_mid/sdp_mline_index and an empty candidate', async () => {
     const ctx = await setup();
-    const c = client(ctx);
+    const c = await client(ctx);
     const r = await c.connect({ autoPatch: false });
     expect(r.status).toBe(200);
     const p = await c.patchCandidates(true);
     expect(p.status).toBe(200);
     expect(p.json).toEqual({ status: 'success' });
     expect(c.candidates.length).toBeGreaterThan(0);
-    await c.waitReady();
+    await c.waitConnected();
     await roundTrip(ctx, c, ctx.created[0]!.connection, 'trickled');
     // A PATCH with only the end-of-candidates marker (Firefox) is fine too.
     expect((await c.patchCandidates(true)).status).toBe(200);
@@ -194,20 +197,20 @@ describe('signalling flows', () => {
       body: JSON.stringify({ transport: 'webrtc', body: { room: 'r1' } }),
     });
     const { sessionId } = (await start.json()) as { sessionId: string };
-    const c = client(ctx, { offerPath: `/sessions/${sessionId}/api/offer` });
+    const c = await client(ctx, { offerPath: `/sessions/${sessionId}/api/offer` });
     expect((await c.connect()).status).toBe(200);
     expect(ctx.created[0]!.requestData).toEqual({ room: 'r1' });
     expect((await c.patchCandidates(true)).status).toBe(200);
-    await c.waitReady();
+    await c.waitConnected();
     // Explicit requestData in the offer wins over the cached body.
-    const d = client(ctx, { offerPath: `/sessions/${sessionId}/api/offer` });
+    const d = await client(ctx, { offerPath: `/sessions/${sessionId}/api/offer` });
     expect((await d.connect({ extra: { requestData: { room: 'explicit' } } })).status).toBe(200);
     expect(ctx.created[1]!.requestData).toEqual({ room: 'explicit' });
   });
 
   it('ESP32 mode: answer without sha-384/512 lines, only host candidates of `host`', async () => {
     const ctx = await setup({ esp32Mode: true, host: '127.0.0.1' });
-    const c = client(ctx);
+    const c = await client(ctx);
     const r = await c.connect();
     expect(r.status).toBe(200);
     const sdp = (r.json as { sdp: string }).sdp;
@@ -218,7 +221,7 @@ describe('signalling flows', () => {
       expect(l).toContain('127.0.0.1');
       expect(l).not.toContain('raddr');
     }
-    await c.waitReady();
+    await c.waitConnected();
   });
 
   it('mungeSdpForEsp32 drops sha-384/512 lines and foreign or reflexive candidates', () => {
@@ -244,18 +247,17 @@ describe('signalling flows', () => {
 
   it('close() disconnects every connection: clients get peerLeft', async () => {
     const ctx = await setup();
-    const c = client(ctx);
+    const c = await client(ctx);
     await c.connect();
-    await c.waitReady();
+    await c.waitConnected();
     await ctx.server.handler.close();
-    await c.waitMessage(
+    await c.waitForMessage(
       (m) =>
-        (m as { type?: string; message?: { type?: string } }).type === 'signalling' &&
-        (m as { message: { type: string } }).message.type === 'peerLeft',
+        m['type'] === 'signalling' && (m['message'] as { type?: string } | undefined)?.type === 'peerLeft',
     );
     expect(ctx.server.handler.connectionCount).toBe(0);
     // After close, new offers get 503 (retryable), not a fatal 4xx.
-    const late = client(ctx);
+    const late = await client(ctx);
     const r = await late.connect();
     expect(r.status).toBe(503);
     expect(r.headers.get('retry-after')).toBeTruthy();
@@ -273,9 +275,9 @@ describe('callback and ICE configuration', () => {
         throw new Error('bot failed to start');
       },
     });
-    const c = client(ctx);
+    const c = await client(ctx);
     expect((await c.connect()).status).toBe(200);
-    await c.waitReady();
+    await c.waitConnected();
     expect(errors.some((e) => e.includes('bot failed to start'))).toBe(true);
   });
 
@@ -301,11 +303,11 @@ describe('callback and ICE configuration', () => {
 describe('limits and modes', () => {
   it('SINGLE mode: second peer rejected with the Pipecat messages; known pc_id renegotiates', async () => {
     const ctx = await setup({ connectionMode: ConnectionMode.SINGLE });
-    const a = client(ctx);
+    const a = await client(ctx);
     expect((await a.connect()).status).toBe(200);
-    await a.waitReady();
+    await a.waitConnected();
 
-    const b = client(ctx);
+    const b = await client(ctx);
     const noId = await b.connect();
     expect(noId.status).toBe(400);
     expect(noId.json).toEqual({ detail: 'Cannot create new connection with existing connection active' });
@@ -320,13 +322,13 @@ describe('limits and modes', () => {
     // Once the first connection is gone a new one is accepted.
     await ctx.created[0]!.connection.close();
     await until(() => ctx.server.handler.connectionCount === 0, 10_000, 'map entry removed on closed');
-    const c = client(ctx);
+    const c = await client(ctx);
     expect((await c.connect()).status).toBe(200);
   });
 
   it('maxConnections holds under concurrent offers (pending offers count against the limit)', async () => {
     const ctx = await setup({ maxConnections: 2 });
-    const clients = Array.from({ length: 5 }, () => client(ctx));
+    const clients = await Promise.all(Array.from({ length: 5 }, () => client(ctx)));
     const results = await Promise.all(clients.map((c) => c.connect()));
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([200, 200, 503, 503, 503]);
@@ -336,19 +338,19 @@ describe('limits and modes', () => {
 
   it('maxConnections: 503 + Retry-After at capacity, accepted again after a close', async () => {
     const ctx = await setup({ maxConnections: 1, retryAfterSecs: 3 });
-    const a = client(ctx);
+    const a = await client(ctx);
     expect((await a.connect()).status).toBe(200);
-    const b = client(ctx);
+    const b = await client(ctx);
     const r = await b.connect();
     expect(r.status).toBe(503);
     expect(r.headers.get('retry-after')).toBe('3');
     expect((r.json as { detail: string }).detail).toMatch(/Too many connections/);
     // Renegotiating the existing one is still allowed at capacity.
-    await a.waitReady();
+    await a.waitConnected();
     expect((await a.renegotiate()).status).toBe(200);
     await ctx.created[0]!.connection.close();
     await until(() => ctx.server.handler.connectionCount === 0, 10_000, 'closed connection forgotten');
-    const c = client(ctx);
+    const c = await client(ctx);
     expect((await c.connect()).status).toBe(200);
   });
 });

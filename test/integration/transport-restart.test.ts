@@ -19,11 +19,11 @@ import {
   SmallWebRTCTransport,
   TransportParams,
 } from '../../src/index.js';
-import { NodeOfferer } from '../helpers/node-offerer.js';
+import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
 import { Tap, listenToBot, sendSpeech, tone } from '../helpers/transport-session.js';
 import { until } from '../../testkit/wait.js';
 
-const offerers: NodeOfferer[] = [];
+const offerers: PipecatLikeClient[] = [];
 
 afterAll(() => {
   for (const o of offerers) o.close();
@@ -51,8 +51,8 @@ function trackIntervals(): { live: (delayMs: number) => number } {
   return { live: (delayMs) => [...created.values()].filter((d) => d === delayMs).length };
 }
 
-async function restart(conn: SmallWebRTCConnection): Promise<NodeOfferer> {
-  const off = await NodeOfferer.create({ trickle: false });
+async function restart(conn: SmallWebRTCConnection): Promise<PipecatLikeClient> {
+  const off = await PipecatLikeClient.create({ trickle: false });
   offerers.push(off);
   await conn.renegotiate({ ...off.offer, restartPc: true });
   const answer = conn.getAnswer();
@@ -65,7 +65,7 @@ async function restart(conn: SmallWebRTCConnection): Promise<NodeOfferer> {
 describe('SmallWebRTCTransport across restart_pc', () => {
   it('keeps audio flowing both ways, fires on_client_connected again, and leaks no timers', async () => {
     const intervals = trackIntervals();
-    const off1 = await NodeOfferer.create({ trickle: false });
+    const off1 = await PipecatLikeClient.create({ trickle: false });
     offerers.push(off1);
     const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
     await conn.initialize(off1.offer);
@@ -140,7 +140,7 @@ describe('SmallWebRTCTransport across restart_pc', () => {
 
   it('reports the bot stopped speaking when the client leaves mid-speech', async () => {
     const intervals = trackIntervals();
-    const off = await NodeOfferer.create({ trickle: false });
+    const off = await PipecatLikeClient.create({ trickle: false });
     offerers.push(off);
     const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
     await conn.initialize(off.offer);
@@ -178,7 +178,7 @@ describe('SmallWebRTCTransport across restart_pc', () => {
   });
 
   it('an AudioOutputTrack kept across a restart reports stop then start again, never a duplicate', async () => {
-    const off1 = await NodeOfferer.create({ trickle: false });
+    const off1 = await PipecatLikeClient.create({ trickle: false });
     offerers.push(off1);
     const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
     await conn.initialize(off1.offer);

@@ -23,7 +23,7 @@ import {
   sileroSessionCount,
   type Frame,
 } from '../../src/index.js';
-import { NodeOfferer } from '../helpers/node-offerer.js';
+import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
 import { until } from '../../testkit/wait.js';
 
 afterAll(() => {
@@ -43,7 +43,7 @@ class ArrivalTap extends FrameProcessor {
 
 describe('SmallWebRTCTransport with the Silero VAD', () => {
   it('loads the model before audio flows: the first frames arrive paced, not in a burst', async () => {
-    const off = await NodeOfferer.create({ trickle: false });
+    const off = await PipecatLikeClient.create({ trickle: false });
     const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
     await conn.initialize(off.offer);
     off.setAnswer(conn.getAnswer()!);

@@ -22,7 +22,7 @@ import {
   SmallWebRTCTransport,
   TransportParams,
 } from '../../src/index.js';
-import { NodeOfferer } from '../helpers/node-offerer.js';
+import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
 import {
   Tap,
   concat,
@@ -39,7 +39,7 @@ afterAll(() => {
 });
 
 interface Session {
-  off: NodeOfferer;
+  off: PipecatLikeClient;
   conn: SmallWebRTCConnection;
   transport: SmallWebRTCTransport;
   tap: Tap;
@@ -52,7 +52,7 @@ async function startSession(
   params: TransportParams,
   pipelineParams: { audioOutSampleRate?: number } = {},
 ): Promise<Session> {
-  const off = await NodeOfferer.create({ trickle: false });
+  const off = await PipecatLikeClient.create({ trickle: false });
   const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
   await conn.initialize(off.offer);
   const answer = conn.getAnswer();

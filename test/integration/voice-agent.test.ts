@@ -16,7 +16,7 @@ import {
   type PipelineTask,
 } from '../../src/index.js';
 import { EspeakTTS, RuleBasedLLM, TurnDurationSTT, runVoiceAgent } from '../../examples/voice-agent.js';
-import { NodeOfferer } from '../helpers/node-offerer.js';
+import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
 import { makeSpeechWav } from '../helpers/speech.js';
 import { until } from '../../testkit/wait.js';
 
@@ -31,7 +31,7 @@ function rms(pcm: Int16Array): number {
 }
 
 /** Sends `pcm` (48 kHz mono) from the offerer as paced Opus RTP, one 20 ms packet per 20 ms. */
-async function sendSpeech(off: NodeOfferer, pcm: Int16Array): Promise<void> {
+async function sendSpeech(off: PipecatLikeClient, pcm: Int16Array): Promise<void> {
   const sender = new AudioSender({
     sampleRate: 48000,
     channels: 1,
@@ -51,7 +51,7 @@ async function sendSpeech(off: NodeOfferer, pcm: Int16Array): Promise<void> {
 }
 
 interface Agent {
-  off: NodeOfferer;
+  off: PipecatLikeClient;
   context: LLMContext;
   task: PipelineTask;
   running: Promise<void>;
@@ -63,7 +63,7 @@ interface Agent {
 }
 
 async function startAgent(): Promise<Agent> {
-  const off = await NodeOfferer.create({ trickle: false });
+  const off = await PipecatLikeClient.create({ trickle: false });
   const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
   await conn.initialize(off.offer);
   const answer = conn.getAnswer();

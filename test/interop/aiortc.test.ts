@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { SmallWebRTCConnection } from '../../src/connection/index.js';
 import { startSmallWebRTCServer, type SmallWebRTCServer } from '../../src/server/index.js';
-import { AiortcClient, aiortcAvailable } from './aiortc-process.js';
+import { AiortcClient, aiortcAvailable } from '../../testkit/aiortc-process.js';
 import { OpusSilenceTrack } from '../../testkit/opus-silence-track.js';
 import { parseRtpOrNull } from '../../testkit/rtp.js';
 import { until } from '../../testkit/wait.js';

@@ -9,11 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { SmallWebRTCConnection } from '../../src/connection/index.js';
 import { startSmallWebRTCServer, type SmallWebRTCServer } from '../../src/server/index.js';
-import { chromiumAvailable, launchChromium } from '../helpers/chromium.js';
+import { chromiumAvailable, launchChromium } from '../../testkit/chromium.js';
 import { parseRtpOrNull } from '../../testkit/rtp.js';
 import { until } from '../../testkit/wait.js';
 
-const PAGES = fileURLToPath(new URL('./pages/', import.meta.url));
+const PAGES = fileURLToPath(new URL('../../testkit/pages/', import.meta.url));
 
 interface PeerState {
   events: Array<{ e: string; t: number }>;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { OutboundTrack, RtpSink, SmallWebRTCConnection } from '../../src/connection/index.js';
 import { startSmallWebRTCServer, type SmallWebRTCServer } from '../../src/server/index.js';
-import { chromiumAvailable, openChromiumPage, type ChromiumPage } from '../helpers/chromium.js';
+import { chromiumAvailable, openChromiumPage, type ChromiumPage } from '../../testkit/chromium.js';
 import {
   DEMO_STATIC_DIR,
   buildDemoBundle,

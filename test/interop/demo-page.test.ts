@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, openChromiumPage, type ChromiumPage } from '../helpers/chromium.js';
+import { chromiumAvailable, openChromiumPage, type ChromiumPage } from '../../testkit/chromium.js';
 import { DEMO_STATIC_DIR, buildDemoBundle, dbfs, demoEval, gotoDemo } from '../helpers/demo-page.js';
 import { makeSpeechWav, type SpeechWav } from '../helpers/speech.js';
 import { until } from '../../testkit/wait.js';

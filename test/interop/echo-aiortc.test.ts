@@ -21,7 +21,7 @@ import {
 } from '../../src/index.js';
 import { startSmallWebRTCServer, type SmallWebRTCServer } from '../../src/server/index.js';
 import { compareSpeech, makeSpeechWav, readWav, type SpeechWav } from '../helpers/speech.js';
-import { PYTHON, aiortcAvailable, type AiortcEvent } from './aiortc-process.js';
+import { PYTHON, aiortcAvailable, type AiortcEvent } from '../../testkit/aiortc-process.js';
 import { until } from '../../testkit/wait.js';
 
 const SCRIPT = fileURLToPath(new URL('./aiortc_echo_client.py', import.meta.url));

@@ -25,7 +25,7 @@ import {
   type SmallWebRTCTransport,
 } from '../../src/index.js';
 import { startSmallWebRTCServer, type SmallWebRTCServer } from '../../src/server/index.js';
-import { chromiumAvailable, openChromiumPage, type ChromiumPage } from '../helpers/chromium.js';
+import { chromiumAvailable, openChromiumPage, type ChromiumPage } from '../../testkit/chromium.js';
 import {
   DEMO_STATIC_DIR,
   buildDemoBundle,

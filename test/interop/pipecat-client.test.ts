@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { SmallWebRTCConnection } from '../../src/connection/index.js';
 import { createSmallWebRTCRequestListener, type SmallWebRTCRequestListener } from '../../src/server/index.js';
-import { chromiumAvailable, launchChromium } from '../helpers/chromium.js';
+import { chromiumAvailable, launchChromium } from '../../testkit/chromium.js';
 import { buildDemoBundle, DEMO_STATIC_DIR, demoEval, gotoDemo } from '../helpers/demo-page.js';
 import { parseRtpOrNull } from '../../testkit/rtp.js';
 import { until } from '../../testkit/wait.js';

@@ -8,7 +8,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
 /**
- * Flags every test browser gets (docs/testing.md, "Loopback peers": loopback candidates need the first one).
+ * Flags every test browser gets (docs/testing.md, "Loopback peers": loopback ICE candidates need
+ * --allow-loopback-in-peer-connection).
  */
 export const CHROMIUM_ARGS: readonly string[] = [
   '--no-sandbox',

@@ -1,4 +1,4 @@
-// Runs test/interop/aiortc_client.py (Debian python3-aiortc) and exposes its JSON-line events.
+// Runs testkit/aiortc_client.py (Debian python3-aiortc) and exposes its JSON-line events.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
