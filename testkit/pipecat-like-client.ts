@@ -30,9 +30,14 @@
  * the test file calls `nodeDataChannel.cleanup()` once in afterAll: a collected, closed wrapper makes cleanup()
  * crash the process. For a peer that must vanish without closing (SIGKILL), see `pipecat-like-client-child.ts`.
  */
+import { performance } from 'node:perf_hooks';
+
 import nodeDataChannel from 'node-datachannel';
 import type { DataChannel, PeerConnection, Track } from 'node-datachannel';
 
+import { AudioReceiver } from '../src/media/audio-receiver.js';
+import { AudioSender } from '../src/media/audio-sender.js';
+import { rms } from './audio.js';
 import { OPUS_SILENCE, OPUS_TICKS_PER_20MS, rtpTo } from './rtp.js';
 import { sleep } from './wait.js';
 
@@ -79,6 +84,20 @@ export interface PipecatLikeClientOptions {
   maxMessageSize?: number;
   /** Create the `chat` data channel (default true); false gives a media-only offer. */
   dataChannel?: boolean;
+}
+
+/** A decoded 20 ms frame of what the client hears (48 kHz mono) and its arrival time (`performance.now()`). */
+export interface HeardFrame {
+  at: number;
+  pcm: Int16Array;
+}
+
+/** What {@link PipecatLikeClient.listenToAudio} returns. */
+export interface AudioListener {
+  readonly frames: HeardFrame[];
+  /** Frames louder than `threshold` RMS so far (default 1000, speech level). */
+  loud(threshold?: number): number;
+  close(): void;
 }
 
 /** A transceiver of the client. */
@@ -582,6 +601,60 @@ export class PipecatLikeClient {
   stopRtp(): void {
     if (this.#rtpTimer) clearInterval(this.#rtpTimer);
     this.#rtpTimer = null;
+  }
+
+  /**
+   * Sends `pcm` (48 kHz mono) as the microphone does: Opus RTP with our audio SSRC, paced one 20 ms packet per
+   * 20 ms by the product's AudioSender; resolves once all of it went out (or after its length plus 10 s).
+   */
+  async sendSpeech(pcm: Int16Array): Promise<void> {
+    const lengthMs = pcm.length / 48;
+    const sender = new AudioSender({
+      sampleRate: 48000,
+      channels: 1,
+      ssrc: this.ssrcs.audio,
+      payloadType: this.#opts.audioPayloadType,
+      autoSilence: false,
+      capacityMs: Math.max(10_000, Math.ceil(lengthMs) + 1000),
+    });
+    try {
+      sender.write(pcm);
+      const start = performance.now();
+      while (sender.queuedMs > 0 && performance.now() - start < lengthMs + 10_000) {
+        for (const p of sender.pull(performance.now())) this.tracks.audio.sendMessageBinary(Buffer.from(p));
+        await sleep(5);
+      }
+    } finally {
+      sender.close();
+    }
+  }
+
+  /**
+   * Decodes the audio the server sends us (48 kHz mono frames, each also given to `onFrame`) until close().
+   */
+  listenToAudio(onFrame?: (frame: HeardFrame) => void): AudioListener {
+    const receiver = new AudioReceiver({ sampleRate: 48000, channels: 1 });
+    const frames: HeardFrame[] = [];
+    let closed = false;
+    this.onRtp('audio', (buf) => {
+      // Server RTP already in flight keeps arriving after close(); a closed receiver would throw inside
+      // node-datachannel's callback, which aborts the process.
+      if (closed) return;
+      const at = performance.now();
+      for (const f of receiver.push(buf, at)) {
+        const frame = { at, pcm: f.audio };
+        frames.push(frame);
+        onFrame?.(frame);
+      }
+    });
+    return {
+      frames,
+      loud: (threshold = 1000) => frames.filter((f) => rms(f.pcm) > threshold).length,
+      close: () => {
+        closed = true;
+        receiver.close();
+      },
+    };
   }
 
   /** RTP received on a transceiver (kept across restarts). */

@@ -6,6 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { prng } from '../../testkit/audio.js';
+
 /** Options for {@link makeSpeechWav}. */
 export interface SpeechWavOptions {
   /** Text spoken by espeak-ng. */
@@ -176,23 +178,11 @@ export function writeWav(path: string, samples: Int16Array, sampleRate: number, 
   writeFileSync(path, buf);
 }
 
-/** Deterministic pseudo-random generator (mulberry32) so noise-based tests are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Mono white noise with the given RMS level in dBFS (full scale = 32768). */
 export function makeNoise(seconds: number, sampleRate: number, rmsDb: number, seed = 1): Int16Array {
   const n = Math.round(seconds * sampleRate);
   const out = new Int16Array(n);
-  const rnd = seededRandom(seed);
+  const rnd = prng(seed);
   // Uniform noise in [-a, a] has RMS a / sqrt(3).
   const a = 32768 * 10 ** (rmsDb / 20) * Math.sqrt(3);
   for (let i = 0; i < n; i++) out[i] = Math.max(-32768, Math.min(32767, Math.round((rnd() * 2 - 1) * a)));
@@ -205,17 +195,6 @@ export function makeTone(seconds: number, sampleRate: number, freqHz: number, rm
   const out = new Int16Array(n);
   const amp = 32768 * 10 ** (rmsDb / 20) * Math.SQRT2;
   for (let i = 0; i < n; i++) out[i] = Math.round(amp * Math.sin((2 * Math.PI * freqHz * i) / sampleRate));
-  return out;
-}
-
-/** Concatenates Int16 sample arrays. */
-export function concatSamples(...parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
   return out;
 }
 

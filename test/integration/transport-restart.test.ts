@@ -20,7 +20,7 @@ import {
   TransportParams,
 } from '../../src/index.js';
 import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
-import { Tap, listenToBot, sendSpeech, tone } from '../helpers/transport-session.js';
+import { Tap, tone } from '../helpers/transport-session.js';
 import { until } from '../../testkit/wait.js';
 
 const offerers: PipecatLikeClient[] = [];
@@ -108,7 +108,7 @@ describe('SmallWebRTCTransport across restart_pc', () => {
       await until(() => tap.up.some((f) => f instanceof BotStoppedSpeakingFrame), 10_000, 'bot stopped');
 
       // Bot audio reaches the new peer.
-      const bot = listenToBot(off2);
+      const bot = off2.listenToAudio();
       try {
         const speech = tone(880, 24000, 600);
         for (let i = 0; i < speech.length; i += 960) {
@@ -123,7 +123,7 @@ describe('SmallWebRTCTransport across restart_pc', () => {
 
       // Mic frames from the new peer reach the pipeline.
       const before = micFrames();
-      await sendSpeech(off2, tone(440, 48000, 600));
+      await off2.sendSpeech(tone(440, 48000, 600));
       await until(() => micFrames() - before >= 25, 10_000, 'mic frames from the new peer');
       expect(transport.input().stats.framesPushed).toBeGreaterThanOrEqual(25);
       expect(events).toEqual(['connected', 'connected']);
@@ -207,7 +207,7 @@ describe('SmallWebRTCTransport across restart_pc', () => {
       const off2 = await restart(conn);
       off1.close();
       // Still 2+ s queued: the new peer hears the rest, and the bot is reported speaking again.
-      const bot = listenToBot(off2);
+      const bot = off2.listenToAudio();
       try {
         await until(() => bot.loud() >= 10, 10_000, 'audio at the new peer');
       } finally {

@@ -23,15 +23,7 @@ import {
   TransportParams,
 } from '../../src/index.js';
 import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
-import {
-  Tap,
-  concat,
-  dominantFrequency,
-  listenToBot,
-  rms,
-  sendSpeech,
-  tone,
-} from '../helpers/transport-session.js';
+import { Tap, concat, dominantFrequency, rms, tone } from '../helpers/transport-session.js';
 import { until } from '../../testkit/wait.js';
 
 afterAll(() => {
@@ -81,7 +73,7 @@ describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () 
     const s = await startSession(new TransportParams({ audioInEnabled: true, audioOutEnabled: true }));
     try {
       expect(s.tap.down.some((f) => f instanceof ClientConnectedFrame)).toBe(true);
-      await sendSpeech(s.off, tone(440, 48000, 1000));
+      await s.off.sendSpeech(tone(440, 48000, 1000));
       await until(() => s.tap.down.filter((f) => f instanceof InputAudioRawFrame).length >= 45);
       const frames = s.tap.down.filter((f): f is InputAudioRawFrame => f instanceof InputAudioRawFrame);
       for (const f of frames) {
@@ -106,7 +98,7 @@ describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () 
 
   it('sends bot audio paced on the wire, reports bot speaking from the wire, and interrupts within a packet', async () => {
     const s = await startSession(new TransportParams({ audioInEnabled: false, audioOutEnabled: true }));
-    const bot = listenToBot(s.off);
+    const bot = s.off.listenToAudio();
     try {
       // 0.6 s of 880 Hz at 24 kHz in 40 ms chunks, as a TTS service would push it.
       const speech = tone(880, 24000, 600);
@@ -136,7 +128,7 @@ describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () 
           new OutputAudioRawFrame({ audio: long.subarray(i, i + 960), sampleRate: 24000 }),
         );
       }
-      await until(() => bot.frames.filter((f) => rms(f.pcm) > 1000).length >= 10, 10_000, 'long speech');
+      await until(() => bot.loud() >= 10, 10_000, 'long speech');
       const interruptedAt = performance.now();
       await s.tap.queueFrame(new InterruptionFrame());
       await new Promise((r) => setTimeout(r, 500));
@@ -144,7 +136,7 @@ describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () 
       expect(after.length).toBeGreaterThan(10); // auto-silence keeps flowing
       expect(after.every((f) => rms(f.pcm) < 300)).toBe(true);
       expect(s.transport.output().stats.interruptions).toBe(1);
-      expect(bot.frames.filter((f) => rms(f.pcm) > 1000).length).toBeLessThan(40);
+      expect(bot.loud()).toBeLessThan(40);
     } finally {
       bot.close();
       await s.task.cancel();
@@ -157,7 +149,7 @@ describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () 
     const s = await startSession(new TransportParams({ audioOutEnabled: true }), {
       audioOutSampleRate: 16000,
     });
-    const bot = listenToBot(s.off);
+    const bot = s.off.listenToAudio();
     try {
       await until(() => s.transport.getStats().outputSampleRate !== null, 10_000, 'output track');
       expect(s.transport.getStats().outputSampleRate).toBe(16000);
@@ -167,7 +159,7 @@ describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () 
           new OutputAudioRawFrame({ audio: speech.subarray(i, i + 640), sampleRate: 16000 }),
         );
       }
-      await until(() => bot.frames.filter((f) => rms(f.pcm) > 1000).length >= 17, 10_000, 'bot audio');
+      await until(() => bot.loud() >= 17, 10_000, 'bot audio');
       const loud = bot.frames.filter((f) => rms(f.pcm) > 1000);
       const freq = dominantFrequency(concat(loud.slice(2, -2).map((f) => f.pcm)), 48000);
       expect(freq).toBeGreaterThan(680);
@@ -219,7 +211,7 @@ describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () 
     const s = await startSession(
       new TransportParams({ audioInEnabled: true, audioOutEnabled: true, audioOutEndSilenceSecs: 0.2 }),
     );
-    const bot = listenToBot(s.off);
+    const bot = s.off.listenToAudio();
     try {
       const speech = tone(500, 24000, 400);
       for (let i = 0; i < speech.length; i += 960) {
@@ -233,7 +225,7 @@ describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () 
       await until(() => s.events.includes('closed'), 15_000, 'on_client_closed');
       expect(s.events).not.toContain('disconnected');
       // The whole 400 ms went out before the goodbye.
-      expect(bot.frames.filter((f) => rms(f.pcm) > 1000).length).toBeGreaterThanOrEqual(17);
+      expect(bot.loud()).toBeGreaterThanOrEqual(17);
     } finally {
       bot.close();
       s.off.close();

@@ -8,47 +8,16 @@ import nodeDataChannel from 'node-datachannel';
 import { performance } from 'node:perf_hooks';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import {
-  AudioReceiver,
-  AudioSender,
-  SmallWebRTCConnection,
-  type LLMContext,
-  type PipelineTask,
-} from '../../src/index.js';
+import { SmallWebRTCConnection, type LLMContext, type PipelineTask } from '../../src/index.js';
 import { EspeakTTS, RuleBasedLLM, TurnDurationSTT, runVoiceAgent } from '../../examples/voice-agent.js';
 import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
 import { makeSpeechWav } from '../helpers/speech.js';
+import { rms } from '../../testkit/audio.js';
 import { until } from '../../testkit/wait.js';
 
 afterAll(() => {
   nodeDataChannel.cleanup();
 });
-
-function rms(pcm: Int16Array): number {
-  let s = 0;
-  for (const v of pcm) s += v * v;
-  return pcm.length > 0 ? Math.sqrt(s / pcm.length) : 0;
-}
-
-/** Sends `pcm` (48 kHz mono) from the offerer as paced Opus RTP, one 20 ms packet per 20 ms. */
-async function sendSpeech(off: PipecatLikeClient, pcm: Int16Array): Promise<void> {
-  const sender = new AudioSender({
-    sampleRate: 48000,
-    channels: 1,
-    ssrc: off.ssrcs.audio,
-    payloadType: 111,
-    autoSilence: false,
-    capacityMs: 20_000,
-  });
-  sender.write(pcm);
-  const start = performance.now();
-  while (sender.queuedMs > 0) {
-    for (const p of sender.pull(performance.now())) off.tracks.audio.sendMessageBinary(Buffer.from(p));
-    await new Promise((r) => setTimeout(r, 5));
-    if (performance.now() - start > 30_000) break;
-  }
-  sender.close();
-}
 
 interface Agent {
   off: PipecatLikeClient;
@@ -69,12 +38,8 @@ async function startAgent(): Promise<Agent> {
   const answer = conn.getAnswer();
   if (answer === null) throw new Error('no answer');
   off.setAnswer(answer);
-  const receiver = new AudioReceiver({ sampleRate: 48000, channels: 1 });
   const heard: Array<{ at: number; loud: boolean }> = [];
-  off.onRtp('audio', (buf) => {
-    const now = performance.now();
-    for (const f of receiver.push(buf, now)) heard.push({ at: now, loud: rms(f.audio) > 300 });
-  });
+  const listener = off.listenToAudio((f) => heard.push({ at: f.at, loud: rms(f.pcm) > 300 }));
   const holder: { session?: { context: LLMContext; task: PipelineTask } } = {};
   const running = runVoiceAgent(conn, {
     services: { stt: new TurnDurationSTT(), llm: new RuleBasedLLM(), tts: new EspeakTTS() },
@@ -96,7 +61,7 @@ async function startAgent(): Promise<Agent> {
       await s.task.cancel();
       off.close();
       await running;
-      receiver.close();
+      listener.close();
     },
   };
 }
@@ -132,7 +97,7 @@ describe('examples/voice-agent.ts with a node-datachannel Pipecat-like client', 
       // 2. The user speaks; the VAD ends the turn, the STT reports its length, the bot answers aloud.
       const spokeAt = performance.now();
       // 1 s of trailing silence so the VAD's stop (stopSecs) is confirmed.
-      await sendSpeech(agent.off, withSilence(speech.samples, 1));
+      await agent.off.sendSpeech(withSilence(speech.samples, 1));
       await until(() => agent.assistant().length === 2, 30_000, 'the answer');
       expect(agent.user()).toHaveLength(1);
       const secs = Number(/^\(spoke for ([\d.]+) seconds\)$/.exec(agent.user()[0] ?? '')?.[1]);
@@ -183,7 +148,7 @@ describe('examples/voice-agent.ts with a node-datachannel Pipecat-like client', 
       const greetingAt = agent.heard.find((h) => h.loud)?.at ?? 0;
       await new Promise((r) => setTimeout(r, 1500));
       const spokeAt = performance.now();
-      await sendSpeech(agent.off, withSilence(speech.samples, 1));
+      await agent.off.sendSpeech(withSilence(speech.samples, 1));
       await until(() => agent.user().length === 1, 30_000, 'the user turn');
 
       // The bot went quiet soon after the user started (VAD start confirmation + one packet; 2 s allows for a

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { AudioReceiver, type AudioFrame } from '../../src/media/audio-receiver.js';
 import { buildRtp } from '../../src/media/rtp.js';
-import { opusTone, packetize, prng } from './audio-test-helpers.js';
+import { opusTone, packetize, prng } from '../../testkit/audio.js';
 
 /** Feeds a jittered, lossy stream arriving at `t0 + i * 20 + jitter` (whole ms) and returns every frame. */
 function run(t0: number): { frames: AudioFrame[]; rx: AudioReceiver } {

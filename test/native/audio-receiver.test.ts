@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { AudioReceiver, type AudioFrame } from '../../src/media/audio-receiver.js';
 import { AudioSender } from '../../src/media/audio-sender.js';
 import { buildRtp, buildRtcpPli } from '../../src/media/rtp.js';
-import { channel, concat, goertzel, opusTone, packetize, prng, rms, sine, zeroCrossingFrequency } from './audio-test-helpers.js';
+import { channel, concat, goertzel, opusTone, packetize, prng, rms, sine, zeroCrossingFrequency } from '../../testkit/audio.js';
 
 const RATES = [8000, 16000, 24000, 44100, 48000] as const;
 const TONE_HZ = 1000;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { AudioSender, type SpeakingTransition } from '../../src/media/audio-sender.js';
 import { OpusDecoder } from '../../src/media/opus.js';
 import { parseRtp, type RtpPacket } from '../../src/media/rtp.js';
-import { rms, sine, sineFitResidual } from './audio-test-helpers.js';
+import { rms, sine, sineFitResidual } from '../../testkit/audio.js';
 
 function sender(extra: Partial<ConstructorParameters<typeof AudioSender>[0]> = {}): AudioSender {
   return new AudioSender({ sampleRate: 24000, channels: 1, ssrc: 0xdeadbeef, payloadType: 111, ...extra });

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { AudioReceiver, type AudioFrame, type AudioReceiverOptions } from '../../src/media/audio-receiver.js';
 import { opusPacketInfo } from '../../src/media/opus.js';
-import { opusTone, packetize, prng, type StreamPacket } from './audio-test-helpers.js';
+import { opusTone, packetize, prng, type StreamPacket } from '../../testkit/audio.js';
 
 interface Arrival {
   at: number;

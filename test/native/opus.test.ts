@@ -2,7 +2,7 @@
 // PLC, channel mapping, bad input.
 import { describe, expect, it } from 'vitest';
 import { OPUS_SAMPLE_RATES, OpusDecoder, OpusEncoder, opusPacketInfo } from '../../src/media/opus.js';
-import { channel, concat, prng, rms, sine, zeroCrossingFrequency } from './audio-test-helpers.js';
+import { channel, concat, prng, rms, sine, zeroCrossingFrequency } from '../../testkit/audio.js';
 
 describe('Opus codec', () => {
   for (const rate of OPUS_SAMPLE_RATES) {

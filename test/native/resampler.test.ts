@@ -2,7 +2,7 @@
 // rate pair, mono/stereo mixing, flush, bad input.
 import { describe, expect, it } from 'vitest';
 import { Resampler } from '../../src/media/resampler.js';
-import { channel, concat, prng, rms, sine, zeroCrossingFrequency } from './audio-test-helpers.js';
+import { channel, concat, prng, rms, sine, zeroCrossingFrequency } from '../../testkit/audio.js';
 
 const RATES = [8000, 16000, 22050, 24000, 32000, 44100, 48000];
 

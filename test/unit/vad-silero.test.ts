@@ -10,7 +10,8 @@ import {
   sileroSessionCount,
   type VADTransition,
 } from '../../src/vad/index.js';
-import { concatSamples, makeNoise, makeSpeechWav, makeTone, type SpeechWav } from '../helpers/speech.js';
+import { makeNoise, makeSpeechWav, makeTone, type SpeechWav } from '../helpers/speech.js';
+import { concat } from '../../testkit/audio.js';
 
 const TEXT = 'Hello there. This is a test of the voice activity detector, speaking for a few seconds.';
 
@@ -140,7 +141,7 @@ describe('SileroVADAnalyzer (Silero v5, onnxruntime-node)', () => {
     let speakingCases = 0;
     for (const [name, audio] of cases) {
       vad.reset();
-      const r = await run(vad, concatSamples(new Int16Array(8000), audio, new Int16Array(16000)), 320);
+      const r = await run(vad, concat([new Int16Array(8000), audio, new Int16Array(16000)]), 320);
       const max = Math.max(...r.confidences);
       const spoke = r.transitions.some((t) => t.to === VADState.SPEAKING);
       if (spoke) speakingCases++;

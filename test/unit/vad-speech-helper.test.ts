@@ -3,13 +3,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   compareSpeech,
-  concatSamples,
   makeNoise,
   makeSpeechWav,
   readWav,
   writeWav,
   type SpeechWav,
 } from '../helpers/speech.js';
+import { concat } from '../../testkit/audio.js';
 import { join } from 'node:path';
 
 const made: SpeechWav[] = [];
@@ -40,7 +40,7 @@ describe('speech helper', () => {
     const c = makeSpeechWav({ text: 'completely different words are spoken here today', rate: 16000 });
     made.push(a, b, c);
     // b delayed by 0.37 s in -50 dBFS noise.
-    const delayed = concatSamples(new Int16Array(Math.round(0.37 * 48000)), b.samples);
+    const delayed = concat([new Int16Array(Math.round(0.37 * 48000)), b.samples]);
     const noise = makeNoise(delayed.length / 48000, 48000, -50, 9);
     const noisy = delayed.map((x, i) => Math.max(-32768, Math.min(32767, x + (noise[i] ?? 0))));
     const same = compareSpeech(a, { samples: noisy, sampleRate: 48000 });

@@ -1,9 +1,15 @@
-// Shared helpers of the audio tests: tone generation, level and frequency measurement, Opus RTP streams.
-import { OpusEncoder, type OpusSampleRate } from '../../src/media/opus.js';
-import { buildRtp } from '../../src/media/rtp.js';
+// Shared audio helpers of the tests and benchmarks: tone generation, level and frequency measurement, Opus RTP streams.
+import { OpusEncoder, type OpusSampleRate } from '../src/media/opus.js';
+import { buildRtp } from '../src/media/rtp.js';
 
 /** Interleaved sine of `seconds` at `rate` (same tone on every channel). */
-export function sine(rate: number, channels: number, freq: number, seconds: number, amplitude = 10000): Int16Array {
+export function sine(
+  rate: number,
+  channels: number,
+  freq: number,
+  seconds: number,
+  amplitude = 10000,
+): Int16Array {
   const n = Math.round(rate * seconds);
   const out = new Int16Array(n * channels);
   for (let i = 0; i < n; i++) {
@@ -118,7 +124,13 @@ export function packetize(
       index,
       seq,
       ts,
-      rtp: buildRtp({ payloadType: o.payloadType ?? 111, sequenceNumber: seq, timestamp: ts, ssrc: o.ssrc ?? 0x1234, payload }),
+      rtp: buildRtp({
+        payloadType: o.payloadType ?? 111,
+        sequenceNumber: seq,
+        timestamp: ts,
+        ssrc: o.ssrc ?? 0x1234,
+        payload,
+      }),
     };
   });
 }
@@ -136,7 +148,13 @@ export function prng(seed: number): () => number {
 }
 
 /** RMS of what remains of x[s0, s0+len) after removing its best-fitting sine of `freq` (any phase). */
-export function sineFitResidual(x: ArrayLike<number>, s0: number, len: number, freq: number, rate: number): number {
+export function sineFitResidual(
+  x: ArrayLike<number>,
+  s0: number,
+  len: number,
+  freq: number,
+  rate: number,
+): number {
   let ss = 0;
   let sc = 0;
   let cc = 0;
@@ -157,7 +175,10 @@ export function sineFitResidual(x: ArrayLike<number>, s0: number, len: number, f
   const b = (xc * ss - xs * sc) / det;
   let e = 0;
   for (let i = s0; i < s0 + len; i++) {
-    const r = (x[i] ?? 0) - a * Math.sin((2 * Math.PI * freq * i) / rate) - b * Math.cos((2 * Math.PI * freq * i) / rate);
+    const r =
+      (x[i] ?? 0) -
+      a * Math.sin((2 * Math.PI * freq * i) / rate) -
+      b * Math.cos((2 * Math.PI * freq * i) / rate);
     e += r * r;
   }
   return Math.sqrt(e / len);
