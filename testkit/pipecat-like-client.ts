@@ -35,6 +35,7 @@ import { performance } from 'node:perf_hooks';
 import nodeDataChannel from 'node-datachannel';
 import type { DataChannel, PeerConnection, Track } from 'node-datachannel';
 
+import type { SmallWebRTCConnection } from '../src/connection/index.js';
 import { AudioReceiver } from '../src/media/audio-receiver.js';
 import { AudioSender } from '../src/media/audio-sender.js';
 import { rms } from './audio.js';
@@ -316,6 +317,18 @@ export class PipecatLikeClient {
         { cause: err },
       );
     }
+  }
+
+  /**
+   * In-process signalling: offers to `connection` (`initialize`, or with `restartPc` a restart_pc
+   * `renegotiate` of an existing connection) and applies its answer. Connecting is left to the caller.
+   */
+  async negotiate(connection: SmallWebRTCConnection, o: { restartPc?: boolean } = {}): Promise<void> {
+    if (o.restartPc) await connection.renegotiate({ ...this.offer, restartPc: true });
+    else await connection.initialize(this.offer);
+    const answer = connection.getAnswer();
+    if (answer === null) throw new Error('the connection gave no answer');
+    this.setAnswer(answer);
   }
 
   /** Creates a new offer on the same PC (what the client does on a server `renegotiate` request). */

@@ -1,9 +1,22 @@
 /**
- * Shared pieces of the transport tests: a frame recorder and test tones (the peer's paced Opus sending and
- * decoding of what the bot sends back are PipecatLikeClient.sendSpeech/listenToAudio).
+ * Shared pieces of the transport tests: a session (client, connection, transport, pipeline), a frame recorder
+ * and test tones (the peer's paced Opus sending and decoding of what the bot sends back are
+ * PipecatLikeClient.sendSpeech/listenToAudio).
  */
-import { FrameDirection, FrameProcessor, InputAudioRawFrame, type Frame } from '../../src/index.js';
+import {
+  FrameDirection,
+  FrameProcessor,
+  InputAudioRawFrame,
+  Pipeline,
+  PipelineTask,
+  SmallWebRTCConnection,
+  SmallWebRTCTransport,
+  type Frame,
+  type TransportParams,
+} from '../../src/index.js';
 import { concat, rms, zeroCrossingFrequency } from '../../testkit/audio.js';
+import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
+import { until } from '../../testkit/wait.js';
 
 export { concat, rms };
 
@@ -29,4 +42,45 @@ export function tone(freq: number, rate: number, ms: number, amplitude = 8000): 
 /** Frequency of a clean tone from its zero crossings, Hz. */
 export function dominantFrequency(pcm: Int16Array, rate: number): number {
   return zeroCrossingFrequency(pcm, rate);
+}
+
+/** A transport session: an in-process client, the connection it talks to, and a running pipeline. */
+export interface Session {
+  off: PipecatLikeClient;
+  conn: SmallWebRTCConnection;
+  transport: SmallWebRTCTransport;
+  tap: Tap;
+  task: PipelineTask;
+  running: Promise<void>;
+  events: string[];
+}
+
+/**
+ * Starts a transport on a connection negotiated with a new client, in a pipeline `input -> Tap -> output`
+ * (interruptions allowed); resolves once the client is connected and `on_client_connected` fired. `events`
+ * records the transport's client events and app messages (`message:<json>:<sender is the pc_id>`).
+ */
+export async function startSession(
+  params: TransportParams,
+  pipelineParams: { audioOutSampleRate?: number } = {},
+): Promise<Session> {
+  const off = await PipecatLikeClient.create({ trickle: false });
+  const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
+  await off.negotiate(conn);
+  const transport = new SmallWebRTCTransport({ webrtcConnection: conn, params });
+  const events: string[] = [];
+  transport.eventHandler('on_client_connected', () => void events.push('connected'));
+  transport.eventHandler('on_client_disconnected', () => void events.push('disconnected'));
+  transport.eventHandler('on_client_closed', () => void events.push('closed'));
+  transport.eventHandler('on_app_message', (_t, message, sender) => {
+    events.push(`message:${JSON.stringify(message)}:${sender === conn.pcId}`);
+  });
+  const tap = new Tap();
+  const task = new PipelineTask(new Pipeline([transport.input(), tap, transport.output()]), {
+    params: { allowInterruptions: true, ...pipelineParams },
+  });
+  const running = task.run();
+  await off.waitConnected();
+  await until(() => events.includes('connected'), 10_000, 'on_client_connected');
+  return { off, conn, transport, tap, task, running, events };
 }

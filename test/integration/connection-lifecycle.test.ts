@@ -34,8 +34,7 @@ async function connectedPair(
   const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1', ...connOpts });
   live.push(conn);
   const events = track(conn);
-  await conn.initialize(off.offer);
-  off.setAnswer(conn.getAnswer() as { sdp: string });
+  await off.negotiate(conn);
   await off.waitConnected();
   await conn.connect();
   await until(() => events.includes('connected'), 5000, 'connected event');
@@ -291,8 +290,7 @@ describe('SmallWebRTCConnection lifecycle', () => {
     conn.on('app-message', (_c, m) => {
       seen.push(m);
     });
-    await conn.initialize(off.offer);
-    off.setAnswer(conn.getAnswer() as { sdp: string });
+    await off.negotiate(conn);
     await off.waitConnected();
     await conn.connect();
     off.sendJson({ type: 'x' });

@@ -26,8 +26,7 @@ async function connectedPair(): Promise<{ conn: SmallWebRTCConnection; off: Pipe
   live.push(off);
   const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
   live.push(conn);
-  await conn.initialize(off.offer);
-  off.setAnswer(conn.getAnswer() as { sdp: string });
+  await off.negotiate(conn);
   await off.waitConnected();
   await conn.connect();
   await until(() => conn.isConnected(), 5000, 'isConnected');

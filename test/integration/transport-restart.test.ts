@@ -13,14 +13,11 @@ import {
   BotStoppedSpeakingFrame,
   InputAudioRawFrame,
   OutputAudioRawFrame,
-  Pipeline,
-  PipelineTask,
   SmallWebRTCConnection,
-  SmallWebRTCTransport,
   TransportParams,
 } from '../../src/index.js';
 import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
-import { Tap, tone } from '../helpers/transport-session.js';
+import { startSession, tone } from '../helpers/transport-session.js';
 import { until } from '../../testkit/wait.js';
 
 const offerers: PipecatLikeClient[] = [];
@@ -54,10 +51,7 @@ function trackIntervals(): { live: (delayMs: number) => number } {
 async function restart(conn: SmallWebRTCConnection): Promise<PipecatLikeClient> {
   const off = await PipecatLikeClient.create({ trickle: false });
   offerers.push(off);
-  await conn.renegotiate({ ...off.offer, restartPc: true });
-  const answer = conn.getAnswer();
-  if (answer === null) throw new Error('no answer after restart');
-  off.setAnswer(answer);
+  await off.negotiate(conn, { restartPc: true });
   await off.waitConnected();
   return off;
 }
@@ -65,30 +59,11 @@ async function restart(conn: SmallWebRTCConnection): Promise<PipecatLikeClient> 
 describe('SmallWebRTCTransport across restart_pc', () => {
   it('keeps audio flowing both ways, fires on_client_connected again, and leaks no timers', async () => {
     const intervals = trackIntervals();
-    const off1 = await PipecatLikeClient.create({ trickle: false });
+    const session = await startSession(new TransportParams({ audioInEnabled: true, audioOutEnabled: true }));
+    const { off: off1, conn, transport, tap, task, running, events } = session;
     offerers.push(off1);
-    const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
-    await conn.initialize(off1.offer);
-    const answer = conn.getAnswer();
-    if (answer === null) throw new Error('no answer');
-    off1.setAnswer(answer);
-    const transport = new SmallWebRTCTransport({
-      webrtcConnection: conn,
-      params: new TransportParams({ audioInEnabled: true, audioOutEnabled: true }),
-    });
-    const events: string[] = [];
-    transport.eventHandler('on_client_connected', () => void events.push('connected'));
-    transport.eventHandler('on_client_disconnected', () => void events.push('disconnected'));
-    transport.eventHandler('on_client_closed', () => void events.push('closed'));
-    const tap = new Tap();
-    const task = new PipelineTask(new Pipeline([transport.input(), tap, transport.output()]), {
-      params: { allowInterruptions: true },
-    });
-    const running = task.run();
     const micFrames = (): number => tap.down.filter((f) => f instanceof InputAudioRawFrame).length;
     try {
-      await off1.waitConnected();
-      await until(() => events.includes('connected'), 10_000, 'on_client_connected');
       // The process-wide media clock (send pacing and receive polling ride on the same one) runs while the
       // session is up.
       expect(intervals.live(10)).toBe(1);
@@ -140,26 +115,10 @@ describe('SmallWebRTCTransport across restart_pc', () => {
 
   it('reports the bot stopped speaking when the client leaves mid-speech', async () => {
     const intervals = trackIntervals();
-    const off = await PipecatLikeClient.create({ trickle: false });
+    const session = await startSession(new TransportParams({ audioInEnabled: false, audioOutEnabled: true }));
+    const { off, transport, tap, task, running, events } = session;
     offerers.push(off);
-    const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
-    await conn.initialize(off.offer);
-    const answer = conn.getAnswer();
-    if (answer === null) throw new Error('no answer');
-    off.setAnswer(answer);
-    const transport = new SmallWebRTCTransport({
-      webrtcConnection: conn,
-      params: new TransportParams({ audioInEnabled: false, audioOutEnabled: true }),
-    });
-    const events: string[] = [];
-    transport.eventHandler('on_client_connected', () => void events.push('connected'));
-    transport.eventHandler('on_client_disconnected', () => void events.push('disconnected'));
-    const tap = new Tap();
-    const task = new PipelineTask(new Pipeline([transport.input(), tap, transport.output()]));
-    const running = task.run();
     try {
-      await off.waitConnected();
-      await until(() => events.includes('connected'), 10_000, 'on_client_connected');
       const long = tone(660, 24000, 3000);
       for (let i = 0; i < long.length; i += 960) {
         void tap.queueFrame(new OutputAudioRawFrame({ audio: long.subarray(i, i + 960), sampleRate: 24000 }));
@@ -181,10 +140,7 @@ describe('SmallWebRTCTransport across restart_pc', () => {
     const off1 = await PipecatLikeClient.create({ trickle: false });
     offerers.push(off1);
     const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
-    await conn.initialize(off1.offer);
-    const answer = conn.getAnswer();
-    if (answer === null) throw new Error('no answer');
-    off1.setAnswer(answer);
+    await off1.negotiate(conn);
     let connected = 0;
     conn.on('connected', () => void connected++);
     await conn.connect();

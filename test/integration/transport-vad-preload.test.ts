@@ -44,8 +44,7 @@ describe('SmallWebRTCTransport with the Silero VAD', () => {
   it('loads the model before audio flows: the first frames arrive paced, not in a burst', async () => {
     const off = await PipecatLikeClient.create({ trickle: false });
     const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
-    await conn.initialize(off.offer);
-    off.setAnswer(conn.getAnswer()!);
+    await off.negotiate(conn);
     const vad = new SileroVADAnalyzer();
     const transport = new SmallWebRTCTransport({
       webrtcConnection: conn,

@@ -16,57 +16,14 @@ import {
   InterruptionFrame,
   OutputAudioRawFrame,
   OutputTransportMessageFrame,
-  Pipeline,
-  PipelineTask,
-  SmallWebRTCConnection,
-  SmallWebRTCTransport,
   TransportParams,
 } from '../../src/index.js';
-import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
-import { Tap, concat, dominantFrequency, rms, tone } from '../helpers/transport-session.js';
+import { concat, dominantFrequency, rms, startSession, tone } from '../helpers/transport-session.js';
 import { until } from '../../testkit/wait.js';
 
 afterAll(() => {
   nodeDataChannel.cleanup();
 });
-
-interface Session {
-  off: PipecatLikeClient;
-  conn: SmallWebRTCConnection;
-  transport: SmallWebRTCTransport;
-  tap: Tap;
-  task: PipelineTask;
-  running: Promise<void>;
-  events: string[];
-}
-
-async function startSession(
-  params: TransportParams,
-  pipelineParams: { audioOutSampleRate?: number } = {},
-): Promise<Session> {
-  const off = await PipecatLikeClient.create({ trickle: false });
-  const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
-  await conn.initialize(off.offer);
-  const answer = conn.getAnswer();
-  if (answer === null) throw new Error('no answer');
-  off.setAnswer(answer);
-  const transport = new SmallWebRTCTransport({ webrtcConnection: conn, params });
-  const events: string[] = [];
-  transport.eventHandler('on_client_connected', () => void events.push('connected'));
-  transport.eventHandler('on_client_disconnected', () => void events.push('disconnected'));
-  transport.eventHandler('on_client_closed', () => void events.push('closed'));
-  transport.eventHandler('on_app_message', (_t, message, sender) => {
-    events.push(`message:${JSON.stringify(message)}:${sender === conn.pcId}`);
-  });
-  const tap = new Tap();
-  const task = new PipelineTask(new Pipeline([transport.input(), tap, transport.output()]), {
-    params: { allowInterruptions: true, ...pipelineParams },
-  });
-  const running = task.run();
-  await off.waitConnected();
-  await until(() => events.includes('connected'), 10_000, 'on_client_connected');
-  return { off, conn, transport, tap, task, running, events };
-}
 
 describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () => {
   it('delivers the peer microphone as exact 20 ms 16 kHz frames with the right content', async () => {

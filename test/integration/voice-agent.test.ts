@@ -34,10 +34,7 @@ interface Agent {
 async function startAgent(): Promise<Agent> {
   const off = await PipecatLikeClient.create({ trickle: false });
   const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
-  await conn.initialize(off.offer);
-  const answer = conn.getAnswer();
-  if (answer === null) throw new Error('no answer');
-  off.setAnswer(answer);
+  await off.negotiate(conn);
   const heard: Array<{ at: number; loud: boolean }> = [];
   const listener = off.listenToAudio((f) => heard.push({ at: f.at, loud: rms(f.pcm) > 300 }));
   const holder: { session?: { context: LLMContext; task: PipelineTask } } = {};
