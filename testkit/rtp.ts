@@ -69,3 +69,33 @@ export function parseRtpOrNull(packet: Uint8Array): RtpPacket | null {
     return null;
   }
 }
+
+/** What {@link countRtp} counts. */
+export interface RtpCount {
+  count: number;
+  payloadTypes: Set<number>;
+  ssrcs: Set<number>;
+}
+
+/** An empty {@link RtpCount}. */
+export function newRtpCount(): RtpCount {
+  return { count: 0, payloadTypes: new Set(), ssrcs: new Set() };
+}
+
+/**
+ * Counts the RTP packets an input track receives into `into` (several tracks may share one count): packets
+ * {@link parseRtpOrNull} refuses are not counted.
+ */
+export function countRtp(
+  track: { onRtp(cb: (packet: Buffer) => void): unknown } | null | undefined,
+  into: RtpCount,
+): RtpCount {
+  track?.onRtp((packet) => {
+    const h = parseRtpOrNull(packet);
+    if (!h) return;
+    into.count++;
+    into.payloadTypes.add(h.payloadType);
+    into.ssrcs.add(h.ssrc);
+  });
+  return into;
+}

@@ -1,9 +1,15 @@
-// Test helper for the demo page (src/server/static): builds the esbuild bundle once per test process, and
-// gives typed access to the page's `window.demo` hook from Playwright.
+// Test helper for the demo page (src/server/static): builds the esbuild bundle once per test process, starts
+// the demo against our server with a speaking fake microphone, and gives typed access to the page's
+// `window.demo` hook from Playwright.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 import type { Page } from 'playwright-core';
+
+import type { SmallWebRTCConnection } from '../../src/connection/index.js';
+import { startSmallWebRTCServer, type SmallWebRTCServer } from '../../src/server/index.js';
+import { openChromiumPage, type ChromiumPage } from '../../testkit/chromium.js';
+import { makeSpeechWav, type SpeechWav, type SpeechWavOptions } from './speech.js';
 
 /** Directory holding index.html + demo.bundle.js (what a server's `staticDir` should point at). */
 export const DEMO_STATIC_DIR = fileURLToPath(new URL('../../src/server/static/', import.meta.url));
@@ -98,4 +104,86 @@ export async function gotoDemo(page: Page, url: string, timeoutMs = 15_000): Pro
 /** Levels as dBFS strings for logs ("-inf" for digital silence). */
 export function dbfs(rms: number[]): string {
   return rms.map((x) => (x > 0 ? (20 * Math.log10(x)).toFixed(0) : '-inf')).join(' ');
+}
+
+/** What {@link startDemo} started. */
+export interface DemoRig {
+  server: SmallWebRTCServer;
+  chrome: ChromiumPage;
+  /** The fake microphone's WAV. */
+  wav: SpeechWav;
+  /** {@link demoEval} on the rig's page. */
+  demo<T>(fn: (d: DemoHookView) => T | Promise<T>): Promise<T>;
+  /** Opens the demo page (`?raw=1`) and connects it to the server's `/api/offer`. */
+  connect(): Promise<void>;
+  /** Closes Chromium and the server and deletes the WAV (each part that started). */
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the bundle, makes the microphone's speech WAV, starts our server on the demo's static files (loopback)
+ * with `onNewConnection`, and opens Chromium with that WAV as its fake microphone (looping unless `noLoop`).
+ */
+export async function startDemo(o: {
+  speech: SpeechWavOptions;
+  onNewConnection: (connection: SmallWebRTCConnection) => void;
+  noLoop?: boolean;
+}): Promise<DemoRig> {
+  buildDemoBundle();
+  const wav = makeSpeechWav(o.speech);
+  let server: SmallWebRTCServer | undefined;
+  try {
+    server = await startSmallWebRTCServer({
+      port: 0,
+      staticDir: DEMO_STATIC_DIR,
+      connectionOptions: { bindAddress: '127.0.0.1' },
+      onNewConnection: o.onNewConnection,
+    });
+    const chrome = await openChromiumPage({ fakeAudioFile: wav.path, ...(o.noLoop ? { noLoop: true } : {}) });
+    const rig: DemoRig = {
+      server,
+      chrome,
+      wav,
+      demo: (fn) => demoEval(chrome.page, fn),
+      connect: async () => {
+        await gotoDemo(chrome.page, `${rig.server.url}/?raw=1`);
+        await rig.demo((d) => d.connect('/api/offer'));
+      },
+      close: async () => {
+        await chrome.close();
+        await rig.server.close();
+        wav.cleanup();
+      },
+    };
+    return rig;
+  } catch (err) {
+    await server?.close();
+    wav.cleanup();
+    throw err;
+  }
+}
+
+/**
+ * The RTVI handshake (docs/protocol.md, "RTVI handshake") a server without an RTVIProcessor does so that
+ * PipecatClient.connect() resolves: every
+ * `client-ready` app message is answered with `bot-ready` (same id, protocol 2.1.0, plus `about` when given).
+ * Every app message is also handed to `onMessage`.
+ */
+export function replyBotReady(
+  connection: SmallWebRTCConnection,
+  about?: Record<string, unknown>,
+  onMessage?: (message: Record<string, unknown>) => void,
+): void {
+  connection.on('app-message', (_c, m: unknown) => {
+    const msg = m as Record<string, unknown>;
+    onMessage?.(msg);
+    if (msg['label'] === 'rtvi-ai' && msg['type'] === 'client-ready') {
+      connection.sendAppMessage({
+        label: 'rtvi-ai',
+        type: 'bot-ready',
+        id: msg['id'],
+        data: { version: '2.1.0', ...(about ? { about } : {}) },
+      });
+    }
+  });
 }

@@ -7,37 +7,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { runVoiceAgent } from '../../examples/voice-agent.js';
 import type { LLMContext } from '../../src/index.js';
-import { startSmallWebRTCServer, type SmallWebRTCServer } from '../../src/server/index.js';
-import { chromiumAvailable, openChromiumPage, type ChromiumPage } from '../../testkit/chromium.js';
-import {
-  DEMO_STATIC_DIR,
-  buildDemoBundle,
-  demoEval,
-  gotoDemo,
-  type DemoHookView,
-} from '../helpers/demo-page.js';
-import { makeSpeechWav, type SpeechWav } from '../helpers/speech.js';
+import { chromiumAvailable } from '../../testkit/chromium.js';
+import { type DemoHookView, startDemo, type DemoRig } from '../helpers/demo-page.js';
 import { until } from '../../testkit/wait.js';
 
 describe.skipIf(!chromiumAvailable())('demo page <-> the voice agent example (Chromium)', () => {
-  let server: SmallWebRTCServer;
-  let chrome: ChromiumPage;
-  let wav: SpeechWav;
+  let rig: DemoRig;
   const contexts: LLMContext[] = [];
   const runs: Array<Promise<void>> = [];
 
   beforeAll(async () => {
-    buildDemoBundle();
     // The greeting takes ~5 s from connect: the user speaks after it (7 s of lead silence), once.
-    wav = makeSpeechWav({
-      text: 'Hello, can you hear me? I would like to talk to the voice agent.',
-      rate: 48000,
-      padSilenceSecs: [7, 2],
-    });
-    server = await startSmallWebRTCServer({
-      port: 0,
-      staticDir: DEMO_STATIC_DIR,
-      connectionOptions: { bindAddress: '127.0.0.1' },
+    rig = await startDemo({
+      speech: {
+        text: 'Hello, can you hear me? I would like to talk to the voice agent.',
+        rate: 48000,
+        padSilenceSecs: [7, 2],
+      },
+      noLoop: true,
       onNewConnection: (connection) => {
         runs.push(
           runVoiceAgent(connection, { onSession: ({ context }) => void contexts.push(context) }).catch(
@@ -46,22 +33,18 @@ describe.skipIf(!chromiumAvailable())('demo page <-> the voice agent example (Ch
         );
       },
     });
-    chrome = await openChromiumPage({ fakeAudioFile: wav.path, noLoop: true });
   }, 60_000);
 
   afterAll(async () => {
-    await chrome?.close();
-    await server?.close();
+    await rig?.close();
     await Promise.all(runs);
-    wav?.cleanup();
     nodeDataChannel.cleanup();
   });
 
-  const demo = <T>(fn: (d: DemoHookView) => T | Promise<T>): Promise<T> => demoEval(chrome.page, fn);
+  const demo = <T>(fn: (d: DemoHookView) => T | Promise<T>): Promise<T> => rig.demo(fn);
 
   it('greets, transcribes the turn (as its duration) and answers, heard in the page', async () => {
-    await gotoDemo(chrome.page, `${server.url}/?raw=1`);
-    await demo((d) => d.connect('/api/offer'));
+    await rig.connect();
     expect(await demo((d) => ({ state: d.state, botReady: d.botReady, errors: d.errors }))).toEqual({
       state: 'ready',
       botReady: true,
@@ -77,8 +60,8 @@ describe.skipIf(!chromiumAvailable())('demo page <-> the voice agent example (Ch
     const [first] = await transcripts();
     expect(first?.final).toBe(true);
     const secs = Number(/^\(spoke for ([\d.]+) seconds\)$/.exec(first?.text ?? '')?.[1]);
-    expect(secs).toBeGreaterThan(wav.speechSecs - 0.8);
-    expect(secs).toBeLessThan(wav.speechSecs + 1.5);
+    expect(secs).toBeGreaterThan(rig.wav.speechSecs - 0.8);
+    expect(secs).toBeLessThan(rig.wav.speechSecs + 1.5);
 
     // The answer is spoken: the bot starts speaking again after the transcript, and the page hears it.
     const context = contexts[0];

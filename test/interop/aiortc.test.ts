@@ -8,7 +8,7 @@ import type { SmallWebRTCConnection } from '../../src/connection/index.js';
 import { startSmallWebRTCServer, type SmallWebRTCServer } from '../../src/server/index.js';
 import { AiortcClient, aiortcAvailable } from '../../testkit/aiortc-process.js';
 import { OpusSilenceTrack } from '../../testkit/opus-silence-track.js';
-import { parseRtpOrNull } from '../../testkit/rtp.js';
+import { countRtp, newRtpCount, type RtpCount } from '../../testkit/rtp.js';
 import { until } from '../../testkit/wait.js';
 
 const available = aiortcAvailable();
@@ -17,7 +17,7 @@ interface Session {
   connection: SmallWebRTCConnection;
   requestData: unknown;
   messages: unknown[];
-  rtp: { count: number; payloadTypes: Set<number>; ssrcs: Set<number> };
+  rtp: RtpCount;
   outbound: OpusSilenceTrack;
   connected: Promise<void>;
 }
@@ -35,19 +35,13 @@ describe.skipIf(!available)('aiortc client', () => {
           connection,
           requestData,
           messages: [],
-          rtp: { count: 0, payloadTypes: new Set(), ssrcs: new Set() },
+          rtp: newRtpCount(),
           outbound: new OpusSilenceTrack(100),
           connected: new Promise((resolve) => connection.on('connected', () => resolve())),
         };
         connection.on('app-message', (_c, m: unknown) => session.messages.push(m));
         const audio = connection.audioInputTrack();
-        audio?.onRtp((packet) => {
-          const h = parseRtpOrNull(packet);
-          if (!h) return;
-          session.rtp.count++;
-          session.rtp.payloadTypes.add(h.payloadType);
-          session.rtp.ssrcs.add(h.ssrc);
-        });
+        countRtp(audio, session.rtp);
         connection.replaceAudioTrack(session.outbound);
         sessions.push(session);
         void connection.connect();

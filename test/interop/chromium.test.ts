@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SmallWebRTCConnection } from '../../src/connection/index.js';
 import { startSmallWebRTCServer, type SmallWebRTCServer } from '../../src/server/index.js';
 import { chromiumAvailable, launchChromium } from '../../testkit/chromium.js';
-import { parseRtpOrNull } from '../../testkit/rtp.js';
+import { countRtp, newRtpCount } from '../../testkit/rtp.js';
 import { until } from '../../testkit/wait.js';
 
 const PAGES = fileURLToPath(new URL('../../testkit/pages/', import.meta.url));
@@ -26,7 +26,7 @@ describe.skipIf(!chromiumAvailable())('Chromium plain RTCPeerConnection', () => 
   let server: SmallWebRTCServer;
   let browser: Browser;
   const connections: SmallWebRTCConnection[] = [];
-  const rtp = { count: 0, payloadTypes: new Set<number>() };
+  const rtp = newRtpCount();
   const messages: unknown[] = [];
   const requestData = new Map<string, unknown>();
 
@@ -39,12 +39,7 @@ describe.skipIf(!chromiumAvailable())('Chromium plain RTCPeerConnection', () => 
         connections.push(connection);
         requestData.set(connection.pcId, data);
         connection.on('app-message', (_c, m: unknown) => messages.push(m));
-        connection.audioInputTrack()?.onRtp((packet) => {
-          const h = parseRtpOrNull(packet);
-          if (!h) return;
-          rtp.count++;
-          rtp.payloadTypes.add(h.payloadType);
-        });
+        countRtp(connection.audioInputTrack(), rtp);
         void connection.connect();
       },
     });

@@ -8,17 +8,8 @@ import nodeDataChannel from 'node-datachannel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { OutboundTrack, RtpSink, SmallWebRTCConnection } from '../../src/connection/index.js';
-import { startSmallWebRTCServer, type SmallWebRTCServer } from '../../src/server/index.js';
-import { chromiumAvailable, openChromiumPage, type ChromiumPage } from '../../testkit/chromium.js';
-import {
-  DEMO_STATIC_DIR,
-  buildDemoBundle,
-  dbfs,
-  demoEval,
-  gotoDemo,
-  type DemoHookView,
-} from '../helpers/demo-page.js';
-import { makeSpeechWav, type SpeechWav } from '../helpers/speech.js';
+import { chromiumAvailable } from '../../testkit/chromium.js';
+import { dbfs, replyBotReady, startDemo, type DemoHookView, type DemoRig } from '../helpers/demo-page.js';
 import { parseRtpOrNull, rtpTo } from '../../testkit/rtp.js';
 import { until } from '../../testkit/wait.js';
 
@@ -54,9 +45,7 @@ class RtpEchoTrack implements OutboundTrack {
 }
 
 describe.skipIf(!chromiumAvailable())('demo page <-> our server and SmallWebRTCConnection (Chromium)', () => {
-  let server: SmallWebRTCServer;
-  let chrome: ChromiumPage;
-  let wav: SpeechWav;
+  let rig: DemoRig;
   const connections: SmallWebRTCConnection[] = [];
   const echo = new RtpEchoTrack();
   const appMessages: Array<Record<string, unknown>> = [];
@@ -65,31 +54,15 @@ describe.skipIf(!chromiumAvailable())('demo page <-> our server and SmallWebRTCC
   let closed = 0;
 
   beforeAll(async () => {
-    buildDemoBundle();
-    wav = makeSpeechWav({
-      text: 'Hello bot. Please repeat what I say. One, two, three.',
-      rate: 48000,
-      padSilenceSecs: [0.3, 0.7],
-    });
-    server = await startSmallWebRTCServer({
-      port: 0,
-      staticDir: DEMO_STATIC_DIR,
-      connectionOptions: { bindAddress: '127.0.0.1' },
+    rig = await startDemo({
+      speech: {
+        text: 'Hello bot. Please repeat what I say. One, two, three.',
+        rate: 48000,
+        padSilenceSecs: [0.3, 0.7],
+      },
       onNewConnection: (connection) => {
         connections.push(connection);
-        connection.on('app-message', (c, m: unknown) => {
-          const msg = m as Record<string, unknown>;
-          appMessages.push(msg);
-          // The RTVI handshake (docs/protocol.md, "RTVI handshake"): bot-ready echoes the client-ready id.
-          if (msg.label === 'rtvi-ai' && msg.type === 'client-ready') {
-            c.sendAppMessage({
-              label: 'rtvi-ai',
-              type: 'bot-ready',
-              id: msg.id,
-              data: { version: '2.1.0', about: { library: 'small-webrtc-test' } },
-            });
-          }
-        });
+        replyBotReady(connection, { library: 'small-webrtc-test' }, (msg) => appMessages.push(msg));
         connection.on('closed', () => closed++);
         connection.replaceAudioTrack(echo);
         const input = connection.audioInputTrack();
@@ -101,21 +74,17 @@ describe.skipIf(!chromiumAvailable())('demo page <-> our server and SmallWebRTCC
         void connection.connect();
       },
     });
-    chrome = await openChromiumPage({ fakeAudioFile: wav.path });
   });
 
   afterAll(async () => {
-    await chrome?.close();
-    await server?.close();
-    wav?.cleanup();
+    await rig?.close();
     nodeDataChannel.cleanup();
   });
 
-  const demo = <T>(fn: (d: DemoHookView) => T | Promise<T>): Promise<T> => demoEval(chrome.page, fn);
+  const demo = <T>(fn: (d: DemoHookView) => T | Promise<T>): Promise<T> => rig.demo(fn);
 
   it('connects with the real client, reaches bot-ready through our RTVI reply', async () => {
-    await gotoDemo(chrome.page, `${server.url}/?raw=1`);
-    await demo((d) => d.connect('/api/offer'));
+    await rig.connect();
     expect(await demo((d) => ({ state: d.state, botReady: d.botReady }))).toEqual({
       state: 'ready',
       botReady: true,
@@ -165,14 +134,14 @@ describe.skipIf(!chromiumAvailable())('demo page <-> our server and SmallWebRTCC
       'stats + user-started-speaking in the page',
     );
     expect(await demo((d) => d.lastStats)).toEqual(stats);
-    const table = await chrome.page.locator('#stats tbody').innerText();
+    const table = await rig.chrome.page.locator('#stats tbody').innerText();
     expect(table).toMatch(/vad\.confidence\s+0\.93/);
     expect(table).toMatch(/jitterBufferMs\s+40/);
-    expect(await chrome.page.locator('#user-speaking').innerText()).toBe('speaking');
+    expect(await rig.chrome.page.locator('#user-speaking').innerText()).toBe('speaking');
     // The page's own getStats() table refreshes every second while connected.
     await until(
       async () =>
-        /inbound\.packetsReceived\s+\d+/.test(await chrome.page.locator('#rtc-stats tbody').innerText()),
+        /inbound\.packetsReceived\s+\d+/.test(await rig.chrome.page.locator('#rtc-stats tbody').innerText()),
       10_000,
       'browser WebRTC stats table',
     );

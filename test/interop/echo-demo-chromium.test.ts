@@ -24,16 +24,9 @@ import {
   type SmallWebRTCConnection,
   type SmallWebRTCTransport,
 } from '../../src/index.js';
-import { startSmallWebRTCServer, type SmallWebRTCServer } from '../../src/server/index.js';
-import { chromiumAvailable, openChromiumPage, type ChromiumPage } from '../../testkit/chromium.js';
-import {
-  DEMO_STATIC_DIR,
-  buildDemoBundle,
-  demoEval,
-  gotoDemo,
-  type DemoHookView,
-} from '../helpers/demo-page.js';
-import { compareSpeech, energyEnvelope, makeSpeechWav, type SpeechWav } from '../helpers/speech.js';
+import { chromiumAvailable } from '../../testkit/chromium.js';
+import { type DemoHookView, startDemo, type DemoRig } from '../helpers/demo-page.js';
+import { compareSpeech, energyEnvelope } from '../helpers/speech.js';
 import { until } from '../../testkit/wait.js';
 
 /** Records what the echo bot's pipeline carries downstream after RTVI (input audio, VAD frames). */
@@ -155,23 +148,17 @@ function installProbe(d: DemoHookView): { sampleRate: number } {
 }
 
 describe.skipIf(!chromiumAvailable())('demo page <-> the real echo bot (Chromium)', () => {
-  let server: SmallWebRTCServer;
-  let chrome: ChromiumPage;
-  let wav: SpeechWav;
+  let rig: DemoRig;
   const sessions: BotSession[] = [];
 
   beforeAll(async () => {
-    buildDemoBundle();
     // Trailing silence (1.5 s) longer than the VAD's stopSecs (0.8 s) so every loop ends a user turn.
-    wav = makeSpeechWav({
-      text: 'Hello bot. Please repeat what I say. One, two, three, four.',
-      rate: 48000,
-      padSilenceSecs: [0.5, 1.5],
-    });
-    server = await startSmallWebRTCServer({
-      port: 0,
-      staticDir: DEMO_STATIC_DIR,
-      connectionOptions: { bindAddress: '127.0.0.1' },
+    rig = await startDemo({
+      speech: {
+        text: 'Hello bot. Please repeat what I say. One, two, three, four.',
+        rate: 48000,
+        padSilenceSecs: [0.5, 1.5],
+      },
       onNewConnection: (connection) => {
         const recorder = new Recorder();
         const session: BotSession = {
@@ -203,22 +190,18 @@ describe.skipIf(!chromiumAvailable())('demo page <-> the real echo bot (Chromium
         sessions.push(session);
       },
     });
-    chrome = await openChromiumPage({ fakeAudioFile: wav.path });
   }, 60_000);
 
   afterAll(async () => {
-    await chrome?.close();
-    await server?.close();
+    await rig?.close();
     await Promise.all(sessions.map((s) => s.done));
-    wav?.cleanup();
     nodeDataChannel.cleanup();
   });
 
-  const demo = <T>(fn: (d: DemoHookView) => T | Promise<T>): Promise<T> => demoEval(chrome.page, fn);
+  const demo = <T>(fn: (d: DemoHookView) => T | Promise<T>): Promise<T> => rig.demo(fn);
 
   it('session 1: bot-ready through the real RTVIProcessor', async () => {
-    await gotoDemo(chrome.page, `${server.url}/?raw=1`);
-    await demo((d) => d.connect('/api/offer'));
+    await rig.connect();
     expect(await demo((d) => ({ state: d.state, botReady: d.botReady, errors: d.errors }))).toEqual({
       state: 'ready',
       botReady: true,
@@ -233,7 +216,7 @@ describe.skipIf(!chromiumAvailable())('demo page <-> the real echo bot (Chromium
   it('session 1: the pipeline gets 20 ms 16 kHz mono frames carrying the WAV', async () => {
     const rec = sessions[0]!.recorder;
     // Two full loops of the file (plus the start-up) so a whole period is certainly inside the recording.
-    const loopFrames = Math.ceil(wav.durationSecs * 50);
+    const loopFrames = Math.ceil(rig.wav.durationSecs * 50);
     await until(
       () => rec.audio.length >= 2 * loopFrames + 50,
       30_000,
@@ -245,18 +228,18 @@ describe.skipIf(!chromiumAvailable())('demo page <-> the real echo bot (Chromium
     // Skip the first 0.5 s (mic start-up, jitter buffer fill), compare one period of the WAV.
     const pcm = concat(rec.audio.slice(25));
     const cmp = compareSpeech(
-      wav,
+      rig.wav,
       { samples: pcm, sampleRate: 16000 },
       {
         minLagSecs: 0,
-        maxLagSecs: wav.durationSecs,
+        maxLagSecs: rig.wav.durationSecs,
       },
     );
     console.log(
-      `[echo-demo] input: ${rec.audio.length} frames; WAV ${wav.durationSecs.toFixed(2)} s vs pipeline audio: ` +
+      `[echo-demo] input: ${rec.audio.length} frames; WAV ${rig.wav.durationSecs.toFixed(2)} s vs pipeline audio: ` +
         `r=${cmp.correlation.toFixed(3)} at lag ${cmp.lagSecs.toFixed(2)} s over ${cmp.frames} x 10 ms`,
     );
-    expect(cmp.frames).toBeGreaterThanOrEqual(Math.floor(wav.durationSecs * 100) - 1);
+    expect(cmp.frames).toBeGreaterThanOrEqual(Math.floor(rig.wav.durationSecs * 100) - 1);
     // Measured 0.94-0.98 (Opus + the jitter buffer's concealment on a busy machine cost a little).
     expect(cmp.correlation).toBeGreaterThan(0.8);
   }, 60_000);
@@ -264,16 +247,16 @@ describe.skipIf(!chromiumAvailable())('demo page <-> the real echo bot (Chromium
   it('session 1: the echo is heard in the page, following the mic one round trip later', async () => {
     const { sampleRate } = await demo(installProbe);
     // Two loops of the file through the probe.
-    const need = Math.ceil(wav.durationSecs * 2 * 100) + 100;
+    const need = Math.ceil(rig.wav.durationSecs * 2 * 100) + 100;
     await until(
       async () =>
-        (await chrome.page.evaluate(
+        (await rig.chrome.page.evaluate(
           () => (window as unknown as { __probe: { bot: number[] } }).__probe.bot.length,
         )) >= need,
       30_000,
       'probe recording',
     );
-    const probe = await chrome.page.evaluate(() => {
+    const probe = await rig.chrome.page.evaluate(() => {
       const p = (window as unknown as { __probe: { mic: number[]; bot: number[]; stop(): void } }).__probe;
       p.stop();
       return { mic: p.mic.slice(), bot: p.bot.slice() };
@@ -285,8 +268,8 @@ describe.skipIf(!chromiumAvailable())('demo page <-> the real echo bot (Chromium
     // Echo delay: where the bot track's envelope best matches the mic's (0..1 s later).
     const echo = bestLag(mic, bot, 0, 100);
     // And the bot track against the WAV itself (one period), like the pipeline input above.
-    const ref = energyEnvelope(wav.samples, wav.sampleRate);
-    const vsWav = bestLag(ref, bot, 0, Math.ceil(wav.durationSecs * 100));
+    const ref = energyEnvelope(rig.wav.samples, rig.wav.sampleRate);
+    const vsWav = bestLag(ref, bot, 0, Math.ceil(rig.wav.durationSecs * 100));
     const rtc = await demo((d) => d.audioStats());
     console.log(
       `[echo-demo] page probe @${sampleRate} Hz: ${n} x 10 ms, bot louder than -40 dBFS in ${loud}; ` +
@@ -350,7 +333,7 @@ describe.skipIf(!chromiumAvailable())('demo page <-> the real echo bot (Chromium
     );
     expect(stops.length).toBeGreaterThanOrEqual(2);
     for (let i = 1; i < stops.length; i++) {
-      expect(Math.abs((stops[i]! - stops[i - 1]!) / 50 - wav.durationSecs)).toBeLessThan(0.5);
+      expect(Math.abs((stops[i]! - stops[i - 1]!) / 50 - rig.wav.durationSecs)).toBeLessThan(0.5);
     }
   }, 60_000);
 
@@ -367,7 +350,7 @@ describe.skipIf(!chromiumAvailable())('demo page <-> the real echo bot (Chromium
   it('session 1: closing the page fires on_client_disconnected and on_client_closed; the bot ends', async () => {
     const s = sessions[0]!;
     const t0 = Date.now();
-    await chrome.page.close();
+    await rig.chrome.page.close();
     await until(
       () => s.events.includes('on_client_disconnected') && s.events.includes('on_client_closed'),
       30_000,
@@ -382,9 +365,8 @@ describe.skipIf(!chromiumAvailable())('demo page <-> the real echo bot (Chromium
   }, 60_000);
 
   it('session 2: server-side disconnect() reaches the client as bot disconnected', async () => {
-    chrome.page = await chrome.browser.newPage();
-    await gotoDemo(chrome.page, `${server.url}/?raw=1`);
-    await demo((d) => d.connect('/api/offer'));
+    rig.chrome.page = await rig.chrome.browser.newPage();
+    await rig.connect();
     expect(await demo((d) => d.botReady)).toBe(true);
     expect(sessions).toHaveLength(2);
     const s = sessions[1]!;
@@ -410,10 +392,9 @@ describe.skipIf(!chromiumAvailable())('demo page <-> the real echo bot (Chromium
   }, 60_000);
 
   it('session 3: the pipeline ending with an EndFrame reaches the client as bot disconnected', async () => {
-    await chrome.page.close();
-    chrome.page = await chrome.browser.newPage();
-    await gotoDemo(chrome.page, `${server.url}/?raw=1`);
-    await demo((d) => d.connect('/api/offer'));
+    await rig.chrome.page.close();
+    rig.chrome.page = await rig.chrome.browser.newPage();
+    await rig.connect();
     expect(await demo((d) => d.botReady)).toBe(true);
     expect(sessions).toHaveLength(3);
     const s = sessions[2]!;

@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SmallWebRTCConnection } from '../../src/connection/index.js';
 import { createSmallWebRTCRequestListener, type SmallWebRTCRequestListener } from '../../src/server/index.js';
 import { chromiumAvailable, launchChromium } from '../../testkit/chromium.js';
-import { buildDemoBundle, DEMO_STATIC_DIR, demoEval, gotoDemo } from '../helpers/demo-page.js';
-import { parseRtpOrNull } from '../../testkit/rtp.js';
+import { buildDemoBundle, DEMO_STATIC_DIR, demoEval, gotoDemo, replyBotReady } from '../helpers/demo-page.js';
+import { countRtp, newRtpCount } from '../../testkit/rtp.js';
 import { until } from '../../testkit/wait.js';
 
 interface Logged {
@@ -33,7 +33,7 @@ describe.skipIf(!chromiumAvailable())('Pipecat web client (real SmallWebRTCTrans
   let browser: Browser;
   const requests: Logged[] = [];
   const connections: SmallWebRTCConnection[] = [];
-  const rtp = { count: 0, payloadTypes: new Set<number>() };
+  const rtp = newRtpCount();
 
   beforeAll(async () => {
     buildDemoBundle();
@@ -42,25 +42,9 @@ describe.skipIf(!chromiumAvailable())('Pipecat web client (real SmallWebRTCTrans
       connectionOptions: { bindAddress: '127.0.0.1' },
       onNewConnection: (connection) => {
         connections.push(connection);
-        // Minimal RTVI so PipecatClient.connect() resolves: answer client-ready with bot-ready
-        // (docs/protocol.md, "RTVI handshake").
-        connection.on('app-message', (_c, m: unknown) => {
-          const msg = m as { label?: string; type?: string; id?: string };
-          if (msg.label === 'rtvi-ai' && msg.type === 'client-ready') {
-            connection.sendAppMessage({
-              label: 'rtvi-ai',
-              type: 'bot-ready',
-              id: msg.id,
-              data: { version: '2.1.0', about: { library: 'small-webrtc-interop-test' } },
-            });
-          }
-        });
-        connection.audioInputTrack()?.onRtp((packet) => {
-          const h = parseRtpOrNull(packet);
-          if (!h) return;
-          rtp.count++;
-          rtp.payloadTypes.add(h.payloadType);
-        });
+        // Minimal RTVI so PipecatClient.connect() resolves.
+        replyBotReady(connection, { library: 'small-webrtc-interop-test' });
+        countRtp(connection.audioInputTrack(), rtp);
         void connection.connect();
       },
     });
@@ -165,17 +149,7 @@ describe.skipIf(!chromiumAvailable())('Pipecat web client (real SmallWebRTCTrans
       connectionOptions: { bindAddress: '127.0.0.1' },
       onNewConnection: (connection, data) => {
         created.push({ connection, data });
-        connection.on('app-message', (_c, m: unknown) => {
-          const msg = m as { label?: string; type?: string; id?: string };
-          if (msg.label === 'rtvi-ai' && msg.type === 'client-ready') {
-            connection.sendAppMessage({
-              label: 'rtvi-ai',
-              type: 'bot-ready',
-              id: msg.id,
-              data: { version: '2.1.0', about: { library: 'small-webrtc-interop-test' } },
-            });
-          }
-        });
+        replyBotReady(connection, { library: 'small-webrtc-interop-test' });
         void connection.connect();
       },
     });
@@ -212,17 +186,7 @@ describe.skipIf(!chromiumAvailable())('Pipecat web client (real SmallWebRTCTrans
       connectionOptions: { bindAddress: '127.0.0.1' },
       onNewConnection: (connection) => {
         created.push(connection);
-        connection.on('app-message', (_c, m: unknown) => {
-          const msg = m as { label?: string; type?: string; id?: string };
-          if (msg.label === 'rtvi-ai' && msg.type === 'client-ready') {
-            connection.sendAppMessage({
-              label: 'rtvi-ai',
-              type: 'bot-ready',
-              id: msg.id,
-              data: { version: '2.1.0' },
-            });
-          }
-        });
+        replyBotReady(connection);
         void connection.connect();
       },
     });
