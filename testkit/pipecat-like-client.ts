@@ -253,9 +253,15 @@ export class PipecatLikeClient {
       if (dc !== this.dc) return;
       this.channelOpen = true;
       if (this.#opts.sendTrackStatusOnOpen) {
-        this.sendTrackStatus(0, true);
-        if (this.#opts.video) this.sendTrackStatus(1, true);
-        if (this.#opts.screen) this.sendTrackStatus(2, false);
+        // This runs inside node-datachannel's callback: a throw here (the channel closed meanwhile) would
+        // terminate the process instead of failing a test.
+        try {
+          this.sendTrackStatus(0, true);
+          if (this.#opts.video) this.sendTrackStatus(1, true);
+          if (this.#opts.screen) this.sendTrackStatus(2, false);
+        } catch (err) {
+          console.error(`[PipecatLikeClient] trackStatus on open failed: ${String(err)}`);
+        }
       }
       if (this.#opts.pingIntervalMs > 0) this.startPings(this.#opts.pingIntervalMs);
       this.#wake();

@@ -114,8 +114,8 @@ export interface DemoRig {
   wav: SpeechWav;
   /** {@link demoEval} on the rig's page. */
   demo<T>(fn: (d: DemoHookView) => T | Promise<T>): Promise<T>;
-  /** Opens the demo page (`?raw=1`) and connects it to the server's `/api/offer`. */
-  connect(): Promise<void>;
+  /** Opens the demo page (`?raw=1`), connects it to the server's `/api/offer`, and returns the page's state then. */
+  connect(): Promise<{ state: string; botReady: boolean; errors: string[] }>;
   /** Closes Chromium and the server and deletes the WAV (each part that started). */
   close(): Promise<void>;
 }
@@ -148,6 +148,7 @@ export async function startDemo(o: {
       connect: async () => {
         await gotoDemo(chrome.page, `${rig.server.url}/?raw=1`);
         await rig.demo((d) => d.connect('/api/offer'));
+        return rig.demo((d) => ({ state: d.state, botReady: d.botReady, errors: d.errors }));
       },
       close: async () => {
         await chrome.close();

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runVoiceAgent } from '../../examples/voice-agent.js';
 import type { LLMContext } from '../../src/index.js';
 import { chromiumAvailable } from '../../testkit/chromium.js';
-import { type DemoHookView, startDemo, type DemoRig } from '../helpers/demo-page.js';
+import { startDemo, type DemoRig } from '../helpers/demo-page.js';
 import { until } from '../../testkit/wait.js';
 
 describe.skipIf(!chromiumAvailable())('demo page <-> the voice agent example (Chromium)', () => {
@@ -41,17 +41,10 @@ describe.skipIf(!chromiumAvailable())('demo page <-> the voice agent example (Ch
     nodeDataChannel.cleanup();
   });
 
-  const demo = <T>(fn: (d: DemoHookView) => T | Promise<T>): Promise<T> => rig.demo(fn);
-
   it('greets, transcribes the turn (as its duration) and answers, heard in the page', async () => {
-    await rig.connect();
-    expect(await demo((d) => ({ state: d.state, botReady: d.botReady, errors: d.errors }))).toEqual({
-      state: 'ready',
-      botReady: true,
-      errors: [],
-    });
+    expect(await rig.connect()).toEqual({ state: 'ready', botReady: true, errors: [] });
     const transcripts = (): Promise<Array<{ text: string; final: boolean }>> =>
-      demo((d) =>
+      rig.demo((d) =>
         d.events
           .filter((e) => e.type === 'UserTranscript')
           .map((e) => e.data as { text: string; final: boolean }),
@@ -71,7 +64,7 @@ describe.skipIf(!chromiumAvailable())('demo page <-> the voice agent example (Ch
       30_000,
       'the answer in the context',
     );
-    const page = await demo((d) => ({
+    const page = await rig.demo((d) => ({
       botStarted: d.events.filter((e) => e.type === 'BotStartedSpeaking').length,
       loud: d.remoteAudioRms.filter((r) => r > 0.01).length,
       errors: d.errors,
@@ -83,6 +76,6 @@ describe.skipIf(!chromiumAvailable())('demo page <-> the voice agent example (Ch
     expect(page.botStarted).toBeGreaterThanOrEqual(2);
     // Greeting (~5 s) plus answer (~6 s) at 100 ms per meter value: well over 5 s of audible bot speech.
     expect(page.loud).toBeGreaterThan(50);
-    await demo((d) => d.disconnect());
+    await rig.demo((d) => d.disconnect());
   }, 90_000);
 });

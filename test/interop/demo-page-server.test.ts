@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { OutboundTrack, RtpSink, SmallWebRTCConnection } from '../../src/connection/index.js';
 import { chromiumAvailable } from '../../testkit/chromium.js';
-import { dbfs, replyBotReady, startDemo, type DemoHookView, type DemoRig } from '../helpers/demo-page.js';
+import { dbfs, replyBotReady, startDemo, type DemoRig } from '../helpers/demo-page.js';
 import { parseRtpOrNull, rtpTo } from '../../testkit/rtp.js';
 import { until } from '../../testkit/wait.js';
 
@@ -81,14 +81,9 @@ describe.skipIf(!chromiumAvailable())('demo page <-> our server and SmallWebRTCC
     nodeDataChannel.cleanup();
   });
 
-  const demo = <T>(fn: (d: DemoHookView) => T | Promise<T>): Promise<T> => rig.demo(fn);
-
   it('connects with the real client, reaches bot-ready through our RTVI reply', async () => {
-    await rig.connect();
-    expect(await demo((d) => ({ state: d.state, botReady: d.botReady }))).toEqual({
-      state: 'ready',
-      botReady: true,
-    });
+    const { state, botReady } = await rig.connect();
+    expect({ state, botReady }).toEqual({ state: 'ready', botReady: true });
     expect(connections).toHaveLength(1);
     const ready = appMessages.find((m) => m.type === 'client-ready');
     expect(ready?.label).toBe('rtvi-ai');
@@ -98,11 +93,11 @@ describe.skipIf(!chromiumAvailable())('demo page <-> our server and SmallWebRTCC
   it("hears its own (echoed) speech: the bot track's level follows the mic", async () => {
     await until(() => received > 100 && echo.sent > 100, 15_000, 'mic RTP at the server and echoed');
     await until(
-      async () => (await demo((d) => d.remoteAudioRms.filter((x) => x > 0.01).length)) >= 5,
+      async () => (await rig.demo((d) => d.remoteAudioRms.filter((x) => x > 0.01).length)) >= 5,
       15_000,
       'echoed audio audible in the page',
     );
-    const { remote, local } = await demo((d) => ({
+    const { remote, local } = await rig.demo((d) => ({
       remote: d.remoteAudioRms.slice(),
       local: d.localAudioRms.slice(),
     }));
@@ -110,7 +105,7 @@ describe.skipIf(!chromiumAvailable())('demo page <-> our server and SmallWebRTCC
       `[demo-server] RTP in ${received}, echoed ${echo.sent}\n  mic dBFS: ${dbfs(local.slice(-30))}\n  bot dBFS: ${dbfs(remote.slice(-30))}`,
     );
     expect(Math.max(...remote)).toBeGreaterThan(0.01);
-    const rtc = await demo((d) => d.audioStats());
+    const rtc = await rig.demo((d) => d.audioStats());
     console.log('[demo-server] page getStats():', JSON.stringify(rtc));
     expect(rtc?.inbound?.codec).toBe('audio/opus');
     expect(rtc?.inbound?.packetsReceived).toBeGreaterThan(50);
@@ -129,11 +124,11 @@ describe.skipIf(!chromiumAvailable())('demo page <-> our server and SmallWebRTCC
     c.sendAppMessage({ label: 'rtvi-ai', type: 'server-message', data: stats });
     c.sendAppMessage({ label: 'rtvi-ai', type: 'user-started-speaking' });
     await until(
-      async () => (await demo((d) => d.lastStats !== null && d.userSpeaking)) === true,
+      async () => (await rig.demo((d) => d.lastStats !== null && d.userSpeaking)) === true,
       10_000,
       'stats + user-started-speaking in the page',
     );
-    expect(await demo((d) => d.lastStats)).toEqual(stats);
+    expect(await rig.demo((d) => d.lastStats)).toEqual(stats);
     const table = await rig.chrome.page.locator('#stats tbody').innerText();
     expect(table).toMatch(/vad\.confidence\s+0\.93/);
     expect(table).toMatch(/jitterBufferMs\s+40/);
@@ -146,18 +141,18 @@ describe.skipIf(!chromiumAvailable())('demo page <-> our server and SmallWebRTCC
       'browser WebRTC stats table',
     );
     c.sendAppMessage({ label: 'rtvi-ai', type: 'user-stopped-speaking' });
-    await until(async () => !(await demo((d) => d.userSpeaking)), 10_000, 'user-stopped-speaking');
+    await until(async () => !(await rig.demo((d) => d.userSpeaking)), 10_000, 'user-stopped-speaking');
   });
 
   it('enableMic(false) reaches the server as trackStatus; disconnect() closes the server connection', async () => {
-    await demo((d) => d.enableMic(false));
+    await rig.demo((d) => d.enableMic(false));
     await until(() => micEnabled.includes(false), 10_000, 'trackStatus enabled=false at the server');
     expect(connections[0]!.audioInputTrack()?.enabled).toBe(false);
-    await demo((d) => d.enableMic(true));
+    await rig.demo((d) => d.enableMic(true));
     await until(() => micEnabled.at(-1) === true, 10_000, 'trackStatus enabled=true at the server');
-    await demo((d) => d.disconnect());
+    await rig.demo((d) => d.disconnect());
     await until(() => closed === 1, 20_000, 'server connection closed');
-    expect(await demo((d) => ({ state: d.state, botReady: d.botReady, errors: d.errors }))).toEqual({
+    expect(await rig.demo((d) => ({ state: d.state, botReady: d.botReady, errors: d.errors }))).toEqual({
       state: 'disconnected',
       botReady: false,
       errors: [],

@@ -198,16 +198,9 @@ describe.skipIf(!chromiumAvailable())('demo page <-> the real echo bot (Chromium
     nodeDataChannel.cleanup();
   });
 
-  const demo = <T>(fn: (d: DemoHookView) => T | Promise<T>): Promise<T> => rig.demo(fn);
-
   it('session 1: bot-ready through the real RTVIProcessor', async () => {
-    await rig.connect();
-    expect(await demo((d) => ({ state: d.state, botReady: d.botReady, errors: d.errors }))).toEqual({
-      state: 'ready',
-      botReady: true,
-      errors: [],
-    });
-    const ready = await demo((d) => d.botReadyData as { version?: string } | null);
+    expect(await rig.connect()).toEqual({ state: 'ready', botReady: true, errors: [] });
+    const ready = await rig.demo((d) => d.botReadyData as { version?: string } | null);
     expect(ready?.version).toBe('2.1.0');
     expect(sessions).toHaveLength(1);
     await until(() => sessions[0]!.events.includes('on_client_connected'), 10_000, 'on_client_connected');
@@ -245,7 +238,7 @@ describe.skipIf(!chromiumAvailable())('demo page <-> the real echo bot (Chromium
   }, 60_000);
 
   it('session 1: the echo is heard in the page, following the mic one round trip later', async () => {
-    const { sampleRate } = await demo(installProbe);
+    const { sampleRate } = await rig.demo(installProbe);
     // Two loops of the file through the probe.
     const need = Math.ceil(rig.wav.durationSecs * 2 * 100) + 100;
     await until(
@@ -270,7 +263,7 @@ describe.skipIf(!chromiumAvailable())('demo page <-> the real echo bot (Chromium
     // And the bot track against the WAV itself (one period), like the pipeline input above.
     const ref = energyEnvelope(rig.wav.samples, rig.wav.sampleRate);
     const vsWav = bestLag(ref, bot, 0, Math.ceil(rig.wav.durationSecs * 100));
-    const rtc = await demo((d) => d.audioStats());
+    const rtc = await rig.demo((d) => d.audioStats());
     console.log(
       `[echo-demo] page probe @${sampleRate} Hz: ${n} x 10 ms, bot louder than -40 dBFS in ${loud}; ` +
         `mic->bot echo delay ${echo.lag * 10} ms (r=${echo.r.toFixed(3)}); bot vs WAV r=${vsWav.r.toFixed(3)}\n` +
@@ -291,7 +284,7 @@ describe.skipIf(!chromiumAvailable())('demo page <-> the real echo bot (Chromium
       `[echo-demo] bot output: ${JSON.stringify(botStats.output)}; queued ${botStats.outputQueuedMs} ms`,
     );
     // The bot's once-a-second stats server-message (RTVI) is what the page renders.
-    const shown = await demo((d) => d.lastStats);
+    const shown = await rig.demo((d) => d.lastStats);
     console.log(`[echo-demo] last stats message in the page: ${JSON.stringify(shown)}`);
     expect(shown?.['framesIn']).toBeGreaterThan(100);
     expect(shown?.['packetsSent']).toBeGreaterThan(100);
@@ -314,7 +307,7 @@ describe.skipIf(!chromiumAvailable())('demo page <-> the real echo bot (Chromium
     );
     await until(
       async () =>
-        (await demo(
+        (await rig.demo(
           (d) =>
             (d.counters['UserStartedSpeaking'] ?? 0) >= 1 && (d.counters['UserStoppedSpeaking'] ?? 0) >= 1,
         )) === true,
@@ -329,7 +322,7 @@ describe.skipIf(!chromiumAvailable())('demo page <-> the real echo bot (Chromium
     // first start 1.1 s late), while every stop follows a complete utterance tail.
     const stops = rec.vad.filter((v) => v.type === 'stop').map((v) => v.atFrame);
     console.log(
-      `[echo-demo] VAD: ${JSON.stringify(rec.vad)}; page counters ${JSON.stringify(await demo((d) => d.counters))}`,
+      `[echo-demo] VAD: ${JSON.stringify(rec.vad)}; page counters ${JSON.stringify(await rig.demo((d) => d.counters))}`,
     );
     expect(stops.length).toBeGreaterThanOrEqual(2);
     for (let i = 1; i < stops.length; i++) {
@@ -340,10 +333,10 @@ describe.skipIf(!chromiumAvailable())('demo page <-> the real echo bot (Chromium
   it('session 1: enableMic(false) mutes the transport input; enableMic(true) unmutes it', async () => {
     const input = sessions[0]!.transport!.input();
     expect(input.stats.muted).toBe(false);
-    await demo((d) => d.enableMic(false));
+    await rig.demo((d) => d.enableMic(false));
     await until(() => input.stats.muted, 10_000, 'transport input muted');
     expect(sessions[0]!.transport!.getStats().inputCounters?.muted).toBe(true);
-    await demo((d) => d.enableMic(true));
+    await rig.demo((d) => d.enableMic(true));
     await until(() => !input.stats.muted, 10_000, 'transport input unmuted');
   }, 30_000);
 
@@ -364,25 +357,35 @@ describe.skipIf(!chromiumAvailable())('demo page <-> the real echo bot (Chromium
     expect(s.connection.closed).toBe(true);
   }, 60_000);
 
-  it('session 2: server-side disconnect() reaches the client as bot disconnected', async () => {
+  /** A new page connects: bot-ready, and session `n` (1-based) of the bot reports the client connected. */
+  async function nextSession(n: number): Promise<BotSession> {
     rig.chrome.page = await rig.chrome.browser.newPage();
-    await rig.connect();
-    expect(await demo((d) => d.botReady)).toBe(true);
-    expect(sessions).toHaveLength(2);
-    const s = sessions[1]!;
-    await until(() => s.events.includes('on_client_connected'), 10_000, 'on_client_connected (session 2)');
-    await s.connection.disconnect();
+    expect((await rig.connect()).botReady).toBe(true);
+    expect(sessions).toHaveLength(n);
+    const s = sessions[n - 1]!;
+    await until(() => s.events.includes('on_client_connected'), 10_000, `on_client_connected (session ${n})`);
+    return s;
+  }
+
+  /** The page sees the bot leave: a BotDisconnected event, then the state 'disconnected'. */
+  async function botLeftPage(why: string): Promise<void> {
     await until(
-      async () => (await demo((d) => d.events.some((e) => e.type === 'BotDisconnected'))) === true,
+      async () => (await rig.demo((d) => d.events.some((e) => e.type === 'BotDisconnected'))) === true,
       15_000,
-      'BotDisconnected in the page',
+      `BotDisconnected in the page (${why})`,
     );
     await until(
-      async () => (await demo((d) => d.state)) === 'disconnected',
+      async () => (await rig.demo((d) => d.state)) === 'disconnected',
       15_000,
       'page state disconnected',
     );
-    expect(await demo((d) => ({ botReady: d.botReady, errors: d.errors }))).toEqual({
+  }
+
+  it('session 2: server-side disconnect() reaches the client as bot disconnected', async () => {
+    const s = await nextSession(2);
+    await s.connection.disconnect();
+    await botLeftPage('disconnect()');
+    expect(await rig.demo((d) => ({ botReady: d.botReady, errors: d.errors }))).toEqual({
       botReady: false,
       errors: [],
     });
@@ -393,25 +396,11 @@ describe.skipIf(!chromiumAvailable())('demo page <-> the real echo bot (Chromium
 
   it('session 3: the pipeline ending with an EndFrame reaches the client as bot disconnected', async () => {
     await rig.chrome.page.close();
-    rig.chrome.page = await rig.chrome.browser.newPage();
-    await rig.connect();
-    expect(await demo((d) => d.botReady)).toBe(true);
-    expect(sessions).toHaveLength(3);
-    const s = sessions[2]!;
-    await until(() => s.events.includes('on_client_connected'), 10_000, 'on_client_connected (session 3)');
+    const s = await nextSession(3);
     // How a Pipecat bot ends a call: the EndFrame flows through the pipeline, the output plays out what is
     // queued, the input transport says peerLeft and closes.
     await s.task!.queueFrame(new EndFrame());
-    await until(
-      async () => (await demo((d) => d.events.some((e) => e.type === 'BotDisconnected'))) === true,
-      15_000,
-      'BotDisconnected in the page (EndFrame)',
-    );
-    await until(
-      async () => (await demo((d) => d.state)) === 'disconnected',
-      15_000,
-      'page state disconnected',
-    );
+    await botLeftPage('EndFrame');
     await s.done;
     expect(s.connection.closed).toBe(true);
     expect(s.events.filter((e) => e.startsWith('bot failed'))).toEqual([]);
