@@ -183,3 +183,11 @@ export function sineFitResidual(
   }
   return Math.sqrt(e / len);
 }
+
+/** Input -> output channel counts every channel-converting path is tested with: mono/stereo both ways. */
+export const CHANNEL_PAIRS = [
+  [1, 1],
+  [2, 2],
+  [1, 2],
+  [2, 1],
+] as const;

@@ -606,15 +606,18 @@ export class PipecatLikeClient {
     return track.isOpen() && track.sendMessageBinary(Buffer.from(packet));
   }
 
-  /** Sends Opus silence RTP on the audio track every 20 ms (once it is open) until stopRtp() or restart(). */
-  startRtp(): void {
+  /**
+   * Sends a 20 ms Opus silence packet on the audio track every `intervalMs` (default 20; once it is open) until
+   * stopRtp() or restart().
+   */
+  startRtp(intervalMs = 20): void {
     this.stopRtp();
     this.#rtpTimer = setInterval(() => {
       const seq = this.#rtpSeq;
       if (this.sendRtp('audio', { seq, timestamp: seq * OPUS_TICKS_PER_20MS, payload: OPUS_SILENCE })) {
         this.#rtpSeq++;
       }
-    }, 20);
+    }, intervalMs);
   }
 
   stopRtp(): void {

@@ -226,16 +226,13 @@ describe('SmallWebRTCConnection lifecycle', () => {
     const { conn, off, events } = await connectedPair({ pingIntervalMs: 200 }, { livenessTimeoutSecs: 1 });
     await sleep(300);
     off.stopPings();
-    let seq = 0;
-    const media = setInterval(() => {
-      off.sendRtp('audio', { seq: seq++, timestamp: seq * 960, payload: new Uint8Array([0xf8, 0xff, 0xfe]) });
-    }, 50);
+    off.startRtp(50); // media only, no pings
     try {
       await sleep(3500); // > PING_LIVENESS_MS (3 s) and > livenessTimeoutSecs (1 s)
       expect(conn.closed).toBe(false);
       expect(conn.isConnected()).toBe(false); // Pipecat's ping-based isConnected() still says no
     } finally {
-      clearInterval(media);
+      off.stopRtp();
     }
     await until(() => events.includes('closed'), 8000, 'closed after total silence');
   });
@@ -244,10 +241,7 @@ describe('SmallWebRTCConnection lifecycle', () => {
     const { conn, off, events } = await connectedPair({ pingIntervalMs: 200 }, { livenessTimeoutSecs: 1 });
     await sleep(600); // pings arrived: the 1 s liveness limit applies
     off.stopPings();
-    let seq = 0;
-    const media = setInterval(() => {
-      off.sendRtp('audio', { seq: seq++, timestamp: seq * 960, payload: new Uint8Array([0xf8, 0xff, 0xfe]) });
-    }, 50);
+    off.startRtp(50); // media only, no pings
     try {
       await sleep(500); // only media keeps the peer alive from here on
       // Block this thread for 2 s (> livenessTimeoutSecs) without burning CPU, as a loaded machine or a long
@@ -258,7 +252,7 @@ describe('SmallWebRTCConnection lifecycle', () => {
       expect(conn.closed).toBe(false);
       expect(events).not.toContain('closed');
     } finally {
-      clearInterval(media);
+      off.stopRtp();
     }
     await until(() => events.includes('closed'), 8000, 'closed after total silence');
   });

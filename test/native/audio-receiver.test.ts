@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { AudioReceiver, type AudioFrame } from '../../src/media/audio-receiver.js';
 import { AudioSender } from '../../src/media/audio-sender.js';
 import { buildRtp, buildRtcpPli } from '../../src/media/rtp.js';
-import { channel, concat, goertzel, opusTone, packetize, prng, rms, sine, zeroCrossingFrequency } from '../../testkit/audio.js';
+import { CHANNEL_PAIRS, channel, concat, goertzel, opusTone, packetize, prng, rms, sine, zeroCrossingFrequency } from '../../testkit/audio.js';
+import { expectCoded } from '../../testkit/errors.js';
 
 const RATES = [8000, 16000, 24000, 44100, 48000] as const;
 const TONE_HZ = 1000;
@@ -74,12 +75,7 @@ describe('AudioReceiver: tone through sender and receiver at every rate pair', (
   for (const inRate of RATES) {
     for (const outRate of RATES) {
       it(`${inRate} Hz -> ${outRate} Hz (mono->mono, stereo->stereo, mono->stereo, stereo->mono)`, () => {
-        for (const [inCh, outCh] of [
-          [1, 1],
-          [2, 2],
-          [1, 2],
-          [2, 1],
-        ] as const) {
+        for (const [inCh, outCh] of CHANNEL_PAIRS) {
           const { frames, rx } = loop(inRate, inCh, outRate, outCh);
           checkTone(frames, outRate, outCh);
           expect(frames.length).toBeGreaterThanOrEqual(48);
@@ -139,15 +135,7 @@ describe('AudioReceiver: options and bad input', () => {
       [{ sampleRate: 16000, channels: 1, decodeAtTargetRate: 1 }, TypeError, /decodeAtTargetRate/],
     ];
     for (const [o, type, msg] of bad) {
-      let err: unknown;
-      try {
-        new AudioReceiver(o as never);
-      } catch (e) {
-        err = e;
-      }
-      expect(err, JSON.stringify(o)).toBeInstanceOf(type);
-      expect((err as Error).message).toMatch(msg);
-      expect((err as { code?: string }).code).toBe('ERR_INVALID_ARG');
+      expectCoded(() => new AudioReceiver(o as never), type, 'ERR_INVALID_ARG', { message: msg, label: JSON.stringify(o) });
     }
   });
 

@@ -5,6 +5,7 @@ import { AudioSender, type SpeakingTransition } from '../../src/media/audio-send
 import { OpusDecoder } from '../../src/media/opus.js';
 import { parseRtp, type RtpPacket } from '../../src/media/rtp.js';
 import { rms, sine, sineFitResidual } from '../../testkit/audio.js';
+import { expectCoded } from '../../testkit/errors.js';
 
 function sender(extra: Partial<ConstructorParameters<typeof AudioSender>[0]> = {}): AudioSender {
   return new AudioSender({ sampleRate: 24000, channels: 1, ssrc: 0xdeadbeef, payloadType: 111, ...extra });
@@ -248,15 +249,7 @@ describe('AudioSender', () => {
       [{ sampleRate: 16000, channels: 1, ssrc: 1, payloadType: 111, midExtension: { id: 0, mid: '0' } }, RangeError, /id/],
     ];
     for (const [o, type, msg] of bad) {
-      let err: unknown;
-      try {
-        new AudioSender(o as never);
-      } catch (e) {
-        err = e;
-      }
-      expect(err, JSON.stringify(o)).toBeInstanceOf(type);
-      expect((err as Error).message).toMatch(msg);
-      expect((err as { code?: string }).code).toBe('ERR_INVALID_ARG');
+      expectCoded(() => new AudioSender(o as never), type, 'ERR_INVALID_ARG', { message: msg, label: JSON.stringify(o) });
     }
     const tx = sender({ channels: 2 });
     expect(() => tx.write(new Float32Array(4) as never)).toThrow(TypeError);

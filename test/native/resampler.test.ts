@@ -2,7 +2,7 @@
 // rate pair, mono/stereo mixing, flush, bad input.
 import { describe, expect, it } from 'vitest';
 import { Resampler } from '../../src/media/resampler.js';
-import { channel, concat, prng, rms, sine, zeroCrossingFrequency } from '../../testkit/audio.js';
+import { CHANNEL_PAIRS, channel, concat, prng, rms, sine, zeroCrossingFrequency } from '../../testkit/audio.js';
 
 const RATES = [8000, 16000, 22050, 24000, 32000, 44100, 48000];
 
@@ -23,12 +23,7 @@ describe('Resampler', () => {
   for (const inRate of RATES) {
     it(`${inRate} Hz -> every rate, mono/stereo: exact chunks, same tone, same level`, () => {
       for (const outRate of RATES) {
-        for (const [inCh, outCh] of [
-          [1, 1],
-          [2, 2],
-          [1, 2],
-          [2, 1],
-        ] as const) {
+        for (const [inCh, outCh] of CHANNEL_PAIRS) {
           const r = new Resampler({ inRate, outRate, inChannels: inCh, outChannels: outCh });
           const seconds = 0.5;
           const chunks = runStream(r, sine(inRate, inCh, 1000, seconds, 10000), inCh, inRate + outRate);

@@ -12,21 +12,19 @@ import {
   parseRtcp,
   parseRtp,
 } from '../../src/media/rtp.js';
+import { expectCoded } from '../../testkit/errors.js';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 
-/** Asserts `fn` throws an error of class `cls` with `code` (and `reason` when given). */
-function expectCoded(fn: () => unknown, cls: ErrorConstructor, code: string, reason?: string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
-  expect(thrown).toBeInstanceOf(cls);
-  const e = thrown as { code?: string; reason?: string };
-  expect(e.code).toBe(code);
-  if (reason !== undefined) expect(e.reason).toBe(reason);
+/** One test per malformed input (name, hex bytes, reason): `parse` throws a RangeError with `code` and `reason`. */
+function rejectsMalformed(
+  parse: (packet: Uint8Array) => unknown,
+  code: string,
+  cases: ReadonlyArray<readonly [string, string, string]>,
+): void {
+  it.each(cases)(`rejects %s with RangeError ${code}`, (_name, bytes, reason) => {
+    expectCoded(() => parse(hex(bytes)), RangeError, code, { reason });
+  });
 }
 
 describe('parseRtp', () => {
@@ -113,7 +111,7 @@ describe('parseRtp', () => {
     expect(p.payload.byteOffset).toBe(5 + 12);
   });
 
-  it.each([
+  rejectsMalformed(parseRtp, 'ERR_RTP_MALFORMED', [
     ['empty', '', 'too-short'],
     ['truncated fixed header', '80ef1234 00003c00 112233', 'too-short'],
     ['version 1', '40ef1234 00003c00 11223344 00', 'bad-version'],
@@ -126,9 +124,7 @@ describe('parseRtp', () => {
     ['padding length > payload', 'a0ef1234 00003c00 11223344 aabb05', 'bad-padding'],
     ['padding length 0', 'a0ef1234 00003c00 11223344 aabb00', 'bad-padding'],
     ['padding bit without payload', 'a0ef1234 00003c00 11223344', 'bad-padding'],
-  ])('rejects %s with RangeError ERR_RTP_MALFORMED', (_name, bytes, reason) => {
-    expectCoded(() => parseRtp(hex(bytes)), RangeError, 'ERR_RTP_MALFORMED', reason);
-  });
+  ]);
 
   it('rejects non-byte input with TypeError ERR_INVALID_ARG', () => {
     expectCoded(() => parseRtp('x' as unknown as Uint8Array), TypeError, 'ERR_INVALID_ARG');
@@ -252,7 +248,7 @@ describe('RTCP', () => {
     expect(parseRtcp(sdes)).toEqual([{ kind: 'other', packetType: 202, fmt: 1, offset: 0, size: 16 }]);
   });
 
-  it.each([
+  rejectsMalformed(parseRtcp, 'ERR_RTCP_MALFORMED', [
     ['empty', '', 'empty'],
     ['truncated header', '80c900', 'too-short'],
     ['version 1', '40c90001 00000001', 'bad-version'],
@@ -265,9 +261,7 @@ describe('RTCP', () => {
     ['BYE reason beyond packet', '81cb0002 00000001 09616263', 'body-too-short'],
     ['NACK without media SSRC', '81cd0001 00000001', 'body-too-short'],
     ['trailing partial header', '80c90001 00000001 80', 'too-short'],
-  ])('rejects %s with RangeError ERR_RTCP_MALFORMED', (_name, bytes, reason) => {
-    expectCoded(() => parseRtcp(hex(bytes)), RangeError, 'ERR_RTCP_MALFORMED', reason);
-  });
+  ]);
 
   it('rejects bad builder arguments with typed errors', () => {
     expectCoded(() => buildRtcpNack({ senderSsrc: 1, mediaSsrc: 2, sequenceNumbers: [] }), RangeError, 'ERR_INVALID_ARG');
