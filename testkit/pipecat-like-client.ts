@@ -158,6 +158,8 @@ export class PipecatLikeClient {
   #pingTimer: NodeJS.Timeout | null = null;
   #rtpTimer: NodeJS.Timeout | null = null;
   #rtpSeq = 0;
+  /** The microphone's sender (see sendSpeech), created on first use. */
+  #mic: AudioSender | null = null;
   readonly #rtpSubs: Record<MediaKind, Array<(b: Buffer) => void>> = { audio: [], video: [], screen: [] };
   readonly #rtcpSubs: Record<MediaKind, Array<(b: Buffer) => void>> = { audio: [], video: [], screen: [] };
   readonly #waiters = new Set<() => void>();
@@ -628,26 +630,25 @@ export class PipecatLikeClient {
   /**
    * Sends `pcm` (48 kHz mono) as the microphone does: Opus RTP with our audio SSRC, paced one 20 ms packet per
    * 20 ms by the product's AudioSender; resolves once all of it went out (or after its length plus 10 s).
+   * Successive calls continue one RTP stream (a new sender would restart the sequence numbers, which SRTP
+   * refuses as replays); nothing is sent between calls.
    */
   async sendSpeech(pcm: Int16Array): Promise<void> {
-    const lengthMs = pcm.length / 48;
-    const sender = new AudioSender({
+    this.#mic ??= new AudioSender({
       sampleRate: 48000,
       channels: 1,
       ssrc: this.ssrcs.audio,
       payloadType: this.#opts.audioPayloadType,
       autoSilence: false,
-      capacityMs: Math.max(10_000, Math.ceil(lengthMs) + 1000),
+      capacityMs: 5000,
     });
-    try {
-      sender.write(pcm);
-      const start = performance.now();
-      while (sender.queuedMs > 0 && performance.now() - start < lengthMs + 10_000) {
-        for (const p of sender.pull(performance.now())) this.tracks.audio.sendMessageBinary(Buffer.from(p));
-        await sleep(5);
-      }
-    } finally {
-      sender.close();
+    const mic = this.#mic;
+    const deadline = performance.now() + pcm.length / 48 + 10_000;
+    let rest = pcm;
+    while ((rest.length > 0 || mic.queuedMs > 0) && performance.now() < deadline) {
+      if (rest.length > 0) rest = rest.subarray(mic.write(rest));
+      for (const p of mic.pull(performance.now())) this.tracks.audio.sendMessageBinary(Buffer.from(p));
+      await sleep(5);
     }
   }
 
@@ -693,6 +694,8 @@ export class PipecatLikeClient {
   close(): void {
     this.stopPings();
     this.stopRtp();
+    this.#mic?.close();
+    this.#mic = null;
     try {
       this.pc.close();
     } catch {

@@ -3,6 +3,8 @@
  * and test tones (the peer's paced Opus sending and decoding of what the bot sends back are
  * PipecatLikeClient.sendSpeech/listenToAudio).
  */
+import { vi } from 'vitest';
+
 import {
   FrameDirection,
   FrameProcessor,
@@ -53,18 +55,25 @@ export interface Session {
   task: PipelineTask;
   running: Promise<void>;
   events: string[];
+  /** Cancels the pipeline, closes the client and waits for the pipeline to end. */
+  stop(): Promise<void>;
 }
 
+/** Every client a session made: node-datachannel objects must stay referenced until cleanup(). */
+const clients: PipecatLikeClient[] = [];
+
 /**
- * Starts a transport on a connection negotiated with a new client, in a pipeline `input -> Tap -> output`
- * (interruptions allowed); resolves once the client is connected and `on_client_connected` fired. `events`
+ * Starts a transport on a connection negotiated with a new client, in a pipeline
+ * `input -> ...middle -> Tap -> output` (interruptions allowed, as by default); resolves once the client is connected and `on_client_connected` fired. `events`
  * records the transport's client events and app messages (`message:<json>:<sender is the pc_id>`).
  */
 export async function startSession(
   params: TransportParams,
   pipelineParams: { audioOutSampleRate?: number } = {},
+  middle: FrameProcessor[] = [],
 ): Promise<Session> {
   const off = await PipecatLikeClient.create({ trickle: false });
+  clients.push(off);
   const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
   await off.negotiate(conn);
   const transport = new SmallWebRTCTransport({ webrtcConnection: conn, params });
@@ -76,11 +85,33 @@ export async function startSession(
     events.push(`message:${JSON.stringify(message)}:${sender === conn.pcId}`);
   });
   const tap = new Tap();
-  const task = new PipelineTask(new Pipeline([transport.input(), tap, transport.output()]), {
+  const task = new PipelineTask(new Pipeline([transport.input(), ...middle, tap, transport.output()]), {
     params: { allowInterruptions: true, ...pipelineParams },
   });
   const running = task.run();
   await off.waitConnected();
   await until(() => events.includes('connected'), 10_000, 'on_client_connected');
-  return { off, conn, transport, tap, task, running, events };
+  const stop = async (): Promise<void> => {
+    await task.cancel();
+    off.close();
+    await running;
+  };
+  return { off, conn, transport, tap, task, running, events, stop };
+}
+
+/** Records intervals created from now on (by delay) and which of them were cleared (restored by vi.restoreAllMocks). */
+export function trackIntervals(): { live: (delayMs: number) => number } {
+  const created = new Map<unknown, number>();
+  const realSet = globalThis.setInterval;
+  const realClear = globalThis.clearInterval;
+  vi.spyOn(globalThis, 'setInterval').mockImplementation(((fn: () => void, ms?: number) => {
+    const t = realSet(fn, ms);
+    created.set(t, ms ?? 0);
+    return t;
+  }) as typeof setInterval);
+  vi.spyOn(globalThis, 'clearInterval').mockImplementation(((t?: NodeJS.Timeout) => {
+    created.delete(t);
+    realClear(t);
+  }) as typeof clearInterval);
+  return { live: (delayMs) => [...created.values()].filter((d) => d === delayMs).length };
 }

@@ -17,7 +17,7 @@ import {
   TransportParams,
 } from '../../src/index.js';
 import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
-import { startSession, tone } from '../helpers/transport-session.js';
+import { startSession, tone, trackIntervals } from '../helpers/transport-session.js';
 import { until } from '../../testkit/wait.js';
 
 const offerers: PipecatLikeClient[] = [];
@@ -30,23 +30,6 @@ afterAll(() => {
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-/** Records intervals created from now on and which of them were cleared. */
-function trackIntervals(): { live: (delayMs: number) => number } {
-  const created = new Map<unknown, number>();
-  const realSet = globalThis.setInterval;
-  const realClear = globalThis.clearInterval;
-  vi.spyOn(globalThis, 'setInterval').mockImplementation(((fn: () => void, ms?: number) => {
-    const t = realSet(fn, ms);
-    created.set(t, ms ?? 0);
-    return t;
-  }) as typeof setInterval);
-  vi.spyOn(globalThis, 'clearInterval').mockImplementation(((t?: NodeJS.Timeout) => {
-    created.delete(t);
-    realClear(t);
-  }) as typeof clearInterval);
-  return { live: (delayMs) => [...created.values()].filter((d) => d === delayMs).length };
-}
 
 async function restart(conn: SmallWebRTCConnection): Promise<PipecatLikeClient> {
   const off = await PipecatLikeClient.create({ trickle: false });

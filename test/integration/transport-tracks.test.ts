@@ -8,41 +8,34 @@
 import nodeDataChannel from 'node-datachannel';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 
-import { performance } from 'node:perf_hooks';
-
 import {
-  AudioSender,
   BotStartedSpeakingFrame,
   BotStoppedSpeakingFrame,
   InputAudioRawFrame,
   OutputAudioRawFrame,
-  Pipeline,
-  PipelineTask,
   SileroVADAnalyzer,
   SmallWebRTCConnection,
-  SmallWebRTCTransport,
   TransportParams,
   type AudioFrame,
-  type FrameProcessor,
 } from '../../src/index.js';
 import { AudioInputTrack } from '../../src/transport/tracks/audio-input-track.js';
 import { mediaClock } from '../../src/transport/tracks/media-clock.js';
 import { VADProcessor } from '../../src/vad/vad-processor.js';
 import { native } from '../../src/native/binding.js';
-import { NodeOfferer } from '../helpers/node-offerer.js';
+import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
 import { makeSpeechWav } from '../helpers/speech.js';
 import {
-  Tap,
   concat,
   dominantFrequency,
-  listenToBot,
   rms,
-  sendSpeech,
+  startSession,
   tone,
+  trackIntervals,
+  type Session,
 } from '../helpers/transport-session.js';
 import { sleep, until } from '../../testkit/wait.js';
 
-const offerers: NodeOfferer[] = [];
+const offerers: PipecatLikeClient[] = [];
 
 afterAll(() => {
   for (const o of offerers) o.close();
@@ -52,65 +45,6 @@ afterAll(() => {
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-interface Session {
-  off: NodeOfferer;
-  conn: SmallWebRTCConnection;
-  transport: SmallWebRTCTransport;
-  tap: Tap;
-  task: PipelineTask;
-  running: Promise<void>;
-  stop(): Promise<void>;
-}
-
-async function startSession(params: TransportParams, middle: FrameProcessor[] = []): Promise<Session> {
-  const off = await NodeOfferer.create({ trickle: false });
-  offerers.push(off);
-  const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
-  await conn.initialize(off.offer);
-  const answer = conn.getAnswer();
-  if (answer === null) throw new Error('no answer');
-  off.setAnswer(answer);
-  const transport = new SmallWebRTCTransport({ webrtcConnection: conn, params });
-  let connected = false;
-  transport.eventHandler('on_client_connected', () => void (connected = true));
-  const tap = new Tap();
-  // The pipeline's output rate stays Pipecat's default (24 kHz): the frames below come at other rates.
-  const task = new PipelineTask(new Pipeline([transport.input(), ...middle, tap, transport.output()]));
-  const running = task.run();
-  await off.waitConnected();
-  await until(() => connected, 10_000, 'on_client_connected');
-  return {
-    off,
-    conn,
-    transport,
-    tap,
-    task,
-    running,
-    stop: async () => {
-      await task.cancel();
-      off.close();
-      await running;
-    },
-  };
-}
-
-/** Records intervals created from now on (by delay) and which of them were cleared. */
-function trackIntervals(): { live: (delayMs: number) => number } {
-  const created = new Map<unknown, number>();
-  const realSet = globalThis.setInterval;
-  const realClear = globalThis.clearInterval;
-  vi.spyOn(globalThis, 'setInterval').mockImplementation(((fn: () => void, ms?: number) => {
-    const t = realSet(fn, ms);
-    created.set(t, ms ?? 0);
-    return t;
-  }) as typeof setInterval);
-  vi.spyOn(globalThis, 'clearInterval').mockImplementation(((t?: NodeJS.Timeout) => {
-    created.delete(t);
-    realClear(t);
-  }) as typeof clearInterval);
-  return { live: (delayMs) => [...created.values()].filter((d) => d === delayMs).length };
-}
 
 /** Counts constructions of the addon's stand-alone Resampler (the JS-driven resampling path). */
 function countJsResamplers(): { count: () => number; restore: () => void } {
@@ -133,35 +67,6 @@ function stereo(mono: Int16Array): Int16Array {
   return out;
 }
 
-/**
- * The offerer's microphone as one RTP stream across several utterances (a fresh sender per utterance would
- * restart the sequence numbers, which SRTP refuses as replays). Nothing is sent between utterances.
- */
-class Mic {
-  readonly #sender: AudioSender;
-  constructor(readonly off: NodeOfferer) {
-    this.#sender = new AudioSender({
-      sampleRate: 48000,
-      channels: 1,
-      ssrc: off.ssrcs.audio,
-      payloadType: 111,
-      autoSilence: false,
-      capacityMs: 10_000,
-    });
-  }
-  async speak(pcm: Int16Array): Promise<void> {
-    this.#sender.write(pcm);
-    while (this.#sender.queuedMs > 0) {
-      for (const p of this.#sender.pull(performance.now()))
-        this.off.tracks.audio.sendMessageBinary(Buffer.from(p));
-      await sleep(5);
-    }
-  }
-  close(): void {
-    this.#sender.close();
-  }
-}
-
 describe('media tracks of SmallWebRTCTransport', () => {
   it('sends each frame at its own rate (one native resampling, no JS resampler) as one continuous RTP stream', async () => {
     const resamplers = countJsResamplers();
@@ -170,7 +75,7 @@ describe('media tracks of SmallWebRTCTransport', () => {
     s.off.onRtp('audio', (b) =>
       rtp.push({ ssrc: b.readUInt32BE(8), seq: b.readUInt16BE(2), ts: b.readUInt32BE(4) }),
     );
-    const bot = listenToBot(s.off);
+    const bot = s.off.listenToAudio();
     try {
       await until(() => s.transport.getStats().outputSampleRate !== null, 10_000, 'output track');
       expect(s.transport.getStats().outputSampleRate).toBe(24000);
@@ -245,7 +150,7 @@ describe('media tracks of SmallWebRTCTransport', () => {
       // Each session: its microphone track and its bot audio track.
       expect(mediaClock.size).toBe(6);
       // Mic audio in and bot speech out in all three at once.
-      const mic = Promise.all(sessions.map((s) => sendSpeech(s.off, tone(440, 48000, 600))));
+      const mic = Promise.all(sessions.map((s) => s.off.sendSpeech(tone(440, 48000, 600))));
       const speech = tone(880, 24000, 600);
       await Promise.all(
         sessions.map(async (s) => {
@@ -279,30 +184,28 @@ describe('media tracks of SmallWebRTCTransport', () => {
   });
 
   it('AudioInputTrack: frames from RTP, concealment from the clock, stall vs mute, rebinding', async () => {
-    const off = await NodeOfferer.create({ trickle: false });
+    const off = await PipecatLikeClient.create({ trickle: false });
     offerers.push(off);
     const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
-    await conn.initialize(off.offer);
-    off.setAnswer(conn.getAnswer()!);
+    await off.negotiate(conn);
     let connected = false;
     conn.on('connected', () => void (connected = true));
     await conn.connect();
     await off.waitConnected();
     await until(() => connected, 10_000, 'connected');
-    const mic = new Mic(off);
     const frames: AudioFrame[] = [];
     const track = new AudioInputTrack({ sampleRate: 24000, channels: 2, onFrames: (f) => frames.push(...f) });
     try {
       // Unbound: nothing decoded, not on the clock.
       expect(mediaClock.has(track)).toBe(false);
-      await mic.speak(tone(440, 48000, 200));
+      await off.sendSpeech(tone(440, 48000, 200));
       expect(frames).toHaveLength(0);
 
       const source = conn.audioInputTrack();
       expect(source).not.toBeNull();
       track.bind(source);
       expect(mediaClock.has(track)).toBe(true);
-      await mic.speak(tone(440, 48000, 600));
+      await off.sendSpeech(tone(440, 48000, 600));
       await until(() => frames.length >= 28, 5_000, 'frames');
       for (const f of frames) {
         expect(f.sampleRate).toBe(24000);
@@ -321,7 +224,7 @@ describe('media tracks of SmallWebRTCTransport', () => {
       expect(frames.length).toBeGreaterThan(quietFrom);
       expect(track.stats.stalls).toBe(1);
       // Audio resumes: no longer stalled.
-      await mic.speak(tone(440, 48000, 100));
+      await off.sendSpeech(tone(440, 48000, 100));
       expect(track.stats.stalled).toBe(false);
 
       // A mute is not a stall.
@@ -337,16 +240,15 @@ describe('media tracks of SmallWebRTCTransport', () => {
       track.unbind();
       expect(mediaClock.has(track)).toBe(false);
       const count = frames.length;
-      await mic.speak(tone(440, 48000, 200));
+      await off.sendSpeech(tone(440, 48000, 200));
       expect(frames.length).toBe(count);
       // Rebound to the same source: frames flow again.
       track.bind(source);
-      await mic.speak(tone(440, 48000, 300));
+      await off.sendSpeech(tone(440, 48000, 300));
       await until(() => frames.length >= count + 12, 5_000, 'frames after rebinding');
       expect(track.stats.framesDelivered).toBe(frames.length);
     } finally {
       track.close();
-      mic.close();
       await conn.close();
     }
     expect(mediaClock.has(track)).toBe(false);
@@ -367,9 +269,10 @@ describe('media tracks of SmallWebRTCTransport', () => {
     const vadProcessor = new VADProcessor({ vadAnalyzer: new SileroVADAnalyzer() });
     const asProcessor = await startSession(
       new TransportParams({ audioInEnabled: true, audioOutEnabled: false }),
+      {},
       [vadProcessor],
     );
-    const mics = [new Mic(inTransport.off), new Mic(asProcessor.off)];
+    const mics = [inTransport.off, asProcessor.off];
     const speaking = new Set([
       'VADUserStartedSpeakingFrame',
       'UserStartedSpeakingFrame',
@@ -380,7 +283,7 @@ describe('media tracks of SmallWebRTCTransport', () => {
     const kinds = (s: Session): string[] =>
       s.tap.down.map((f) => f.constructor.name).filter((n) => speaking.has(n));
     try {
-      for (let i = 0; i < 2; i++) await Promise.all(mics.map((m) => m.speak(wav.samples)));
+      for (let i = 0; i < 2; i++) await Promise.all(mics.map((m) => m.sendSpeech(wav.samples)));
       const turn = [
         'VADUserStartedSpeakingFrame',
         'UserStartedSpeakingFrame',
@@ -399,7 +302,6 @@ describe('media tracks of SmallWebRTCTransport', () => {
       // The processor forwards the audio too (passthrough on by default).
       expect(asProcessor.tap.down.some((f) => f instanceof InputAudioRawFrame)).toBe(true);
     } finally {
-      for (const m of mics) m.close();
       wav.cleanup();
       await inTransport.stop();
       await asProcessor.stop();
