@@ -166,9 +166,8 @@ export async function startDemo(o: {
 
 /**
  * The RTVI handshake (docs/protocol.md, "RTVI handshake") a server without an RTVIProcessor does so that
- * PipecatClient.connect() resolves: every
- * `client-ready` app message is answered with `bot-ready` (same id, protocol 2.1.0, plus `about` when given).
- * Every app message is also handed to `onMessage`.
+ * PipecatClient.connect() resolves: every `client-ready` app message is answered with `bot-ready` (same id,
+ * protocol 2.1.0, plus `about` when given). Every app message is also handed to `onMessage`.
  */
 export function replyBotReady(
   connection: SmallWebRTCConnection,
