@@ -44,28 +44,28 @@ try {
     targets.push({ arch: 'arm64', major: majors[0] ?? '24' });
   }
   for (const arch of new Set(['x64', ...targets.map((t) => t.arch)])) {
-    const file = ensurePrebuild(arch);
+    const file = await ensurePrebuild(arch);
     console.log(`smoke: prebuild linux-${arch}: ${statSync(file).size} bytes`);
   }
-  ensureDist();
-  const tgz = packTarball(join(work, 'pack'));
+  await ensureDist();
+  const tgz = await packTarball(join(work, 'pack'));
   console.log(`smoke: packed ${tgz} (${statSync(tgz).size} bytes)`);
 
   for (const { arch, major } of targets) {
     const name = `linux-${arch}-node${major}`;
     const t0 = Date.now();
     try {
-      const { node, version } = nodeFromRegistry(`node-linux-${arch}@${major}`, join(work, 'nodes'));
-      const env = compilerFreeBin(join(work, name, 'bin'), {
+      const { node, version } = await nodeFromRegistry(`node-linux-${arch}@${major}`, join(work, 'nodes'));
+      const env = await compilerFreeBin(join(work, name, 'bin'), {
         node,
         ...(arch === process.arch ? {} : { qemu: QEMU, arch }),
       });
       const t1 = Date.now();
       const app = join(work, name, 'app');
-      installTarball(app, tgz, env);
+      await installTarball(app, tgz, env);
       const installTime = elapsed(t1);
       const t2 = Date.now();
-      const result = runSmokeApp(app, env, { timeoutMs: arch === process.arch ? 60_000 : 180_000 });
+      const result = await runSmokeApp(app, env, { timeoutMs: arch === process.arch ? 60_000 : 180_000 });
       console.log(
         `smoke: ${name} (node-linux-${arch}@${version}${arch === process.arch ? '' : ', qemu-user'}): OK ` +
           `(install ${installTime}, app ${elapsed(t2)}, total ${elapsed(t0)})\n  ${JSON.stringify(result)}`,

