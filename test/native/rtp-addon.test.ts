@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { native } from '../../src/native/binding.js';
@@ -28,6 +28,14 @@ describe('native addon', () => {
         expect(err).toBeInstanceOf(mod.NativeAddonLoadError);
         expect(err).toBeInstanceOf(SmallWebRTCError);
         expect((err as { code?: string }).code).toBe('ERR_NATIVE_ADDON_LOAD');
+        const e = err as InstanceType<typeof mod.NativeAddonLoadError>;
+        expect(e.platform).toBe(`${process.platform}-${process.arch}`);
+        const prebuilds = join(import.meta.dirname, '..', '..', 'prebuilds');
+        expect(e.prebuiltPlatforms).toEqual(existsSync(prebuilds) ? readdirSync(prebuilds).sort() : []);
+        expect(e.systemPackages).toEqual(mod.BUILD_FROM_SOURCE_DEBIAN_PACKAGES);
+        // The message names the packages to install and the command that rebuilds.
+        expect(e.message).toContain(`apt-get install ${e.systemPackages.join(' ')}`);
+        expect(e.message).toContain('npm rebuild small-webrtc');
       }
     } finally {
       if (prev === undefined) delete process.env.SMALL_WEBRTC_ADDON_PATH;
