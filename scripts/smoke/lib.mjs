@@ -10,6 +10,7 @@ import {
   existsSync,
   mkdirSync,
   readdirSync,
+  realpathSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -83,6 +84,25 @@ export async function packTarball(dir) {
 }
 
 /**
+ * This machine's npm CLI script: the one running us (`npm run` sets npm_execpath), else the `npm` on PATH with
+ * its symlink resolved. Not `npm prefix -g`: with a Node.js binary from elsewhere first on PATH, that names the
+ * binary's prefix, which holds no npm.
+ */
+function npmCliPath() {
+  const candidates = [
+    process.env.npm_execpath,
+    ...(process.env.PATH ?? '').split(':').map((d) => join(d, 'npm')),
+  ];
+  for (const c of candidates) {
+    if (c && existsSync(c)) {
+      const real = realpathSync(c);
+      if (real.endsWith('.js')) return real;
+    }
+  }
+  throw new Error('cannot find the npm CLI (npm-cli.js) on PATH');
+}
+
+/**
  * A bin directory holding only `node`, `npm` and `sh`, for a PATH on which compiling is impossible (no gcc,
  * g++, cc, make, python): an install that tries to build the addon from source fails. Returns the environment
  * to run npm and the app with.
@@ -95,14 +115,7 @@ export async function packTarball(dir) {
  */
 export async function compilerFreeBin(dir, { node = process.execPath, qemu, arch } = {}) {
   mkdirSync(dir, { recursive: true });
-  const npmCli = join(
-    (await run('npm', ['prefix', '-g'])).trim(),
-    'lib',
-    'node_modules',
-    'npm',
-    'bin',
-    'npm-cli.js',
-  );
+  const npmCli = npmCliPath();
   if (qemu) {
     writeFileSync(join(dir, 'node'), `#!/bin/sh\nexec ${qemu} ${node} "$@"\n`);
     writeFileSync(join(dir, 'npm'), `#!/bin/sh\nexec ${process.execPath} ${npmCli} "$@"\n`);
