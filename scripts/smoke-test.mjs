@@ -56,10 +56,14 @@ try {
     const t0 = Date.now();
     try {
       const { node, version } = await nodeFromRegistry(`node-linux-${arch}@${major}`, join(work, 'nodes'));
-      const env = await compilerFreeBin(join(work, name, 'bin'), {
-        node,
-        ...(arch === process.arch ? {} : { qemu: QEMU, arch }),
-      });
+      const env = {
+        ...(await compilerFreeBin(join(work, name, 'bin'), {
+          node,
+          ...(arch === process.arch ? {} : { qemu: QEMU, arch }),
+        })),
+        // One npm cache for all runs, inside the temporary directory: dependencies come from the registry.
+        npm_config_cache: join(work, 'npm-cache'),
+      };
       const t1 = Date.now();
       const app = join(work, name, 'app');
       await installTarball(app, tgz, env);

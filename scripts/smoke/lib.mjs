@@ -89,8 +89,9 @@ export async function packTarball(dir) {
  * binary's prefix, which holds no npm.
  */
 function npmCliPath() {
+  // Under `npx vitest`, npm_execpath names npx-cli.js, which sits beside npm-cli.js.
   const candidates = [
-    process.env.npm_execpath,
+    process.env.npm_execpath?.replace(/npx-cli\.js$/, 'npm-cli.js'),
     ...(process.env.PATH ?? '').split(':').map((d) => join(d, 'npm')),
   ];
   for (const c of candidates) {
@@ -107,7 +108,7 @@ function npmCliPath() {
  * g++, cc, make, python): an install that tries to build the addon from source fails. Returns the environment
  * to run npm and the app with.
  * `node` is the binary under test, and runs the app and the packages' install scripts (node-gyp-build's
- * check that the prebuild loads, onnxruntime-node's postinstall ...). `npm` is this machine's npm CLI.
+ * check that the prebuild loads ...). `npm` is this machine's npm CLI.
  * With `qemu` (e.g. /usr/bin/qemu-aarch64) and `arch`, `node` is a wrapper that runs the foreign binary under
  * qemu-user; npm's own JavaScript then runs on this machine's Node (emulated it takes minutes longer and tests
  * nothing of ours), told by `npm_config_cpu` to pick the optional dependencies of `arch`
@@ -127,22 +128,18 @@ export async function compilerFreeBin(dir, { node = process.execPath, qemu, arch
     symlinkSync(npmCli, join(dir, 'npm'));
   }
   symlinkSync('/bin/sh', join(dir, 'sh'));
-  // The caller's environment (proxy and CA settings reach npm and Node this way) minus npm's own lifecycle
-  // variables (`npm run` exports npm_config_local_prefix, npm_package_* ...: they describe this repository,
-  // not the app), with PATH replaced.
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([k]) => !/^npm_/i.test(k) || /^npm_config_(cache|registry|cafile)$/i.test(k),
-    ),
-  );
-  env.PATH = dir;
-  env.npm_config_update_notifier = 'false';
+  // Nothing of the caller's environment but how this machine reaches the npm registry (extra CA certificates,
+  // proxies, a registry mirror): the install and the app see what a user's shell would give them.
+  const env = { HOME: process.env.HOME, PATH: dir, npm_config_update_notifier: 'false' };
+  const network =
+    /^(NODE_EXTRA_CA_CERTS|SSL_CERT_(FILE|DIR)|(HTTPS?|NO)_PROXY|npm_config_(cache|registry|cafile|ca|proxy|https_proxy|noproxy|strict_ssl|globalconfig))$/i;
+  for (const [k, v] of Object.entries(process.env)) if (network.test(k)) env[k] = v;
   // npm reads its global npmrc from <node's prefix>/etc/npmrc: for a Node binary in a temporary directory
-  // that is not this machine's, so point it at the one this machine's npm uses (registry, cafile ...).
-  const globalconfig = (await run('npm', ['config', 'get', 'globalconfig'])).trim();
-  if (existsSync(globalconfig)) env.npm_config_globalconfig = globalconfig;
-  // onnxruntime-node's postinstall would try to download CUDA binaries from outside the npm registry.
-  env.ONNXRUNTIME_NODE_INSTALL_CUDA = 'skip';
+  // that is not this machine's, so name the one this machine's npm uses (registry, cafile ...).
+  if (env.npm_config_globalconfig === undefined) {
+    const globalconfig = (await run('npm', ['config', 'get', 'globalconfig'])).trim();
+    if (existsSync(globalconfig)) env.npm_config_globalconfig = globalconfig;
+  }
   if (qemu) env.npm_config_cpu = arch;
   try {
     execFileSync('/bin/sh', ['-c', 'command -v gcc || command -v g++ || command -v cc || command -v make'], {
