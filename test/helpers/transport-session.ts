@@ -3,12 +3,14 @@
  * and test tones (the peer's paced Opus sending and decoding of what the bot sends back are
  * PipecatLikeClient.sendSpeech/listenToAudio).
  */
+import nodeDataChannel from 'node-datachannel';
 import { vi } from 'vitest';
 
 import {
   FrameDirection,
   FrameProcessor,
   InputAudioRawFrame,
+  OutputAudioRawFrame,
   Pipeline,
   PipelineTask,
   SmallWebRTCConnection,
@@ -59,8 +61,20 @@ export interface Session {
   stop(): Promise<void>;
 }
 
-/** Every client a session made: node-datachannel objects must stay referenced until cleanup(). */
+/** Every client of these tests: node-datachannel objects must stay referenced until cleanup(). */
 const clients: PipecatLikeClient[] = [];
+
+/** Keeps `client` referenced until {@link closeClients} (sessions keep theirs already). */
+export function keepClient(client: PipecatLikeClient): PipecatLikeClient {
+  clients.push(client);
+  return client;
+}
+
+/** For afterAll: closes every kept client, then runs node-datachannel's cleanup(). */
+export function closeClients(): void {
+  for (const c of clients) c.close();
+  nodeDataChannel.cleanup();
+}
 
 /**
  * Starts a transport on a connection negotiated with a new client, in a pipeline
@@ -114,4 +128,24 @@ export function trackIntervals(): { live: (delayMs: number) => number } {
     realClear(t);
   }) as typeof clearInterval);
   return { live: (delayMs) => [...created.values()].filter((d) => d === delayMs).length };
+}
+
+/**
+ * Queues `pcm` into the pipeline at `tap` as OutputAudioRawFrames of `chunk` samples, as a TTS service pushes
+ * its audio: each queueFrame awaited in turn, or with `wait: false` all queued at once, nothing awaited.
+ */
+export async function queueBotAudio(
+  tap: FrameProcessor,
+  pcm: Int16Array,
+  o: { sampleRate: number; chunk: number; numChannels?: number; wait?: boolean },
+): Promise<void> {
+  for (let i = 0; i < pcm.length; i += o.chunk) {
+    const frame = new OutputAudioRawFrame({
+      audio: pcm.subarray(i, i + o.chunk),
+      sampleRate: o.sampleRate,
+      ...(o.numChannels !== undefined ? { numChannels: o.numChannels } : {}),
+    });
+    if (o.wait === false) void tap.queueFrame(frame);
+    else await tap.queueFrame(frame);
+  }
 }

@@ -4,7 +4,6 @@
  * new microphone track, fire on_client_connected again, and leave no pacing/poll timer behind when the session
  * ends. Real node-datachannel peers on loopback.
  */
-import nodeDataChannel from 'node-datachannel';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 
 import {
@@ -12,20 +11,21 @@ import {
   BotStartedSpeakingFrame,
   BotStoppedSpeakingFrame,
   InputAudioRawFrame,
-  OutputAudioRawFrame,
   SmallWebRTCConnection,
   TransportParams,
 } from '../../src/index.js';
 import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
-import { startSession, tone, trackIntervals } from '../helpers/transport-session.js';
+import {
+  startSession,
+  tone,
+  trackIntervals,
+  queueBotAudio,
+  closeClients,
+  keepClient,
+} from '../helpers/transport-session.js';
 import { until } from '../../testkit/wait.js';
 
-const offerers: PipecatLikeClient[] = [];
-
-afterAll(() => {
-  for (const o of offerers) o.close();
-  nodeDataChannel.cleanup();
-});
+afterAll(closeClients);
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -33,7 +33,7 @@ afterEach(() => {
 
 async function restart(conn: SmallWebRTCConnection): Promise<PipecatLikeClient> {
   const off = await PipecatLikeClient.create({ trickle: false });
-  offerers.push(off);
+  keepClient(off);
   await off.negotiate(conn, { restartPc: true });
   await off.waitConnected();
   return off;
@@ -44,7 +44,6 @@ describe('SmallWebRTCTransport across restart_pc', () => {
     const intervals = trackIntervals();
     const session = await startSession(new TransportParams({ audioInEnabled: true, audioOutEnabled: true }));
     const { off: off1, conn, transport, tap, task, running, events } = session;
-    offerers.push(off1);
     const micFrames = (): number => tap.down.filter((f) => f instanceof InputAudioRawFrame).length;
     try {
       // The process-wide media clock (send pacing and receive polling ride on the same one) runs while the
@@ -53,9 +52,7 @@ describe('SmallWebRTCTransport across restart_pc', () => {
 
       // The restart comes while the bot is speaking: 3 s queued in 40 ms chunks, restart after ~0.3 s.
       const long = tone(660, 24000, 3000);
-      for (let i = 0; i < long.length; i += 960) {
-        void tap.queueFrame(new OutputAudioRawFrame({ audio: long.subarray(i, i + 960), sampleRate: 24000 }));
-      }
+      await queueBotAudio(tap, long, { sampleRate: 24000, chunk: 960, wait: false });
       await until(() => tap.up.some((f) => f instanceof BotStartedSpeakingFrame), 10_000, 'bot started');
       const off2 = await restart(conn);
       off1.close();
@@ -69,11 +66,7 @@ describe('SmallWebRTCTransport across restart_pc', () => {
       const bot = off2.listenToAudio();
       try {
         const speech = tone(880, 24000, 600);
-        for (let i = 0; i < speech.length; i += 960) {
-          await tap.queueFrame(
-            new OutputAudioRawFrame({ audio: speech.subarray(i, i + 960), sampleRate: 24000 }),
-          );
-        }
+        await queueBotAudio(tap, speech, { sampleRate: 24000, chunk: 960 });
         await until(() => bot.loud() >= 25, 10_000, 'bot audio at the new peer');
       } finally {
         bot.close();
@@ -100,12 +93,9 @@ describe('SmallWebRTCTransport across restart_pc', () => {
     const intervals = trackIntervals();
     const session = await startSession(new TransportParams({ audioInEnabled: false, audioOutEnabled: true }));
     const { off, transport, tap, task, running, events } = session;
-    offerers.push(off);
     try {
       const long = tone(660, 24000, 3000);
-      for (let i = 0; i < long.length; i += 960) {
-        void tap.queueFrame(new OutputAudioRawFrame({ audio: long.subarray(i, i + 960), sampleRate: 24000 }));
-      }
+      await queueBotAudio(tap, long, { sampleRate: 24000, chunk: 960, wait: false });
       await until(() => tap.up.some((f) => f instanceof BotStartedSpeakingFrame), 10_000, 'bot started');
       off.close();
       await until(() => events.includes('disconnected'), 15_000, 'on_client_disconnected');
@@ -121,7 +111,7 @@ describe('SmallWebRTCTransport across restart_pc', () => {
 
   it('an AudioOutputTrack kept across a restart reports stop then start again, never a duplicate', async () => {
     const off1 = await PipecatLikeClient.create({ trickle: false });
-    offerers.push(off1);
+    keepClient(off1);
     const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
     await off1.negotiate(conn);
     let connected = 0;

@@ -5,14 +5,12 @@
  * (no timer per session); the microphone track conceals, detects stalls and mutes, and rebinds; the
  * stand-alone VADProcessor pushes the same speaking frames as TransportParams.vadAnalyzer on real speech.
  */
-import nodeDataChannel from 'node-datachannel';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 
 import {
   BotStartedSpeakingFrame,
   BotStoppedSpeakingFrame,
   InputAudioRawFrame,
-  OutputAudioRawFrame,
   SileroVADAnalyzer,
   SmallWebRTCConnection,
   TransportParams,
@@ -32,15 +30,13 @@ import {
   tone,
   trackIntervals,
   type Session,
+  queueBotAudio,
+  closeClients,
+  keepClient,
 } from '../helpers/transport-session.js';
 import { sleep, until } from '../../testkit/wait.js';
 
-const offerers: PipecatLikeClient[] = [];
-
-afterAll(() => {
-  for (const o of offerers) o.close();
-  nodeDataChannel.cleanup();
-});
+afterAll(closeClients);
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -81,17 +77,9 @@ describe('media tracks of SmallWebRTCTransport', () => {
       expect(s.transport.getStats().outputSampleRate).toBe(24000);
       // A TTS at 16 kHz mono (40 ms chunks), then a sound at 44.1 kHz stereo (10 ms chunks), back to back.
       const first = tone(700, 16000, 600);
-      for (let i = 0; i < first.length; i += 640) {
-        await s.tap.queueFrame(
-          new OutputAudioRawFrame({ audio: first.subarray(i, i + 640), sampleRate: 16000 }),
-        );
-      }
+      await queueBotAudio(s.tap, first, { sampleRate: 16000, chunk: 640 });
       const second = stereo(tone(500, 44100, 600));
-      for (let i = 0; i < second.length; i += 882) {
-        await s.tap.queueFrame(
-          new OutputAudioRawFrame({ audio: second.subarray(i, i + 882), sampleRate: 44100, numChannels: 2 }),
-        );
-      }
+      await queueBotAudio(s.tap, second, { sampleRate: 44100, chunk: 882, numChannels: 2 });
       await until(() => s.tap.up.some((f) => f instanceof BotStoppedSpeakingFrame), 10_000, 'bot stopped');
       expect(s.transport.getStats().outputSampleRate).toBe(44100);
 
@@ -154,11 +142,7 @@ describe('media tracks of SmallWebRTCTransport', () => {
       const speech = tone(880, 24000, 600);
       await Promise.all(
         sessions.map(async (s) => {
-          for (let i = 0; i < speech.length; i += 960) {
-            await s.tap.queueFrame(
-              new OutputAudioRawFrame({ audio: speech.subarray(i, i + 960), sampleRate: 24000 }),
-            );
-          }
+          await queueBotAudio(s.tap, speech, { sampleRate: 24000, chunk: 960 });
         }),
       );
       await mic;
@@ -185,7 +169,7 @@ describe('media tracks of SmallWebRTCTransport', () => {
 
   it('AudioInputTrack: frames from RTP, concealment from the clock, stall vs mute, rebinding', async () => {
     const off = await PipecatLikeClient.create({ trickle: false });
-    offerers.push(off);
+    keepClient(off);
     const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
     await off.negotiate(conn);
     let connected = false;

@@ -14,11 +14,17 @@ import {
   InputAudioRawFrame,
   InputTransportMessageFrame,
   InterruptionFrame,
-  OutputAudioRawFrame,
   OutputTransportMessageFrame,
   TransportParams,
 } from '../../src/index.js';
-import { concat, dominantFrequency, rms, startSession, tone } from '../helpers/transport-session.js';
+import {
+  concat,
+  dominantFrequency,
+  rms,
+  startSession,
+  tone,
+  queueBotAudio,
+} from '../helpers/transport-session.js';
 import { until } from '../../testkit/wait.js';
 
 afterAll(() => {
@@ -47,9 +53,7 @@ describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () 
       expect(stats?.received).toBeGreaterThanOrEqual(45);
       expect(stats?.lost).toBe(0);
     } finally {
-      await s.task.cancel();
-      s.off.close();
-      await s.running;
+      await s.stop();
     }
   });
 
@@ -59,11 +63,7 @@ describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () 
     try {
       // 0.6 s of 880 Hz at 24 kHz in 40 ms chunks, as a TTS service would push it.
       const speech = tone(880, 24000, 600);
-      for (let i = 0; i < speech.length; i += 960) {
-        await s.tap.queueFrame(
-          new OutputAudioRawFrame({ audio: speech.subarray(i, i + 960), sampleRate: 24000 }),
-        );
-      }
+      await queueBotAudio(s.tap, speech, { sampleRate: 24000, chunk: 960 });
       await until(() => s.tap.up.some((f) => f instanceof BotStoppedSpeakingFrame), 10_000, 'bot stopped');
       expect(s.tap.up.some((f) => f instanceof BotStartedSpeakingFrame)).toBe(true);
       const loud = bot.frames.filter((f) => rms(f.pcm) > 1000);
@@ -80,11 +80,7 @@ describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () 
       // Interruption: 3 s queued (one write in flight), then an InterruptionFrame.
       bot.frames.length = 0;
       const long = tone(660, 24000, 3000);
-      for (let i = 0; i < long.length; i += 960) {
-        void s.tap.queueFrame(
-          new OutputAudioRawFrame({ audio: long.subarray(i, i + 960), sampleRate: 24000 }),
-        );
-      }
+      await queueBotAudio(s.tap, long, { sampleRate: 24000, chunk: 960, wait: false });
       await until(() => bot.loud() >= 10, 10_000, 'long speech');
       const interruptedAt = performance.now();
       await s.tap.queueFrame(new InterruptionFrame());
@@ -96,9 +92,7 @@ describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () 
       expect(bot.loud()).toBeLessThan(40);
     } finally {
       bot.close();
-      await s.task.cancel();
-      s.off.close();
-      await s.running;
+      await s.stop();
     }
   });
 
@@ -111,11 +105,7 @@ describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () 
       await until(() => s.transport.getStats().outputSampleRate !== null, 10_000, 'output track');
       expect(s.transport.getStats().outputSampleRate).toBe(16000);
       const speech = tone(700, 16000, 400);
-      for (let i = 0; i < speech.length; i += 640) {
-        await s.tap.queueFrame(
-          new OutputAudioRawFrame({ audio: speech.subarray(i, i + 640), sampleRate: 16000 }),
-        );
-      }
+      await queueBotAudio(s.tap, speech, { sampleRate: 16000, chunk: 640 });
       await until(() => bot.loud() >= 17, 10_000, 'bot audio');
       const loud = bot.frames.filter((f) => rms(f.pcm) > 1000);
       const freq = dominantFrequency(concat(loud.slice(2, -2).map((f) => f.pcm)), 48000);
@@ -123,9 +113,7 @@ describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () 
       expect(freq).toBeLessThan(720);
     } finally {
       bot.close();
-      await s.task.cancel();
-      s.off.close();
-      await s.running;
+      await s.stop();
     }
   });
 
@@ -148,9 +136,7 @@ describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () 
       s.off.sendTrackStatus(0, true);
       await until(() => !s.transport.input().stats.muted, 10_000, 'unmuted');
     } finally {
-      await s.task.cancel();
-      s.off.close();
-      await s.running;
+      await s.stop();
     }
   });
 
@@ -171,11 +157,7 @@ describe('SmallWebRTCTransport with a node-datachannel Pipecat-like client', () 
     const bot = s.off.listenToAudio();
     try {
       const speech = tone(500, 24000, 400);
-      for (let i = 0; i < speech.length; i += 960) {
-        await s.tap.queueFrame(
-          new OutputAudioRawFrame({ audio: speech.subarray(i, i + 960), sampleRate: 24000 }),
-        );
-      }
+      await queueBotAudio(s.tap, speech, { sampleRate: 24000, chunk: 960 });
       await s.tap.queueFrame(new EndFrame());
       await s.running;
       await s.off.waitForMessage((m) => JSON.stringify(m).includes('peerLeft'), 10_000);
