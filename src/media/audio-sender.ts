@@ -2,6 +2,7 @@
 // native/binding/audio_sender_wrap.cc). write() copies into a bounded native ring (resampled to 48 kHz on
 // the way in); pull(now) encodes and packetizes the frames due on the caller's monotonic clock. RTP
 // timestamps advance by sample counts only. JS thread.
+import { SmallWebRTCTypeError } from '../errors.js';
 import { randomInt } from 'node:crypto';
 import { native } from '../native/binding.js';
 import type { NativeAudioSender, NativeAudioSenderStats } from '../native/types.js';
@@ -186,7 +187,7 @@ export class AudioSender {
    * unsubscribe function.
    */
   onSpeakingChanged(cb: (t: SpeakingTransition) => void): () => void {
-    if (typeof cb !== 'function') throw new TypeError('cb must be a function');
+    if (typeof cb !== 'function') throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'cb must be a function');
     this.#listeners.add(cb);
     return () => {
       this.#listeners.delete(cb);

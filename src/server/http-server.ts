@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, resolve, sep } from 'node:path';
 
 import type { IceServer } from '../connection/index.js';
+import { SmallWebRTCRangeError } from '../errors.js';
 import { HttpError, isHttpError } from './http-error.js';
 import { getLogger, type Logger } from '../logger.js';
 import {
@@ -201,7 +202,7 @@ export function createSmallWebRTCRequestListener(
   const handler = options.handler ?? new SmallWebRTCRequestHandler(options);
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!Number.isInteger(maxBody) || maxBody < 1024)
-    throw new RangeError('maxBodyBytes must be an integer >= 1024');
+    throw new SmallWebRTCRangeError('ERR_INVALID_ARG', 'maxBodyBytes must be an integer >= 1024');
   const allowed: '*' | ReadonlySet<string> =
     options.allowedOrigins === undefined || options.allowedOrigins === '*'
       ? '*'
@@ -209,7 +210,7 @@ export function createSmallWebRTCRequestListener(
   const defaultIce = options.defaultIceServers ?? GOOGLE_STUN;
   const maxSessions = options.maxSessions ?? 1000;
   if (!Number.isInteger(maxSessions) || maxSessions < 1)
-    throw new RangeError('maxSessions must be a positive integer');
+    throw new SmallWebRTCRangeError('ERR_INVALID_ARG', 'maxSessions must be a positive integer');
   const staticRoot = options.staticDir !== undefined ? resolve(options.staticDir) : null;
   /** sessionId -> cached /start `body` (insertion order = age, oldest evicted first). */
   const sessions = new Map<string, unknown>();

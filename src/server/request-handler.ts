@@ -3,6 +3,7 @@
  * `request_handler.py` (docs/protocol.md, "HTTP signalling"). Framework-free: it takes parsed JSON bodies and
  * returns the answer or throws an {@link HttpError}; `http-server.ts` puts it on node:http.
  */
+import { errorCode, SmallWebRTCRangeError, SmallWebRTCTypeError } from '../errors.js';
 import {
   SmallWebRTCConnection,
   type IceServer,
@@ -63,16 +64,22 @@ export interface SmallWebRTCRequestHandlerOptions {
 }
 
 function checkIceServers(list: unknown): string[] | IceServer[] {
-  if (!Array.isArray(list)) throw new TypeError('iceServers must be an array');
+  if (!Array.isArray(list)) throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'iceServers must be an array');
   const strings = list.filter((s) => typeof s === 'string').length;
   if (strings !== 0 && strings !== list.length) {
-    throw new TypeError('iceServers must be all URL strings or all IceServer objects, not mixed');
+    throw new SmallWebRTCTypeError(
+      'ERR_INVALID_ARG',
+      'iceServers must be all URL strings or all IceServer objects, not mixed',
+    );
   }
   if (strings === 0) {
     for (const s of list) {
       const urls = (s as { urls?: unknown } | null)?.urls;
       if (typeof urls !== 'string' && !(Array.isArray(urls) && urls.every((u) => typeof u === 'string'))) {
-        throw new TypeError('iceServers[].urls must be a string or an array of strings');
+        throw new SmallWebRTCTypeError(
+          'ERR_INVALID_ARG',
+          'iceServers[].urls must be a string or an array of strings',
+        );
       }
     }
   }
@@ -84,11 +91,6 @@ const MAX_IDS_PER_CONNECTION = 8;
 
 /** Error codes from `SmallWebRTCConnection` that mean "the client sent something unusable". */
 const CLIENT_ERROR_CODES = new Set(['ERR_INVALID_SDP', 'ERR_INVALID_ARG', 'ERR_INVALID_CANDIDATE']);
-
-function errorCode(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
 
 function shortMessage(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
@@ -130,16 +132,23 @@ export class SmallWebRTCRequestHandler {
     this.#iceServers = checkIceServers(options.iceServers ?? []);
     const mode = options.connectionMode ?? ConnectionMode.MULTIPLE;
     if (mode !== ConnectionMode.SINGLE && mode !== ConnectionMode.MULTIPLE) {
-      throw new TypeError('connectionMode must be ConnectionMode.SINGLE or ConnectionMode.MULTIPLE');
+      throw new SmallWebRTCTypeError(
+        'ERR_INVALID_ARG',
+        'connectionMode must be ConnectionMode.SINGLE or ConnectionMode.MULTIPLE',
+      );
     }
     this.#mode = mode;
     const max = options.maxConnections ?? 100;
     if (!(Number.isInteger(max) && max >= 1) && max !== Infinity) {
-      throw new RangeError('maxConnections must be a positive integer or Infinity');
+      throw new SmallWebRTCRangeError(
+        'ERR_INVALID_ARG',
+        'maxConnections must be a positive integer or Infinity',
+      );
     }
     this.#maxConnections = max;
     const retry = options.retryAfterSecs ?? 2;
-    if (!Number.isInteger(retry) || retry < 0) throw new RangeError('retryAfterSecs must be an integer >= 0');
+    if (!Number.isInteger(retry) || retry < 0)
+      throw new SmallWebRTCRangeError('ERR_INVALID_ARG', 'retryAfterSecs must be an integer >= 0');
     this.#retryAfterSecs = retry;
     this.#esp32Mode = options.esp32Mode ?? false;
     this.#host = options.host ?? null;

@@ -1,3 +1,4 @@
+import { SmallWebRTCRangeError, SmallWebRTCTypeError } from '../errors.js';
 import {
   CancelFrame,
   EndFrame,
@@ -70,7 +71,8 @@ export abstract class STTService extends FrameProcessor {
   constructor(options: STTServiceOptions = {}) {
     super(options);
     this.userId = options.userId ?? '';
-    if (typeof this.userId !== 'string') throw new TypeError('userId must be a string');
+    if (typeof this.userId !== 'string')
+      throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'userId must be a string');
     this.language = options.language;
     this.#prerollSecs = checkSecs(options.prerollSecs, 0.5, 0, 2, 'prerollSecs');
     this.#maxTurnSecs = checkSecs(options.maxTurnSecs, 30, 1, 300, 'maxTurnSecs');
@@ -181,7 +183,10 @@ export abstract class STTService extends FrameProcessor {
 function checkSecs(v: number | undefined, def: number, min: number, max: number, field: string): number {
   if (v === undefined) return def;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
-    throw new RangeError(`${field} must be in [${min}, ${max}] s, got ${String(v)}`);
+    throw new SmallWebRTCRangeError(
+      'ERR_INVALID_ARG',
+      `${field} must be in [${min}, ${max}] s, got ${String(v)}`,
+    );
   }
   return v;
 }

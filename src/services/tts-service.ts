@@ -1,3 +1,4 @@
+import { SmallWebRTCRangeError, SmallWebRTCTypeError } from '../errors.js';
 import {
   EndFrame,
   FrameDirection,
@@ -84,7 +85,10 @@ export abstract class TTSService extends FrameProcessor {
     super(options);
     const rate = options.sampleRate ?? 24000;
     if (typeof rate !== 'number' || !Number.isInteger(rate) || rate < 8000 || rate > 192000) {
-      throw new RangeError(`sampleRate must be an integer in [8000, 192000] Hz, got ${String(rate)}`);
+      throw new SmallWebRTCRangeError(
+        'ERR_INVALID_ARG',
+        `sampleRate must be an integer in [8000, 192000] Hz, got ${String(rate)}`,
+      );
     }
     this.sampleRate = rate;
     this.#aggregate = options.aggregateSentences ?? true;
@@ -150,7 +154,8 @@ export abstract class TTSService extends FrameProcessor {
     await this.pushFrame(new TTSStartedFrame());
     try {
       for await (const pcm of untilAborted(this.runTts(text, signal), signal)) {
-        if (!(pcm instanceof Int16Array)) throw new TypeError('runTts must yield Int16Array chunks');
+        if (!(pcm instanceof Int16Array))
+          throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'runTts must yield Int16Array chunks');
         if (pcm.length === 0) continue;
         await this.pushFrame(new TTSAudioRawFrame({ audio: pcm, sampleRate: this.sampleRate }));
       }

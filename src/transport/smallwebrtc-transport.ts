@@ -1,3 +1,4 @@
+import { SmallWebRTCTypeError } from '../errors.js';
 import type { SmallWebRTCConnection } from '../connection/index.js';
 import { BaseObject } from '../pipeline/base-object.js';
 import {
@@ -60,12 +61,13 @@ export class SmallWebRTCTransport extends BaseObject<SmallWebRTCTransportEvents>
 
   constructor(options: SmallWebRTCTransportOptions) {
     super();
-    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+    if (options === null || typeof options !== 'object')
+      throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'options must be an object');
     if (options.webrtcConnection === null || typeof options.webrtcConnection !== 'object') {
-      throw new TypeError('webrtcConnection must be a SmallWebRTCConnection');
+      throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'webrtcConnection must be a SmallWebRTCConnection');
     }
     if (options.params !== undefined && !(options.params instanceof TransportParams)) {
-      throw new TypeError('params must be a TransportParams');
+      throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'params must be a TransportParams');
     }
     this.params = options.params ?? new TransportParams();
     this.#inputName = options.inputName;
