@@ -41,4 +41,3 @@ export type {
   SignallingEnvelope,
   InboundMessage,
 } from './signalling.js';
-export { isRtcpPacket, isRtpPacket, rtpSsrc, buildPli } from './rtcp.js';

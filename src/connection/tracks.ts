@@ -2,7 +2,7 @@ import type { Track } from 'node-datachannel';
 import { SmallWebRTCTypeError } from '../errors.js';
 import { TypedEmitter } from '../events.js';
 import { getLogger } from '../logger.js';
-import { buildPli } from './rtcp.js';
+import { buildRtcpPli } from '../media/rtp.js';
 import type { SdpCodec } from './sdp.js';
 
 /** A negotiated codec of an input track (a subset of the offer's codecs that we accepted). */
@@ -168,7 +168,11 @@ export class InputTrackImpl implements InputTrack {
   requestKeyframe(): void {
     if (this.kind !== 'video' || this.#ended || this.#remoteSsrc === null) return;
     try {
-      if (this.#track.isOpen()) this.#track.sendMessageBinary(buildPli(this.#senderSsrc, this.#remoteSsrc));
+      if (this.#track.isOpen()) {
+        const pli = buildRtcpPli({ senderSsrc: this.#senderSsrc, mediaSsrc: this.#remoteSsrc });
+        // node-datachannel's Track.sendMessageBinary takes a Buffer: a view of the same bytes, no copy.
+        this.#track.sendMessageBinary(Buffer.from(pli.buffer, pli.byteOffset, pli.byteLength));
+      }
     } catch (err) {
       getLogger().debug(`requestKeyframe on mid ${this.mid} failed`, err);
     }

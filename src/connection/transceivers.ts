@@ -4,7 +4,7 @@ import nodeDataChannel from 'node-datachannel';
 import type { Direction, PeerConnection, Track } from 'node-datachannel';
 import { SmallWebRTCTypeError } from '../errors.js';
 import { getLogger } from '../logger.js';
-import { isRtcpPacket, rtpSsrc } from './rtcp.js';
+import { isRtcpPacket, rtpSsrc } from '../media/rtp.js';
 import {
   SDES_MID_URI,
   answerDirection,

@@ -1,159 +1,67 @@
 // RTP and RTCP packets (RFC 3550, RFC 8285 header extensions, RFC 4585 NACK/PLI): thin typed wrappers over
 // native/core/rtp (via native/binding/rtp_wrap.cc). Parsing never trusts a length field: malformed input
 // throws a RangeError with `code` 'ERR_RTP_MALFORMED' / 'ERR_RTCP_MALFORMED' and a `reason`, wrong argument
-// types a TypeError with `code` 'ERR_INVALID_ARG'. Synchronous, JS thread.
+// types a TypeError with `code` 'ERR_INVALID_ARG'. Synchronous, JS thread. The one RTP/RTCP toolkit of the
+// library: the connection uses it to demultiplex and to request keyframes, the media layer to parse and build.
+// The addon is loaded on the first parse/build call, not at import.
 import { native } from '../native/binding.js';
-import type { NativeUnwrapper } from '../native/types.js';
+import type {
+  NativeUnwrapper,
+  RtcpByeInit,
+  RtcpNackInit,
+  RtcpPacket,
+  RtcpPliInit,
+  RtcpReceiverReportInit,
+  RtcpSenderReportInit,
+  RtpHeaderExtension,
+  RtpPacket,
+  RtpPacketInit,
+} from '../native/types.js';
 
-/** One RFC 8285 header extension element. */
-export interface RtpHeaderExtension {
-  /** Local identifier (1-14 one-byte form, 1-255 two-byte form), as negotiated by `a=extmap`. */
-  id: number;
-  /** Element data. In a parsed packet this is a view into the packet buffer (no copy). */
-  data: Uint8Array;
+export type {
+  RtpHeaderExtension,
+  RtpPacket,
+  RtpPacketInit,
+  RtcpReportBlock,
+  RtcpReportBlockInit,
+  RtcpPacketBase,
+  RtcpSenderReport,
+  RtcpReceiverReport,
+  RtcpNack,
+  RtcpPli,
+  RtcpBye,
+  RtcpOther,
+  RtcpPacket,
+  RtcpSenderReportInit,
+  RtcpReceiverReportInit,
+  RtcpNackInit,
+  RtcpPliInit,
+  RtcpByeInit,
+} from '../native/types.js';
+
+/**
+ * Whether a packet received on a track is RTCP rather than RTP (RFC 5761 section 4): with rtcp-mux, RTCP
+ * packet types 192-223 occupy the second byte, which RTP avoids by never using payload types 64-95 (so 72-79
+ * with the marker bit: 200-207). Packets shorter than 8 bytes are treated as neither (the caller drops them).
+ * Pure TypeScript (two byte reads): it runs on every received packet, where a native call would cost more.
+ */
+export function isRtcpPacket(packet: Uint8Array): boolean {
+  if (packet.length < 8) return false;
+  const b1 = packet[1] ?? 0;
+  return b1 >= 192 && b1 <= 223;
 }
 
-/** A parsed RTP packet. `payload` and extension data are views into the buffer given to {@link parseRtp}. */
-export interface RtpPacket {
-  /** Padding bit (padding bytes are excluded from `payload`). */
-  padding: boolean;
-  /** Marker bit (Opus: first packet of a talkspurt; VP8: last packet of a frame). */
-  marker: boolean;
-  /** Payload type, 0-127. */
-  payloadType: number;
-  /** 16-bit sequence number (wraps; see {@link SequenceUnwrapper}). */
-  sequenceNumber: number;
-  /** 32-bit media timestamp in clock-rate units (48 kHz for Opus, 90 kHz for video). */
-  timestamp: number;
-  /** Synchronisation source. */
-  ssrc: number;
-  /** Contributing sources (0-15). */
-  csrcs: number[];
-  /** The extension block's profile (0xBEDE one-byte, 0x100X two-byte), or null without an extension. */
-  extensionProfile: number | null;
-  /** RFC 8285 elements (empty for other profiles; padding bytes skipped). */
-  extensions: RtpHeaderExtension[];
-  /** Bytes before the payload (fixed header + CSRCs + extension). */
-  headerSize: number;
-  /** Padding bytes at the end (including the count byte), 0 without padding. */
-  paddingSize: number;
-  /** The payload, without padding. */
-  payload: Uint8Array;
+/** Whether a buffer looks like an RTP packet: version 2 and at least the 12-byte fixed header. */
+export function isRtpPacket(packet: Uint8Array): boolean {
+  return packet.length >= 12 && ((packet[0] ?? 0) & 0xc0) === 0x80 && !isRtcpPacket(packet);
 }
 
-/** What {@link buildRtp} writes. */
-export interface RtpPacketInit {
-  /** Payload type, 0-127. */
-  payloadType: number;
-  /** 0-65535. */
-  sequenceNumber: number;
-  /** 0-2^32-1, clock-rate units. */
-  timestamp: number;
-  /** 0-2^32-1. */
-  ssrc: number;
-  /** Default false. */
-  marker?: boolean;
-  /** Up to 15. */
-  csrcs?: number[];
-  /**
-   * Header extensions. Written in the one-byte form (0xBEDE) when every id is 1-14 and every length 1-16
-   * bytes, else in the two-byte form (ids 1-255, lengths 0-255).
-   */
-  extensions?: RtpHeaderExtension[];
-  /** 0 (default) or 1-255 bytes of padding. */
-  paddingSize?: number;
-  /** Default empty. */
-  payload?: Uint8Array;
+/** The SSRC of an RTP packet (bytes 8-11, big endian). The caller checks {@link isRtpPacket} first. */
+export function rtpSsrc(packet: Uint8Array): number {
+  return (
+    (((packet[8] ?? 0) << 24) | ((packet[9] ?? 0) << 16) | ((packet[10] ?? 0) << 8) | (packet[11] ?? 0)) >>> 0
+  );
 }
-
-/** An RFC 3550 6.4.1 reception report block. */
-export interface RtcpReportBlock {
-  /** The source this block reports on. */
-  ssrc: number;
-  /** Fraction of packets lost since the previous report, fixed point /256 (0-255). */
-  fractionLost: number;
-  /** Packets lost since the start (signed 24-bit: duplicates can make it negative). */
-  cumulativeLost: number;
-  /** Cycles of the sequence number (<< 16) plus the highest sequence number received. */
-  extendedHighestSequenceNumber: number;
-  /** Interarrival jitter in RTP timestamp units. */
-  jitter: number;
-  /** Middle 32 bits of the NTP timestamp of the last SR received (0: none). */
-  lastSenderReport: number;
-  /** Delay since that SR, in 1/65536 s. */
-  delaySinceLastSenderReport: number;
-}
-
-/** Report block fields as accepted by the builders (all but `ssrc` default to 0). */
-export type RtcpReportBlockInit = Pick<RtcpReportBlock, 'ssrc'> & Partial<RtcpReportBlock>;
-
-/** Fields every parsed RTCP packet has. */
-export interface RtcpPacketBase {
-  /** RTCP packet type (200 SR, 201 RR, 202 SDES, 203 BYE, 204 APP, 205 RTPFB, 206 PSFB, ...). */
-  packetType: number;
-  /** The 5-bit count / feedback-message-type field. */
-  fmt: number;
-  /** Byte offset of this packet in the compound buffer. */
-  offset: number;
-  /** Its size in bytes. */
-  size: number;
-}
-
-/** Sender report. */
-export interface RtcpSenderReport extends RtcpPacketBase {
-  kind: 'sr';
-  senderSsrc: number;
-  /** NTP timestamp, seconds since 1900. */
-  ntpSeconds: number;
-  /** NTP timestamp fraction, 1/2^32 s. */
-  ntpFraction: number;
-  /** The same instant in RTP timestamp units. */
-  rtpTimestamp: number;
-  /** Packets sent. */
-  packetCount: number;
-  /** Payload bytes sent. */
-  octetCount: number;
-  reports: RtcpReportBlock[];
-}
-
-/** Receiver report. */
-export interface RtcpReceiverReport extends RtcpPacketBase {
-  kind: 'rr';
-  senderSsrc: number;
-  reports: RtcpReportBlock[];
-}
-
-/** Generic NACK (RTPFB FMT 1), PID/BLP pairs expanded. */
-export interface RtcpNack extends RtcpPacketBase {
-  kind: 'nack';
-  senderSsrc: number;
-  mediaSsrc: number;
-  /** Every sequence number reported lost. */
-  sequenceNumbers: number[];
-}
-
-/** Picture loss indication (PSFB FMT 1): the sender should send a keyframe. */
-export interface RtcpPli extends RtcpPacketBase {
-  kind: 'pli';
-  senderSsrc: number;
-  mediaSsrc: number;
-}
-
-/** Goodbye. */
-export interface RtcpBye extends RtcpPacketBase {
-  kind: 'bye';
-  ssrcs: number[];
-  /** Optional reason text ('' when absent). */
-  reason: string;
-}
-
-/** Any other packet (SDES, APP, XR, other feedback): header fields only. */
-export interface RtcpOther extends RtcpPacketBase {
-  kind: 'other';
-}
-
-/** One packet of a (compound) RTCP buffer, discriminated by `kind`. */
-export type RtcpPacket = RtcpSenderReport | RtcpReceiverReport | RtcpNack | RtcpPli | RtcpBye | RtcpOther;
 
 /**
  * Parses an RTP packet. Payload and extension data are views into `packet` (copy them to keep them
@@ -231,39 +139,27 @@ export function parseRtcp(packet: Uint8Array): RtcpPacket[] {
 }
 
 /** Builds a sender report (SR). */
-export function buildRtcpSr(init: {
-  senderSsrc: number;
-  ntpSeconds: number;
-  ntpFraction: number;
-  rtpTimestamp: number;
-  packetCount: number;
-  octetCount: number;
-  reports?: RtcpReportBlockInit[];
-}): Uint8Array {
+export function buildRtcpSr(init: RtcpSenderReportInit): Uint8Array {
   return native().buildRtcpSr(init);
 }
 
 /** Builds a receiver report (RR); up to 31 report blocks. */
-export function buildRtcpRr(init: { senderSsrc: number; reports?: RtcpReportBlockInit[] }): Uint8Array {
+export function buildRtcpRr(init: RtcpReceiverReportInit): Uint8Array {
   return native().buildRtcpRr(init);
 }
 
 /** Builds a generic NACK for the given lost sequence numbers (any order; wrap-aware packing). */
-export function buildRtcpNack(init: {
-  senderSsrc: number;
-  mediaSsrc: number;
-  sequenceNumbers: number[];
-}): Uint8Array {
+export function buildRtcpNack(init: RtcpNackInit): Uint8Array {
   return native().buildRtcpNack(init);
 }
 
 /** Builds a picture loss indication (asks `mediaSsrc`'s sender for a keyframe). */
-export function buildRtcpPli(init: { senderSsrc: number; mediaSsrc: number }): Uint8Array {
+export function buildRtcpPli(init: RtcpPliInit): Uint8Array {
   return native().buildRtcpPli(init);
 }
 
 /** Builds a BYE for up to 31 SSRCs with an optional reason (at most 255 UTF-8 bytes). */
-export function buildRtcpBye(init: { ssrcs: number[]; reason?: string }): Uint8Array {
+export function buildRtcpBye(init: RtcpByeInit): Uint8Array {
   return native().buildRtcpBye(init);
 }
 

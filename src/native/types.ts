@@ -1,11 +1,207 @@
 // The typed shape of the native addon (native/binding/*.cc). Each wrap file's exports are declared here as
 // one interface, and `NativeAddon` is their intersection; src/native/binding.ts is the only place that
 // loads the addon and casts it to this type. Keep these in sync with the C++ Init functions.
-import type {
-  RtcpPacket,
-  RtcpReportBlockInit,
-  RtpPacketInit,
-} from '../media/rtp.js';
+
+// RTP/RTCP packet shapes: what rtp_wrap.cc reads from builder arguments and returns from parsers. src/media/rtp.ts
+// re-exports them as the public RTP toolkit types.
+
+/** One RFC 8285 header extension element. */
+export interface RtpHeaderExtension {
+  /** Local identifier (1-14 one-byte form, 1-255 two-byte form), as negotiated by `a=extmap`. */
+  id: number;
+  /** Element data. In a parsed packet this is a view into the packet buffer (no copy). */
+  data: Uint8Array;
+}
+
+/** A parsed RTP packet. `payload` and extension data are views into the buffer given to `parseRtp`. */
+export interface RtpPacket {
+  /** Padding bit (padding bytes are excluded from `payload`). */
+  padding: boolean;
+  /** Marker bit (Opus: first packet of a talkspurt; VP8: last packet of a frame). */
+  marker: boolean;
+  /** Payload type, 0-127. */
+  payloadType: number;
+  /** 16-bit sequence number (wraps; see `SequenceUnwrapper`). */
+  sequenceNumber: number;
+  /** 32-bit media timestamp in clock-rate units (48 kHz for Opus, 90 kHz for video). */
+  timestamp: number;
+  /** Synchronisation source. */
+  ssrc: number;
+  /** Contributing sources (0-15). */
+  csrcs: number[];
+  /** The extension block's profile (0xBEDE one-byte, 0x100X two-byte), or null without an extension. */
+  extensionProfile: number | null;
+  /** RFC 8285 elements (empty for other profiles; padding bytes skipped). */
+  extensions: RtpHeaderExtension[];
+  /** Bytes before the payload (fixed header + CSRCs + extension). */
+  headerSize: number;
+  /** Padding bytes at the end (including the count byte), 0 without padding. */
+  paddingSize: number;
+  /** The payload, without padding. */
+  payload: Uint8Array;
+}
+
+/** What `buildRtp` writes. */
+export interface RtpPacketInit {
+  /** Payload type, 0-127. */
+  payloadType: number;
+  /** 0-65535. */
+  sequenceNumber: number;
+  /** 0-2^32-1, clock-rate units. */
+  timestamp: number;
+  /** 0-2^32-1. */
+  ssrc: number;
+  /** Default false. */
+  marker?: boolean;
+  /** Up to 15. */
+  csrcs?: number[];
+  /**
+   * Header extensions. Written in the one-byte form (0xBEDE) when every id is 1-14 and every length 1-16
+   * bytes, else in the two-byte form (ids 1-255, lengths 0-255).
+   */
+  extensions?: RtpHeaderExtension[];
+  /** 0 (default) or 1-255 bytes of padding. */
+  paddingSize?: number;
+  /** Default empty. */
+  payload?: Uint8Array;
+}
+
+/** An RFC 3550 6.4.1 reception report block. */
+export interface RtcpReportBlock {
+  /** The source this block reports on. */
+  ssrc: number;
+  /** Fraction of packets lost since the previous report, fixed point /256 (0-255). */
+  fractionLost: number;
+  /** Packets lost since the start (signed 24-bit: duplicates can make it negative). */
+  cumulativeLost: number;
+  /** Cycles of the sequence number (<< 16) plus the highest sequence number received. */
+  extendedHighestSequenceNumber: number;
+  /** Interarrival jitter in RTP timestamp units. */
+  jitter: number;
+  /** Middle 32 bits of the NTP timestamp of the last SR received (0: none). */
+  lastSenderReport: number;
+  /** Delay since that SR, in 1/65536 s. */
+  delaySinceLastSenderReport: number;
+}
+
+/** Report block fields as accepted by the builders (all but `ssrc` default to 0). */
+export type RtcpReportBlockInit = Pick<RtcpReportBlock, 'ssrc'> & Partial<RtcpReportBlock>;
+
+/** Fields every parsed RTCP packet has. */
+export interface RtcpPacketBase {
+  /** RTCP packet type (200 SR, 201 RR, 202 SDES, 203 BYE, 204 APP, 205 RTPFB, 206 PSFB, ...). */
+  packetType: number;
+  /** The 5-bit count / feedback-message-type field. */
+  fmt: number;
+  /** Byte offset of this packet in the compound buffer. */
+  offset: number;
+  /** Its size in bytes. */
+  size: number;
+}
+
+/** Sender report. */
+export interface RtcpSenderReport extends RtcpPacketBase {
+  kind: 'sr';
+  senderSsrc: number;
+  /** NTP timestamp, seconds since 1900. */
+  ntpSeconds: number;
+  /** NTP timestamp fraction, 1/2^32 s. */
+  ntpFraction: number;
+  /** The same instant in RTP timestamp units. */
+  rtpTimestamp: number;
+  /** Packets sent. */
+  packetCount: number;
+  /** Payload bytes sent. */
+  octetCount: number;
+  reports: RtcpReportBlock[];
+}
+
+/** Receiver report. */
+export interface RtcpReceiverReport extends RtcpPacketBase {
+  kind: 'rr';
+  senderSsrc: number;
+  reports: RtcpReportBlock[];
+}
+
+/** Generic NACK (RTPFB FMT 1), PID/BLP pairs expanded. */
+export interface RtcpNack extends RtcpPacketBase {
+  kind: 'nack';
+  senderSsrc: number;
+  mediaSsrc: number;
+  /** Every sequence number reported lost. */
+  sequenceNumbers: number[];
+}
+
+/** Picture loss indication (PSFB FMT 1): the sender should send a keyframe. */
+export interface RtcpPli extends RtcpPacketBase {
+  kind: 'pli';
+  senderSsrc: number;
+  mediaSsrc: number;
+}
+
+/** Goodbye. */
+export interface RtcpBye extends RtcpPacketBase {
+  kind: 'bye';
+  ssrcs: number[];
+  /** Optional reason text ('' when absent). */
+  reason: string;
+}
+
+/** Any other packet (SDES, APP, XR, other feedback): header fields only. */
+export interface RtcpOther extends RtcpPacketBase {
+  kind: 'other';
+}
+
+/** One packet of a (compound) RTCP buffer, discriminated by `kind`. */
+export type RtcpPacket = RtcpSenderReport | RtcpReceiverReport | RtcpNack | RtcpPli | RtcpBye | RtcpOther;
+
+/** What `buildRtcpSr` writes: a sender report (RFC 3550 6.4.1). */
+export interface RtcpSenderReportInit {
+  senderSsrc: number;
+  /** NTP timestamp, seconds since 1900. */
+  ntpSeconds: number;
+  /** NTP timestamp fraction, 1/2^32 s. */
+  ntpFraction: number;
+  /** The same instant in RTP timestamp units. */
+  rtpTimestamp: number;
+  /** Packets sent. */
+  packetCount: number;
+  /** Payload bytes sent. */
+  octetCount: number;
+  /** Up to 31 report blocks. */
+  reports?: RtcpReportBlockInit[];
+}
+
+/** What `buildRtcpRr` writes: a receiver report (RFC 3550 6.4.2). */
+export interface RtcpReceiverReportInit {
+  senderSsrc: number;
+  /** Up to 31 report blocks. */
+  reports?: RtcpReportBlockInit[];
+}
+
+/** What `buildRtcpNack` writes: a generic NACK (RFC 4585 6.2.1). */
+export interface RtcpNackInit {
+  senderSsrc: number;
+  mediaSsrc: number;
+  /** Lost sequence numbers, any order, 1 to 32767 of them. */
+  sequenceNumbers: number[];
+}
+
+/** What `buildRtcpPli` writes: a picture loss indication (RFC 4585 6.3.1). */
+export interface RtcpPliInit {
+  /** Our SSRC. */
+  senderSsrc: number;
+  /** The stream whose sender should send a keyframe. */
+  mediaSsrc: number;
+}
+
+/** What `buildRtcpBye` writes: a goodbye (RFC 3550 6.6). */
+export interface RtcpByeInit {
+  /** Up to 31 SSRCs. */
+  ssrcs: number[];
+  /** Optional reason, at most 255 UTF-8 bytes. */
+  reason?: string;
+}
 
 /** Exports of native/binding/version_wrap.cc. */
 export interface NativeVersionBinding {
@@ -39,19 +235,11 @@ export interface NativeRtpBinding {
   readonly RTP_FIELD_COUNT: number;
   buildRtp(init: RtpPacketInit): Uint8Array;
   parseRtcp(packet: Uint8Array): RtcpPacket[];
-  buildRtcpSr(init: {
-    senderSsrc: number;
-    ntpSeconds: number;
-    ntpFraction: number;
-    rtpTimestamp: number;
-    packetCount: number;
-    octetCount: number;
-    reports?: RtcpReportBlockInit[];
-  }): Uint8Array;
-  buildRtcpRr(init: { senderSsrc: number; reports?: RtcpReportBlockInit[] }): Uint8Array;
-  buildRtcpNack(init: { senderSsrc: number; mediaSsrc: number; sequenceNumbers: number[] }): Uint8Array;
-  buildRtcpPli(init: { senderSsrc: number; mediaSsrc: number }): Uint8Array;
-  buildRtcpBye(init: { ssrcs: number[]; reason?: string }): Uint8Array;
+  buildRtcpSr(init: RtcpSenderReportInit): Uint8Array;
+  buildRtcpRr(init: RtcpReceiverReportInit): Uint8Array;
+  buildRtcpNack(init: RtcpNackInit): Uint8Array;
+  buildRtcpPli(init: RtcpPliInit): Uint8Array;
+  buildRtcpBye(init: RtcpByeInit): Uint8Array;
   SequenceUnwrapper: new () => NativeUnwrapper;
   TimestampUnwrapper: new () => NativeUnwrapper;
 }

@@ -2,11 +2,11 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import nodeDataChannel from 'node-datachannel';
 import {
   SmallWebRTCConnection,
-  isRtcpPacket,
   type InputTrack,
   type OutboundTrack,
   type RtpSink,
 } from '../../src/connection/index.js';
+import { isRtcpPacket } from '../../src/media/rtp.js';
 import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
 import { until } from '../../testkit/wait.js';
 import { buildRtcpRr, rtpTo } from '../../testkit/rtp.js';

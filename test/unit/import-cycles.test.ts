@@ -1,0 +1,72 @@
+// scripts/check-import-cycles.mjs (run by `npm run lint`) on src/ and on small trees built here: it must
+// pass the real tree and fail, naming the files, on a value cycle, a type-only cycle and a re-export cycle.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const script = fileURLToPath(new URL('../../scripts/check-import-cycles.mjs', import.meta.url));
+const dirs: string[] = [];
+
+function tree(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cycles-'));
+  dirs.push(dir);
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
+}
+
+function check(dir?: string): { status: number | null; out: string } {
+  const r = spawnSync(process.execPath, dir === undefined ? [script] : [script, dir], { encoding: 'utf8' });
+  return { status: r.status, out: r.stdout + r.stderr };
+}
+
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('import cycle check', () => {
+  it('passes on src/', () => {
+    const r = check();
+    expect(r.out).toContain('import cycles: none');
+    expect(r.status).toBe(0);
+  });
+
+  it('passes on an acyclic tree that imports packages and a folder index', () => {
+    const dir = tree({
+      'a.ts':
+        "import { b } from './lib/index.js';\nimport x from 'node:fs';\nexport const a = b + String(x);\n",
+      'lib/index.ts': "export { b } from './b.js';\n",
+      'lib/b.ts': 'export const b = 1;\n',
+    });
+    expect(check(dir).status).toBe(0);
+  });
+
+  it('fails on a value cycle through three files and names them', () => {
+    const dir = tree({
+      'a.ts': "import { b } from './b.js';\nexport const a = b;\n",
+      'b.ts': "import { c } from './sub/c.js';\nexport const b = c;\n",
+      'sub/c.ts': "import { a } from '../a.js';\nexport const c = () => a;\n",
+    });
+    const r = check(dir);
+    expect(r.status).toBe(1);
+    expect(r.out).toMatch(/a\.ts -> .*b\.ts -> .*sub\/c\.ts -> .*a\.ts/);
+  });
+
+  it('fails on a type-only cycle and on an export-from cycle', () => {
+    const typeOnly = tree({
+      'x.ts': "import type { Y } from './y.js';\nexport interface X { y?: Y }\n",
+      'y.ts': "import type { X } from './x.js';\nexport interface Y { x?: X }\n",
+    });
+    expect(check(typeOnly).status).toBe(1);
+    const reexport = tree({
+      'index.ts': "export * from './m.js';\nexport const i = 1;\n",
+      'm.ts': "export { i } from './index.js';\n",
+    });
+    expect(check(reexport).status).toBe(1);
+  });
+});
