@@ -1,5 +1,6 @@
 import { SmallWebRTCTypeError } from '../errors.js';
 import type { SmallWebRTCConnection } from '../connection/index.js';
+import type { AudioSenderStats } from '../media/audio-sender.js';
 import { BaseObject } from '../pipeline/base-object.js';
 import {
   ClientConnectedFrame,
@@ -130,7 +131,7 @@ export class SmallWebRTCTransport extends BaseObject<SmallWebRTCTransportEvents>
   getStats(): {
     input: ReturnType<SmallWebRTCInputTransport['receiverStats']>;
     inputCounters: SmallWebRTCInputTransport['stats'] | null;
-    output: ReturnType<NonNullable<SmallWebRTCClient['audioOutput']>['stats']> | null;
+    output: AudioSenderStats | null;
     outputCounters: SmallWebRTCOutputTransport['stats'] | null;
     outputQueuedMs: number;
     outputSampleRate: number | null;

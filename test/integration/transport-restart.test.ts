@@ -7,13 +7,13 @@
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 
 import {
-  AudioOutputTrack,
   BotStartedSpeakingFrame,
   BotStoppedSpeakingFrame,
   InputAudioRawFrame,
   SmallWebRTCConnection,
   TransportParams,
 } from '../../src/index.js';
+import { AudioOutputTrack } from '../../src/transport/tracks/audio-output-track.js';
 import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
 import {
   startSession,

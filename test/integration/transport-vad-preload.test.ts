@@ -19,9 +19,9 @@ import {
   SmallWebRTCTransport,
   StartFrame,
   TransportParams,
-  sileroSessionCount,
   type Frame,
 } from '../../src/index.js';
+import { sileroSessionCount } from '../../src/vad/silero-vad-analyzer.js';
 import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
 import { until } from '../../testkit/wait.js';
 
