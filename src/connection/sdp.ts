@@ -1,5 +1,9 @@
 import { isIP } from 'node:net';
 import { SmallWebRTCError } from '../errors.js';
+import { checkSdpText, DEFAULT_SIGNALLING_LIMITS } from '../validation.js';
+
+// Candidates are input rules: they live in src/validation.ts with the others.
+export { parseCandidate, type ParsedCandidate } from '../validation.js';
 
 /** An SDP media direction (RFC 3264). */
 export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
@@ -51,11 +55,11 @@ export interface ParsedSdp {
   media: SdpMedia[];
 }
 
-/** Upper bound on the SDP text we parse (bytes of UTF-16 code units); real offers are 2-10 KiB. */
-export const MAX_SDP_LENGTH = 128 * 1024;
+/** Upper bound on the SDP text we parse (UTF-16 code units); real offers are 2-10 KiB. */
+export const MAX_SDP_LENGTH = DEFAULT_SIGNALLING_LIMITS.maxSdpLength;
 
 /** Default cap on m-lines: the Pipecat client uses 3-4; anything far above is hostile or broken. */
-export const DEFAULT_MAX_MEDIA_SECTIONS = 16;
+export const DEFAULT_MAX_MEDIA_SECTIONS = DEFAULT_SIGNALLING_LIMITS.maxMediaSections;
 
 /** The `sdes:mid` RTP header extension URI (RFC 8843). */
 export const SDES_MID_URI = 'urn:ietf:params:rtp-hdrext:sdes:mid';
@@ -67,30 +71,23 @@ function invalid(message: string): SmallWebRTCError {
 const DIRECTIONS: ReadonlySet<string> = new Set(['sendrecv', 'sendonly', 'recvonly', 'inactive']);
 
 /**
- * Parses an SDP offer far enough to pre-create the answering tracks, and validates its overall shape before
- * anything reaches libdatachannel: at most `maxMediaSections` m-lines, at least one usable audio, video or
- * application section, `v=0` first, every line `x=...`.
+ * Validates an SDP offer and parses it far enough to pre-create the answering tracks, before anything reaches
+ * libdatachannel: the text rules of `checkSdpText` (src/validation.ts; at most `maxMediaSections` m-lines),
+ * then at least one usable audio, video or application section, a valid unique `a=mid` on each, an
+ * `a=ice-ufrag` and a DTLS `a=fingerprint`. This is the one place an offer's content is validated.
  *
- * @throws SmallWebRTCError `ERR_INVALID_SDP` with a message naming what is wrong.
+ * @throws SmallWebRTCError `ERR_INVALID_SDP` with a message naming what is wrong; SmallWebRTCTypeError
+ *   `ERR_INVALID_ARG` when `sdp` is not a string.
  */
 export function parseSdp(sdp: string, maxMediaSections = DEFAULT_MAX_MEDIA_SECTIONS): ParsedSdp {
-  if (typeof sdp !== 'string' || sdp.length === 0) throw invalid('sdp must be a non-empty string');
-  if (sdp.length > MAX_SDP_LENGTH)
-    throw invalid(`sdp is too large (${sdp.length} > ${MAX_SDP_LENGTH} chars)`);
+  checkSdpText(sdp, { maxSdpLength: MAX_SDP_LENGTH, maxMediaSections });
   const lines = sdp.split(/\r?\n/).filter((l) => l.length > 0);
-  if (lines[0] !== 'v=0') throw invalid('sdp must start with v=0');
-  let mlines = 0;
-  for (const l of lines) if (l.startsWith('m=')) mlines++;
-  if (mlines > maxMediaSections) {
-    throw invalid(`sdp has ${mlines} media sections (at most ${maxMediaSections} accepted)`);
-  }
   const media: SdpMedia[] = [];
   let sessionDirection: MediaDirection = 'sendrecv';
   let current: SdpMedia | null = null;
   let hasFingerprint = false;
   let hasUfrag = false;
   for (const line of lines) {
-    if (!/^[a-z]=/.test(line)) throw invalid(`malformed sdp line ${JSON.stringify(line.slice(0, 40))}`);
     if (line.startsWith('m=')) {
       const parts = line.slice(2).trim().split(/\s+/);
       const [kind, portStr, protocol, ...formats] = parts;
@@ -261,38 +258,4 @@ export function rewriteHostCandidates(sdp: string, advertisedIp: string): string
       return m && replaced.has(m[2] ?? '') ? `c=IN ${family} ${advertisedIp}` : line;
     })
     .join('\r\n');
-}
-
-/** A remote ICE candidate, parsed from the `candidate:` attribute (RFC 8839 §5.1). */
-export interface ParsedCandidate {
-  foundation: string;
-  component: number;
-  transport: 'udp' | 'tcp';
-  priority: number;
-  address: string;
-  port: number;
-  type: 'host' | 'srflx' | 'prflx' | 'relay';
-}
-
-const CANDIDATE_RE =
-  /^candidate:([A-Za-z0-9+/]{1,32}) (\d{1,3}) (udp|tcp) (\d{1,10}) ([0-9A-Za-z.:\-_%]{1,255}) (\d{1,5}) typ (host|srflx|prflx|relay)(?: .*)?$/i;
-
-/** Parses a candidate string (with or without the `a=` prefix); returns null if it is not a valid candidate. */
-export function parseCandidate(candidate: string): ParsedCandidate | null {
-  if (typeof candidate !== 'string' || candidate.length > 1024) return null;
-  const text = candidate.startsWith('a=') ? candidate.slice(2) : candidate;
-  const m = CANDIDATE_RE.exec(text.trim());
-  if (!m) return null;
-  const port = Number(m[6]);
-  const priority = Number(m[4]);
-  if (port > 65535 || priority > 0xffffffff) return null;
-  return {
-    foundation: m[1] ?? '',
-    component: Number(m[2]),
-    transport: (m[3] ?? 'udp').toLowerCase() as 'udp' | 'tcp',
-    priority,
-    address: m[5] ?? '',
-    port,
-    type: (m[7] ?? 'host').toLowerCase() as ParsedCandidate['type'],
-  };
 }

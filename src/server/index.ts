@@ -14,14 +14,13 @@ export {
   type SmallWebRTCServer,
   type SmallWebRTCServerOptions,
 } from './http-server.js';
+export { mungeSdpForEsp32 } from './esp32.js';
 export {
   DEFAULT_SIGNALLING_LIMITS,
-  mungeSdpForEsp32,
   parseOfferRequest,
   parsePatchRequest,
-  validateSdp,
   type SignallingLimits,
   type SmallWebRTCIceCandidate,
   type SmallWebRTCPatchRequest,
   type SmallWebRTCRequest,
-} from './validation.js';
+} from '../validation.js';

@@ -12,13 +12,14 @@ import {
 } from '../connection/index.js';
 import { getLogger, type Logger } from '../logger.js';
 import { HttpError, isHttpError } from './http-error.js';
+import { mungeSdpForEsp32 } from './esp32.js';
 import {
-  DEFAULT_SIGNALLING_LIMITS,
-  mungeSdpForEsp32,
+  checkSignallingLimits,
+  normalizeIceServers,
   parseOfferRequest,
   parsePatchRequest,
   type SignallingLimits,
-} from './validation.js';
+} from '../validation.js';
 
 /** How many simultaneous peers a handler serves (Python `ConnectionMode`). */
 export enum ConnectionMode {
@@ -63,27 +64,26 @@ export interface SmallWebRTCRequestHandlerOptions {
   logger?: Logger;
 }
 
+/**
+ * Validates an `iceServers` list with the connection's rules (src/validation.ts) and keeps it as given:
+ * `/start` reports it back to clients in the form it was configured in.
+ */
 function checkIceServers(list: unknown): string[] | IceServer[] {
-  if (!Array.isArray(list)) throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'iceServers must be an array');
-  const strings = list.filter((s) => typeof s === 'string').length;
-  if (strings !== 0 && strings !== list.length) {
-    throw new SmallWebRTCTypeError(
-      'ERR_INVALID_ARG',
-      'iceServers must be all URL strings or all IceServer objects, not mixed',
-    );
+  const normalized = normalizeIceServers(list);
+  return Array.isArray(list) ? (list.slice() as string[] | IceServer[]) : normalized;
+}
+
+/**
+ * Runs one of the body validators, turning its coded errors into the 400 the client sees (the message names
+ * the field and is safe to send).
+ */
+function parseBody<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (CLIENT_ERROR_CODES.has(errorCode(err) ?? '')) throw new HttpError(400, shortMessage(err));
+    throw err;
   }
-  if (strings === 0) {
-    for (const s of list) {
-      const urls = (s as { urls?: unknown } | null)?.urls;
-      if (typeof urls !== 'string' && !(Array.isArray(urls) && urls.every((u) => typeof u === 'string'))) {
-        throw new SmallWebRTCTypeError(
-          'ERR_INVALID_ARG',
-          'iceServers[].urls must be a string or an array of strings',
-        );
-      }
-    }
-  }
-  return [...list] as string[] | IceServer[];
 }
 
 /** Most pc_ids (current + pre-restart) remembered per connection. */
@@ -153,7 +153,7 @@ export class SmallWebRTCRequestHandler {
     this.#esp32Mode = options.esp32Mode ?? false;
     this.#host = options.host ?? null;
     this.#connectionOptions = { ...(options.connectionOptions ?? {}) };
-    this.#limits = { ...DEFAULT_SIGNALLING_LIMITS, ...(options.limits ?? {}) };
+    this.#limits = checkSignallingLimits(options.limits);
     this.#logger = options.logger;
   }
 
@@ -198,7 +198,7 @@ export class SmallWebRTCRequestHandler {
     body: unknown,
     onNewConnection?: SmallWebRTCConnectionCallback,
   ): Promise<SmallWebRTCAnswer> {
-    const request = parseOfferRequest(body, this.#limits);
+    const request = parseBody(() => parseOfferRequest(body, this.#limits));
     if (this.#closed) throw this.#unavailable('Server is shutting down');
     if (this.#mode === ConnectionMode.SINGLE) this.#checkSingleConnection(request.pcId);
     const existing = request.pcId !== null ? this.#pcs.get(request.pcId) : undefined;
@@ -214,7 +214,7 @@ export class SmallWebRTCRequestHandler {
    * @throws HttpError 404 `Peer connection not found`, 400 bad body / candidate.
    */
   async handlePatchRequest(body: unknown): Promise<{ status: 'success' }> {
-    const request = parsePatchRequest(body, this.#limits);
+    const request = parseBody(() => parsePatchRequest(body, this.#limits));
     const connection = this.#pcs.get(request.pcId);
     if (!connection) throw new HttpError(404, 'Peer connection not found');
     for (const c of request.candidates) {
@@ -310,7 +310,12 @@ export class SmallWebRTCRequestHandler {
     let connection: SmallWebRTCConnection | null = null;
     let closedEarly = false;
     try {
-      connection = new SmallWebRTCConnection({ ...this.#connectionOptions, iceServers: this.#iceServers });
+      // The offer's content is validated once, by the connection, with this handler's section limit.
+      connection = new SmallWebRTCConnection({
+        maxMediaSections: this.#limits.maxMediaSections,
+        ...this.#connectionOptions,
+        iceServers: this.#iceServers,
+      });
       const conn = connection;
       conn.on('closed', () => {
         closedEarly = true;
