@@ -97,6 +97,8 @@ function checkReference(owner, nameNode) {
 // `typeof x` queries are not checked: they name a value, and the user names the exported type built from it.
 function walk(owner, node, typeOnly) {
   if (ts.isBlock(node)) return;
+  // `implements X`: the class declares X's members itself, so users never need to name X.
+  if (ts.isHeritageClause(node) && node.token === ts.SyntaxKind.ImplementsKeyword) return;
   // The constructor of a class exported as a type only cannot be called by users.
   if (typeOnly && ts.isConstructorDeclaration(node)) return;
   if (

@@ -44,10 +44,14 @@ export type {
 
 // Transport (Pipecat's SmallWebRTCTransport and TransportParams).
 export { SmallWebRTCTransport, TransportParams } from './transport/index.js';
-// The halves of a transport come from `transport.input()` / `output()`; users name them, never construct them.
+// The halves of a transport come from `transport.input()` / `output()`, and their media tracks from those
+// halves: users name them (and read their stats), never construct them.
 export type {
   SmallWebRTCInputTransport,
   SmallWebRTCOutputTransport,
+  AudioInputTrack,
+  AudioInputTrackStats,
+  AudioOutputTrack,
   InputTransportStats,
   OutputTransportStats,
   SmallWebRTCTransportEvents,
@@ -169,12 +173,13 @@ export type {
   RTVIProcessorOptions,
 } from './rtvi/index.js';
 
-// VAD (Pipecat's SileroVADAnalyzer, VADParams, VADState and their defaults).
+// VAD (Pipecat's SileroVADAnalyzer, VADParams, VADState, VADProcessor and their defaults).
 export {
   BaseVADAnalyzer,
   SileroVADAnalyzer,
   VADError,
   VADParams,
+  VADProcessor,
   VADState,
   VAD_CONFIDENCE,
   VAD_MIN_VOLUME,
@@ -187,6 +192,7 @@ export type {
   VADAnalysis,
   VADAnalyzer,
   VADParamsInit,
+  VADProcessorOptions,
   VADStats,
   VADTransition,
 } from './vad/index.js';

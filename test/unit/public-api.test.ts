@@ -77,7 +77,8 @@ describe('public API', () => {
       'isRtcpPacket',
       'rtpSsrc',
       'sileroSessionCount',
-      'AudioOutputTrack',
+      'mediaClock',
+      'VADController',
       'errorCode',
     ])
       expect(names.has(internal), internal).toBe(false);
