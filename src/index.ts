@@ -212,6 +212,9 @@ export {
 export type { SmallWebRTCErrorCode } from './errors.js';
 export { NativeAddonLoadError } from './native/binding.js';
 
+// Options of the one event model that BaseObject subclasses (and the connection) use.
+export type { EventOptions } from './events.js';
+
 // Logging.
 export { consoleLogger, getLogger, setLogger, type Logger, type LogLevelName } from './logger.js';
 

@@ -90,14 +90,11 @@ describe('error-code catalog', () => {
 
 describe('every error thrown in src/ carries a code', () => {
   // Browser code for the demo page is not part of the library.
-  // src/connection/tracks.ts is being restructured; its three callback checks get their codes with that change.
-  const pending = new Set([join('src', 'connection', 'tracks.ts')]);
   const files = filesUnder('src', ['.ts']).filter((f) => !f.startsWith(join('src', 'server', 'static')));
 
   it('has no uncoded `new Error/TypeError/RangeError(`', () => {
     const offenders: string[] = [];
     for (const f of files) {
-      if (pending.has(f)) continue;
       readFileSync(join(root, f), 'utf8')
         .split('\n')
         .forEach((line, i) => {
