@@ -5,7 +5,7 @@
 //
 // --arch defaults to this machine's. A different one (linux-arm64 on an x64 machine) is cross-compiled with
 // Debian's cross toolchain (g++-aarch64-linux-gnu) against the multiarch codec libraries
-// (libopus-dev:arm64 ...): see the "arm64 prebuild" group of scripts/install-system-deps.sh.
+// (libopus-dev:arm64 ...), installed by `bash scripts/install-system-deps.sh --arm64`.
 //
 // The build runs in a temporary copy of the native sources, not in ./build: the developer's own
 // `node-gyp` build (dynamic, with debug symbols) is left alone, and a prebuild never races with it.
@@ -93,7 +93,7 @@ try {
     } catch {
       throw new Error(
         `prebuild: ${triplet}-g++ not found; install the cross toolchain and the ${arch} codec libraries ` +
-          '(scripts/install-system-deps.sh --cross-arm64, as root)',
+          '(bash scripts/install-system-deps.sh --arm64, as root)',
       );
     }
   }
