@@ -1,45 +1,13 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import nodeDataChannel from 'node-datachannel';
 import { SmallWebRTCConnection, type OutboundTrack, type RtpSink } from '../../src/connection/index.js';
-import { PipecatLikeClient, type PipecatLikeClientOptions } from '../../testkit/pipecat-like-client.js';
+import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
 import { rtpTo } from '../../testkit/rtp.js';
+import { closeLiveAfterEach, connectedPair, live, newPair, stateEvents } from '../helpers/connection-pair.js';
 import { sleep, until } from '../../testkit/wait.js';
 
-const live: Array<{ close(): unknown }> = [];
-
-afterEach(async () => {
-  for (const x of live.splice(0)) await x.close();
-});
-
-afterAll(() => {
-  nodeDataChannel.cleanup();
-});
-
-function track(conn: SmallWebRTCConnection): string[] {
-  const events: string[] = [];
-  for (const e of ['new', 'connecting', 'connected', 'disconnected', 'closed', 'failed'] as const) {
-    conn.on(e, () => events.push(e));
-  }
-  return events;
-}
-
-async function connectedPair(
-  offererOpts: PipecatLikeClientOptions = {},
-  connOpts: ConstructorParameters<typeof SmallWebRTCConnection>[0] = {},
-): Promise<{ conn: SmallWebRTCConnection; off: PipecatLikeClient; events: string[] }> {
-  const off = await PipecatLikeClient.create(offererOpts);
-  live.push(off);
-  const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1', ...connOpts });
-  live.push(conn);
-  const events = track(conn);
-  await off.negotiate(conn);
-  await off.waitConnected();
-  await conn.connect();
-  await until(() => events.includes('connected'), 5000, 'connected event');
-  return { conn, off, events };
-}
+closeLiveAfterEach();
 
 describe('SmallWebRTCConnection lifecycle', () => {
   it('isConnected() follows pings: true while pinging, false 3 s after the last ping', async () => {
@@ -205,7 +173,7 @@ describe('SmallWebRTCConnection lifecycle', () => {
     const offer = messages.find((m) => m['offer'])?.['offer'] as { sdp: string; type: string };
     const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1', livenessTimeoutSecs: 2 });
     live.push(conn);
-    const events = track(conn);
+    const events = stateEvents(conn);
     await conn.initialize(offer);
     child.send({ answer: conn.getAnswer() });
     await until(() => messages.some((m) => m['connected']), 20_000, 'child connected');
@@ -258,11 +226,8 @@ describe('SmallWebRTCConnection lifecycle', () => {
   });
 
   it('closes a peer stuck in connecting after connectionTimeoutSecs', async () => {
-    const off = await PipecatLikeClient.create();
-    live.push(off);
-    const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1', connectionTimeoutSecs: 1.5 });
-    live.push(conn);
-    const events = track(conn);
+    const { conn, off } = await newPair({}, { connectionTimeoutSecs: 1.5 });
+    const events = stateEvents(conn);
     await conn.initialize(off.offer);
     off.close(); // the client never applies the answer
     await until(() => events.includes('closed'), 10_000, 'closed by timeout');
@@ -270,10 +235,7 @@ describe('SmallWebRTCConnection lifecycle', () => {
   });
 
   it('a throwing or rejecting handler is logged and does not break the connection', async () => {
-    const off = await PipecatLikeClient.create();
-    live.push(off);
-    const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
-    live.push(conn);
+    const { conn, off } = await newPair();
     const seen: unknown[] = [];
     conn.on('connected', () => {
       throw new Error('boom (expected in test)');

@@ -1,5 +1,5 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import nodeDataChannel from 'node-datachannel';
+import { describe, expect, it } from 'vitest';
 import {
   SmallWebRTCConnection,
   type InputTrack,
@@ -10,25 +10,13 @@ import { isRtcpPacket } from '../../src/media/rtp.js';
 import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
 import { until } from '../../testkit/wait.js';
 import { buildRtcpRr, rtpTo } from '../../testkit/rtp.js';
+import { closeLiveAfterEach, connectedPair, newPair } from '../helpers/connection-pair.js';
 
-const live: Array<{ close(): unknown }> = [];
+closeLiveAfterEach();
 
-afterEach(async () => {
-  for (const x of live.splice(0)) await x.close();
-});
-
-afterAll(() => {
-  nodeDataChannel.cleanup();
-});
-
-async function connectedPair(): Promise<{ conn: SmallWebRTCConnection; off: PipecatLikeClient }> {
-  const off = await PipecatLikeClient.create();
-  live.push(off);
-  const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
-  live.push(conn);
-  await off.negotiate(conn);
-  await off.waitConnected();
-  await conn.connect();
+/** A connected pair whose connection also saw the client's pings (isConnected()). */
+async function pingedPair(): Promise<{ conn: SmallWebRTCConnection; off: PipecatLikeClient }> {
+  const { conn, off } = await connectedPair();
   await until(() => conn.isConnected(), 5000, 'isConnected');
   return { conn, off };
 }
@@ -55,7 +43,7 @@ function rtp(sink: RtpSink, seq: number, ts: number, payload: number[]): Uint8Ar
 
 describe('SmallWebRTCConnection media', () => {
   it('delivers peer RTP to InputTrack.onRtp (not RTCP), nothing while unsubscribed, and fires track-started', async () => {
-    const { conn, off } = await connectedPair();
+    const { conn, off } = await pingedPair();
     const started: InputTrack[] = [];
     conn.on('track-started', (_c, t) => {
       started.push(t);
@@ -88,10 +76,7 @@ describe('SmallWebRTCConnection media', () => {
   });
 
   it('sends our RTP through the RtpSink bound by replaceAudioTrack, and routes the peer RTCP to onRtcp', async () => {
-    const off = await PipecatLikeClient.create();
-    live.push(off);
-    const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
-    live.push(conn);
+    const { conn, off } = await newPair();
     const out = new RecordingOutbound('audio');
     conn.replaceAudioTrack(out); // before initialize: bound once the sender exists
     await conn.initialize(off.offer);
@@ -132,7 +117,7 @@ describe('SmallWebRTCConnection media', () => {
   });
 
   it('requestKeyframe() sends a 12-byte PLI with the peer SSRC to the peer; trackStatus toggles enabled', async () => {
-    const { conn, off } = await connectedPair();
+    const { conn, off } = await pingedPair();
     const video = conn.videoInputTrack() as InputTrack;
     const screen = conn.screenVideoInputTrack() as InputTrack;
     expect(video.kind).toBe('video');
@@ -170,7 +155,7 @@ describe('SmallWebRTCConnection media', () => {
   });
 
   it('fires track-ended for started input tracks when the connection closes', async () => {
-    const { conn, off } = await connectedPair();
+    const { conn, off } = await pingedPair();
     const ended: InputTrack[] = [];
     conn.on('track-ended', (_c, t) => {
       ended.push(t);
@@ -183,7 +168,7 @@ describe('SmallWebRTCConnection media', () => {
   });
 
   it('accepts a re-offer that adds a new m-line and receives RTP on it', async () => {
-    const { conn, off } = await connectedPair();
+    const { conn, off } = await pingedPair();
     // The offerer adds a fourth media transceiver (audio, sendonly) and re-offers on the same PC.
     const extra = new nodeDataChannel.Audio('4', 'SendOnly');
     extra.addOpusCodec(111);

@@ -1,33 +1,25 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import nodeDataChannel from 'node-datachannel';
+import { describe, expect, it } from 'vitest';
 import { performance } from 'node:perf_hooks';
 import { SmallWebRTCConnection } from '../../src/connection/index.js';
 import { setLogger, type Logger } from '../../src/logger.js';
 import { PipecatLikeClient, type PipecatLikeClientOptions } from '../../testkit/pipecat-like-client.js';
 import { until } from '../../testkit/wait.js';
+import {
+  closeLiveAfterEach,
+  live,
+  newPair,
+  stateEvents,
+  type ConnectionOptions,
+} from '../helpers/connection-pair.js';
 
-const live: Array<{ close(): unknown }> = [];
-
-afterEach(async () => {
-  for (const x of live.splice(0)) await x.close();
-});
-
-afterAll(() => {
-  nodeDataChannel.cleanup();
-});
+closeLiveAfterEach();
 
 async function pair(
   offererOpts: PipecatLikeClientOptions = {},
-  connOpts: ConstructorParameters<typeof SmallWebRTCConnection>[0] = {},
+  connOpts: ConnectionOptions = {},
 ): Promise<{ conn: SmallWebRTCConnection; off: PipecatLikeClient; events: string[]; connectMs: number }> {
-  const off = await PipecatLikeClient.create(offererOpts);
-  live.push(off);
-  const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1', ...connOpts });
-  live.push(conn);
-  const events: string[] = [];
-  for (const e of ['new', 'connecting', 'connected', 'disconnected', 'closed', 'failed'] as const) {
-    conn.on(e, () => events.push(e));
-  }
+  const { conn, off } = await newPair(offererOpts, connOpts);
+  const events = stateEvents(conn);
   const t0 = performance.now();
   await conn.initialize(off.offer);
   const answer = conn.getAnswer();
@@ -89,10 +81,7 @@ describe('SmallWebRTCConnection with a Pipecat-web-client-like node offerer', ()
   });
 
   it('exchanges app messages both ways, including an outbox filled before the channel opens', async () => {
-    const off = await PipecatLikeClient.create();
-    live.push(off);
-    const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
-    live.push(conn);
+    const { conn, off } = await newPair();
     const received: unknown[] = [];
     conn.on('app-message', (_c, m) => {
       received.push(m);
@@ -156,10 +145,7 @@ describe('SmallWebRTCConnection with a Pipecat-web-client-like node offerer', ()
     };
     setLogger(capture);
     try {
-      const off = await PipecatLikeClient.create();
-      live.push(off);
-      const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
-      live.push(conn);
+      const { conn, off } = await newPair();
       await conn.initialize(off.offer);
       for (let i = 0; i < 55; i++) conn.sendAppMessage({ type: 'q', n: i });
       expect(warnings.filter((w) => w.includes('outbox full'))).toHaveLength(5);
