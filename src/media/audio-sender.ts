@@ -2,11 +2,10 @@
 // native/binding/audio_sender_wrap.cc). write() copies into a bounded native ring (resampled to 48 kHz on
 // the way in); pull(now) encodes and packetizes the frames due on the caller's monotonic clock. RTP
 // timestamps advance by sample counts only. JS thread.
-import { SmallWebRTCTypeError } from '../errors.js';
 import { randomInt } from 'node:crypto';
 import { native } from '../native/binding.js';
 import type { NativeAudioSender, NativeAudioSenderStats } from '../native/types.js';
-import { getLogger } from '../logger.js';
+import { TypedEmitter } from '../events.js';
 import {
   checkInt,
   checkInt16Array,
@@ -91,7 +90,8 @@ export type AudioSenderStats = NativeAudioSenderStats;
  */
 export class AudioSender {
   #native: NativeAudioSender | null;
-  #listeners = new Set<(t: SpeakingTransition) => void>();
+  /** `speaking` transitions, not awaited: raised from pull() on the pacing path. */
+  readonly #events = new TypedEmitter<{ speaking: [t: SpeakingTransition] }>('AudioSender');
   #pending: SpeakingTransition[] = [];
   /** Input rate, Hz. */
   readonly sampleRate: number;
@@ -102,6 +102,7 @@ export class AudioSender {
 
   /** @throws TypeError / RangeError (code ERR_INVALID_ARG) naming a bad option. */
   constructor(options: AudioSenderOptions) {
+    this.#events.register('speaking', { awaited: false });
     const o = checkOptions('options', options, false);
     this.sampleRate = checkInt('sampleRate', o.sampleRate, 8000, 192000);
     this.channels = checkOneOf('channels', o.channels, [1, 2] as const);
@@ -158,13 +159,7 @@ export class AudioSender {
         // Bounded: a caller that never takes them keeps only the latest MAX_PENDING_TRANSITIONS.
         if (this.#pending.length >= MAX_PENDING_TRANSITIONS) this.#pending.shift();
         this.#pending.push(t);
-        for (const cb of this.#listeners) {
-          try {
-            cb(t);
-          } catch (err) {
-            getLogger().error('AudioSender speaking listener threw', err);
-          }
-        }
+        void this.#events.emit('speaking', t);
       }
     }
     return packets;
@@ -187,10 +182,11 @@ export class AudioSender {
    * unsubscribe function.
    */
   onSpeakingChanged(cb: (t: SpeakingTransition) => void): () => void {
-    if (typeof cb !== 'function') throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'cb must be a function');
-    this.#listeners.add(cb);
+    this.#events.on('speaking', cb);
+    let subscribed = true;
     return () => {
-      this.#listeners.delete(cb);
+      if (subscribed) this.#events.off('speaking', cb);
+      subscribed = false;
     };
   }
 
@@ -247,6 +243,6 @@ export class AudioSender {
   close(): void {
     this.#native?.close();
     this.#native = null;
-    this.#listeners.clear();
+    this.#events.removeAllHandlers();
   }
 }
