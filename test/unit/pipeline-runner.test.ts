@@ -74,6 +74,25 @@ describe('PipelineRunner', () => {
     expect(r.lines.find((l) => l['done'])).toMatchObject({ cancelled: true });
   });
 
+  it('12 runners share one listener per signal: no MaxListenersExceededWarning, one SIGTERM cancels all', async () => {
+    const r = await runChild(['many'], (line, kill) => {
+      if (line['ready']) kill('SIGTERM');
+    });
+    expect(r.code).toBe(0);
+    const ready = r.lines.find((l) => l['ready']) as { during: { SIGINT: number; SIGTERM: number } };
+    const done = r.lines.find((l) => l['done']) as {
+      cancelledTasks: number;
+      before: { SIGINT: number; SIGTERM: number };
+      after: { SIGINT: number; SIGTERM: number };
+      warnings: string[];
+    };
+    expect(ready.during.SIGTERM).toBe(done.before.SIGTERM + 1);
+    expect(ready.during.SIGINT).toBe(done.before.SIGINT + 1);
+    expect(done.cancelledTasks).toBe(12);
+    expect(done.after).toEqual(done.before);
+    expect(done.warnings).toEqual([]);
+  });
+
   it('a second SIGINT while cancellation hangs terminates the process', async () => {
     const r = await runChild(['stuck'], (line, kill) => {
       if (line['ready']) kill('SIGINT');
