@@ -112,9 +112,10 @@ export async function runEchoBot(
   });
   options.onTransport?.(transport);
   const rtvi = new RTVIProcessor();
-  // Each queued output frame is one 20 ms input frame; the sender's ring holds the rest.
+  // Each queued output frame is one 20 ms input frame; the sender's ring holds the rest. Read per input frame,
+  // so it reads the one counter it needs (getStats() builds every stat: it ran on every frame of every session).
   const echo = new EchoProcessor({
-    backlogMs: () => transport.output().queuedFrames * 20 + transport.getStats().outputQueuedMs,
+    backlogMs: () => transport.output().queuedFrames * 20 + transport.outputQueuedMs,
   });
   const pipeline = new Pipeline([transport.input(), rtvi, ...(options.taps ?? []), echo, transport.output()]);
   // Live echo: the user's own speech must not interrupt (clear) its echo.

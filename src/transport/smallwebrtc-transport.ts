@@ -125,6 +125,14 @@ export class SmallWebRTCTransport extends BaseObject<SmallWebRTCTransportEvents>
   }
 
   /**
+   * Audio waiting in the output sender, ms (0 without audio output): `getStats().outputQueuedMs` without
+   * building the rest of the stats, for callers that need it per frame (the echo bot's backlog check).
+   */
+  get outputQueuedMs(): number {
+    return this.#client.audioOutput?.queuedMs ?? 0;
+  }
+
+  /**
    * Live statistics of this session: the input jitter buffer/decoder, the output sender, and both halves'
    * counters. Cheap enough to call every second for a stats page.
    */
@@ -142,7 +150,7 @@ export class SmallWebRTCTransport extends BaseObject<SmallWebRTCTransportEvents>
       inputCounters: this.#input?.stats ?? null,
       output: out?.stats() ?? null,
       outputCounters: this.#output?.stats ?? null,
-      outputQueuedMs: out?.queuedMs ?? 0,
+      outputQueuedMs: this.outputQueuedMs,
       outputSampleRate: out?.sampleRate ?? null,
     };
   }
