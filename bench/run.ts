@@ -1,0 +1,221 @@
+// `npm run bench`: the benchmark suite a user runs on their own machine. Runs each bench in its own process
+// (micro: per-chunk native cost vs the C floor and the pure-JS path; setup: offer -> answer -> connected ->
+// first RTP; video: VP8 per-frame cost, when present; scale: N echo sessions in one server process), then
+// writes beside their JSON in bench/results/ a combined JSON, a Markdown summary (each result as
+// median / p95 / p99 / max) and an SVG chart of the scale run: `summary-<time>.{json,md}`, `scale-<time>.svg`,
+// and the same as `summary-latest.*`.
+//
+// usage: npm run bench [-- --quick] [-- --only micro,scale]
+//   --quick: about a minute (fewer repetitions, N = 1 and 5); what CI runs. Times are never asserted: a bench
+//   fails the run only when it crashes (non-zero exit) or produces no result.
+import { spawn } from 'node:child_process';
+import { createWriteStream, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { dist, fmtDist, progress, progressDone, resultsDir, stamp } from './lib/stats.js';
+import { largestWithin10ms, scaleChart, scaleTable, type ScaleRow } from './scale/run.js';
+
+const QUICK = process.argv.includes('--quick');
+const onlyAt = process.argv.indexOf('--only');
+const ONLY = onlyAt >= 0 ? (process.argv[onlyAt + 1] ?? '').split(',') : null;
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+interface Bench {
+  name: string;
+  script: string;
+  args: string[];
+  what: string;
+}
+
+const BENCHES: Bench[] = [
+  {
+    name: 'micro',
+    script: 'bench/micro/run.ts',
+    args: QUICK ? ['--reps', '3', '--seconds', '2'] : [],
+    what: 'CPU us per 20 ms audio chunk: C floor, ours (N-API), pure JS',
+  },
+  {
+    name: 'setup',
+    script: 'bench/setup/run.ts',
+    args: QUICK ? ['--runs', '3', '--clients', 'node'] : ['--runs', '10'],
+    what: 'connection setup, ms from the offer POST',
+  },
+  {
+    name: 'video',
+    script: 'bench/video/run.ts',
+    args: QUICK ? ['--frames', '20', '--reps', '1'] : [],
+    what: 'VP8 CPU us per frame',
+  },
+  {
+    name: 'scale',
+    script: 'bench/scale/run.ts',
+    args: QUICK ? ['--quick'] : [],
+    what: 'N echo sessions in one server process',
+  },
+].filter((b) => existsSync(join(root, b.script)) && (ONLY === null || ONLY.includes(b.name)));
+
+/** Runs one bench; its stdout goes to a log file, its stderr (progress, errors) passes through. */
+function runBench(b: Bench, index: number, logFile: string): Promise<number | null> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const log = createWriteStream(logFile);
+    const child = spawn(process.execPath, ['--import', 'tsx', b.script, ...b.args], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.pipe(log);
+    let lastLine = '';
+    child.stderr.on('data', (d: Buffer) => {
+      log.write(d);
+      const lines = d
+        .toString()
+        .split(/[\r\n]+/)
+        .filter((l) => l.trim() !== '');
+      if (lines.length > 0) lastLine = lines.at(-1)!.trim().slice(0, 80);
+    });
+    const tick = setInterval(() => {
+      progress(
+        `[${index + 1}/${BENCHES.length}] ${b.name} ${Math.round((Date.now() - started) / 1000)} s  ${lastLine}`,
+      );
+    }, 1000);
+    child.on('exit', (code) => {
+      clearInterval(tick);
+      log.end();
+      resolve(code);
+    });
+  });
+}
+
+/** The newest `<name>-*.json` written since `since` (ms epoch), excluding `-latest`. */
+function newestResult(dir: string, name: string, since: number): unknown {
+  const files = readdirSync(dir)
+    .filter((f) => f.startsWith(`${name}-`) && f.endsWith('.json') && !f.endsWith('-latest.json'))
+    .map((f) => ({ f, t: statSync(join(dir, f)).mtimeMs }))
+    .filter((x) => x.t >= since)
+    .sort((a, b) => b.t - a.t);
+  return files[0] ? JSON.parse(readFileSync(join(dir, files[0].f), 'utf8')) : null;
+}
+
+// ---- per-bench Markdown ----------------------------------------------------------------------------------
+
+function microMd(r: {
+  results: Array<{
+    name: string;
+    samples: Record<'floor' | 'ours' | 'js', number[]>;
+    oursOverFloor: number;
+    jsOverFloor: number;
+  }>;
+  worstOursOverFloor: number;
+}): string {
+  const lines = [
+    '| path | C floor, us | ours, us | pure JS, us | ours / floor | JS / floor |',
+    '|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const x of r.results) {
+    lines.push(
+      `| ${x.name} | ${fmtDist(dist(x.samples.floor))} | ${fmtDist(dist(x.samples.ours))} | ${fmtDist(dist(x.samples.js))} | ${x.oursOverFloor.toFixed(2)}x | ${x.jsOverFloor.toFixed(2)}x |`,
+    );
+  }
+  return `${lines.join('\n')}\n\nCPU us per 20 ms chunk over repetitions (median / p95 / p99 / max); worst ours/floor ${r.worstOursOverFloor.toFixed(2)}x (medians).\n`;
+}
+
+function setupMd(r: {
+  clients: Record<string, { ok: number; failures: number; samples: Array<Record<string, number>> }>;
+}): string {
+  const lines = [
+    '| client | runs ok | answer, ms | connected, ms | first RTP at the server, ms |',
+    '|---|---:|---:|---:|---:|',
+  ];
+  for (const [client, s] of Object.entries(r.clients)) {
+    const col = (k: string): string => fmtDist(dist(s.samples.map((x) => x[k] ?? NaN)));
+    lines.push(
+      `| ${client} | ${s.ok}/${s.ok + s.failures} | ${col('answerMs')} | ${col('connectedMs')} | ${col('firstRtpMs')} |`,
+    );
+  }
+  return `${lines.join('\n')}\n\nms from the offer POST (median / p95 / p99 / max).\n`;
+}
+
+function videoMd(r: {
+  rows: Array<{ size: string; stage: string; medianUs: number; p95Us: number }>;
+}): string {
+  const lines = ['| size | stage | median, us | p95, us |', '|---|---|---:|---:|'];
+  for (const x of r.rows) lines.push(`| ${x.size} | ${x.stage} | ${x.medianUs} | ${x.p95Us} |`);
+  return `${lines.join('\n')}\n\nCPU us per frame (bench/video reports median and p95).\n`;
+}
+
+function scaleMd(r: { rows: ScaleRow[]; seconds: number }, chart: string): string {
+  const within = largestWithin10ms(r.rows);
+  return (
+    `${scaleTable(r.rows)}\nServer CPU and RSS from 1 s samples over a ${r.seconds} s window; echo delay as heard by the clients ` +
+    `(other processes). Largest N within 10 ms of the ${r.rows[0]?.sessions}-session echo delay: ${within ?? '-'}.\n\n![scale](${chart})\n`
+  );
+}
+
+// ---- main ------------------------------------------------------------------------------------------------
+
+const dir = resultsDir();
+const runStamp = stamp();
+const machine = {
+  cpus: cpus().length,
+  model: cpus()[0]?.model ?? '?',
+  memGiB: +(totalmem() / 2 ** 30).toFixed(1),
+  loadavgAtStart: loadavg().map((x) => +x.toFixed(2)),
+  node: process.version,
+};
+const combined: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  quick: QUICK,
+  machine,
+  benches: {},
+};
+const md: string[] = [
+  `# small-webrtc benchmarks (${new Date().toISOString()}${QUICK ? ', --quick' : ''})`,
+  '',
+  `Machine: ${machine.cpus} x ${machine.model}, ${machine.memGiB} GiB, Node ${machine.node}, load average at start ${machine.loadavgAtStart.join(' / ')}.`,
+  '',
+];
+const failed: string[] = [];
+for (const [i, b] of BENCHES.entries()) {
+  const since = Date.now() - 1000;
+  const logFile = join(dir, `${b.name}-${runStamp}.log`);
+  const code = await runBench(b, i, logFile);
+  const result = code === 0 ? newestResult(dir, b.name, since) : null;
+  progressDone();
+  if (code !== 0 || result === null) {
+    failed.push(b.name);
+    console.error(`${b.name}: FAILED (exit ${code}${code === 0 ? ', no result JSON' : ''}); log: ${logFile}`);
+    md.push(`## ${b.name}: FAILED`, '', `exit ${code}; log \`${logFile}\``, '');
+    continue;
+  }
+  console.error(`${b.name}: done`);
+  (combined['benches'] as Record<string, unknown>)[b.name] = result;
+  md.push(`## ${b.name}: ${b.what}`, '', `\`node --import tsx ${b.script} ${b.args.join(' ')}\``, '');
+  try {
+    if (b.name === 'micro') md.push(microMd(result as Parameters<typeof microMd>[0]));
+    if (b.name === 'setup') md.push(setupMd(result as Parameters<typeof setupMd>[0]));
+    if (b.name === 'video') md.push(videoMd(result as Parameters<typeof videoMd>[0]));
+    if (b.name === 'scale') {
+      const chart = `scale-${runStamp}.svg`;
+      writeFileSync(join(dir, chart), scaleChart((result as { rows: ScaleRow[] }).rows));
+      writeFileSync(join(dir, 'scale-latest.svg'), scaleChart((result as { rows: ScaleRow[] }).rows));
+      md.push(scaleMd(result as Parameters<typeof scaleMd>[0], chart));
+    }
+  } catch (err) {
+    // A bench whose JSON changed shape: keep the JSON, say so in the summary, fail the run.
+    failed.push(`${b.name} (summary)`);
+    md.push(`(summary failed: ${String(err)})`, '');
+  }
+}
+const summary = md.join('\n');
+for (const name of [`summary-${runStamp}`, 'summary-latest']) {
+  writeFileSync(join(dir, `${name}.json`), JSON.stringify(combined, null, 2) + '\n');
+  writeFileSync(join(dir, `${name}.md`), summary);
+}
+console.log(summary);
+console.log(`saved ${join(dir, `summary-${runStamp}.md`)} (+ .json, charts and logs beside it)`);
+if (failed.length > 0) {
+  console.error(`bench failures: ${failed.join(', ')}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,302 @@
+// Scale bench: N concurrent bidirectional echo sessions against ONE server process running the echo bot of
+// `npm run demo` (bench/scale/server.ts), with the node-datachannel clients in other processes
+// (bench/scale/client.ts, up to 10 sessions per client process). For each N, after the sessions are connected
+// and a warm-up, one measuring window reports:
+//   server CPU per session (% of one core), RSS per session (MiB above the server's RSS before any session),
+//   the server's event-loop delay, the echo delay the clients hear, and the gaps between the server's RTP
+//   packets as received, each as median/p95/p99/max (CPU and RSS over 1 s samples).
+// A fresh server per N, so one N's leftovers never count in the next. Loopback only.
+//
+// usage: npm run bench:scale [-- --sessions 1,10,50 --seconds 20 --warmup 5] [--quick]  (--quick: 1,5 / 6 s / 2 s)
+import { fork, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { until } from '../../testkit/wait.js';
+import {
+  dist,
+  fmtDist,
+  lineChartSvg,
+  progress,
+  progressDone,
+  resultsDir,
+  stamp,
+  type Dist,
+} from '../lib/stats.js';
+
+const QUICK = process.argv.includes('--quick');
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
+}
+const LEVELS = arg('sessions', QUICK ? '1,5' : '1,10,50')
+  .split(',')
+  .map(Number);
+const SECONDS = Number(arg('seconds', QUICK ? '6' : '20'));
+const WARMUP = Number(arg('warmup', QUICK ? '2' : '5'));
+if (LEVELS.some((n) => !Number.isInteger(n) || n < 1) || !(SECONDS > 0) || !(WARMUP >= 0)) {
+  throw new RangeError('--sessions takes positive integers, --seconds > 0, --warmup >= 0');
+}
+const SESSIONS_PER_CLIENT = 10;
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+/** A child process with its IPC messages collected. */
+class Child {
+  readonly messages: Array<Record<string, unknown>> = [];
+  exited: string | null = null;
+  readonly proc: ChildProcess;
+  constructor(script: string, args: string[]) {
+    this.proc = fork(join(here, script), args, {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.proc.on('message', (m) => this.messages.push(m as Record<string, unknown>));
+    this.proc.on(
+      'exit',
+      (code, signal) => (this.exited = `${script} exited (code ${code}, signal ${signal})`),
+    );
+  }
+  latest(key: string): Record<string, unknown> | undefined {
+    return this.messages.findLast((m) => key in m);
+  }
+  async waitFor(key: string, timeoutMs: number): Promise<Record<string, unknown>> {
+    await until(
+      () => {
+        const err = this.latest('error');
+        if (err) throw new Error(String(err['error']));
+        if (this.exited !== null && !this.latest(key)) throw new Error(this.exited);
+        return this.latest(key) !== undefined;
+      },
+      timeoutMs,
+      `'${key}' from a bench child`,
+    );
+    return this.latest(key)!;
+  }
+  send(m: object): void {
+    this.proc.send(m);
+  }
+  async stop(): Promise<void> {
+    if (this.exited !== null) return;
+    const gone = new Promise<void>((r) => this.proc.once('exit', () => r()));
+    const t = setTimeout(() => this.proc.kill('SIGKILL'), 5000);
+    if (this.proc.connected) this.send({ close: true });
+    this.proc.kill('SIGTERM');
+    await gone;
+    clearTimeout(t);
+  }
+}
+
+/** One row of the result: N sessions. */
+export interface ScaleRow {
+  sessions: number;
+  clientProcesses: number;
+  /** Server CPU per session, % of one core (1 s samples). */
+  cpuPerSessionPct: Dist | null;
+  /** Server CPU in cores over the whole window. */
+  serverCores: number;
+  /** Server RSS per session above its RSS before any session, MiB (1 s samples). */
+  rssPerSessionMiB: Dist | null;
+  baseRssMiB: number;
+  /** Server RSS, MiB (1 s samples). */
+  rssMiB: Dist | null;
+  /** The worst client process's event-loop delay p99, ms (a late client inflates its echo delay). */
+  clientLoopP99Ms: number;
+  eventLoopDelayMs: Dist;
+  echoDelayMs: Dist | null;
+  packetGapMs: Dist | null;
+  onsetsSent: number;
+  onsetsHeard: number;
+  failedSessions: number;
+}
+
+async function runLevel(n: number): Promise<ScaleRow> {
+  const label = `scale N=${n}`;
+  progress(`${label}: starting the server`);
+  const server = new Child('server.ts', []);
+  const clients: Child[] = [];
+  try {
+    const ready = await server.waitFor('ready', 60_000);
+    const url = String(ready['url']);
+    const baseRss = Number(ready['baseRssBytes']);
+    for (let left = n; left > 0; left -= SESSIONS_PER_CLIENT) {
+      clients.push(
+        new Child('client.ts', ['--url', url, '--sessions', String(Math.min(left, SESSIONS_PER_CLIENT))]),
+      );
+    }
+    const connected = (): number =>
+      clients.reduce((a, c) => a + Number(c.latest('connected')?.['connected'] ?? 0), 0);
+    await until(
+      () => {
+        progress(`${label}: connecting ${connected()}/${n}`);
+        for (const c of clients) {
+          const err = c.latest('error');
+          if (err) throw new Error(`client: ${String(err['error'])}`);
+          if (c.exited) throw new Error(c.exited);
+        }
+        return clients.every((c) => c.latest('ready'));
+      },
+      60_000 + n * 3000,
+      'all sessions connected',
+      { intervalMs: 250 },
+    );
+    for (let s = WARMUP; s > 0; s--) {
+      progress(`${label}: ${n} sessions up, warming up ${s} s`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    server.send({ start: true });
+    for (const c of clients) c.send({ start: true });
+    for (let s = 0; s < SECONDS; s++) {
+      progress(`${label}: measuring ${s}/${SECONDS} s`);
+      await new Promise((r) => setTimeout(r, 1000));
+      if (server.exited) throw new Error(server.exited);
+    }
+    const before = server.messages.length;
+    server.send({ stop: true });
+    for (const c of clients) c.send({ stop: true });
+    await until(
+      () => server.messages.slice(before).some((m) => 'measured' in m),
+      30_000,
+      'server measurement',
+    );
+    await until(() => clients.every((c) => c.latest('result')), 30_000, 'client results');
+    const m = server.latest('measured')?.['measured'] as {
+      sessions: number;
+      failedSessions: number;
+      coresMean: number;
+      cores: number[];
+      rssBytes: number[];
+      eventLoopDelayMs: Dist;
+    };
+    const results = clients.map(
+      (c) =>
+        c.latest('result') as {
+          result: {
+            delays: number[];
+            gaps: number[];
+            onsetsSent: number;
+            onsetsHeard: number;
+            loopP99Ms: number;
+          };
+        },
+    );
+    const r = results.map((x) => x.result);
+    const MiB = 1024 * 1024;
+    const el = m.eventLoopDelayMs;
+    return {
+      sessions: n,
+      clientProcesses: clients.length,
+      cpuPerSessionPct: dist(
+        m.cores.map((c) => (100 * c) / n),
+        2,
+      ),
+      serverCores: Number(m.coresMean.toFixed(3)),
+      rssPerSessionMiB: dist(
+        m.rssBytes.map((b) => (b - baseRss) / MiB / n),
+        2,
+      ),
+      baseRssMiB: Number((baseRss / MiB).toFixed(1)),
+      rssMiB: dist(m.rssBytes.map((b) => b / MiB)),
+      clientLoopP99Ms: Number(Math.max(...r.map((x) => x.loopP99Ms)).toFixed(1)),
+      eventLoopDelayMs: {
+        n: 0,
+        median: +el.median.toFixed(1),
+        p95: +el.p95.toFixed(1),
+        p99: +el.p99.toFixed(1),
+        max: +el.max.toFixed(1),
+      },
+      echoDelayMs: dist(r.flatMap((x) => x.delays)),
+      packetGapMs: dist(r.flatMap((x) => x.gaps)),
+      onsetsSent: r.reduce((a, x) => a + x.onsetsSent, 0),
+      onsetsHeard: r.reduce((a, x) => a + x.onsetsHeard, 0),
+      failedSessions: m.failedSessions,
+    };
+  } finally {
+    progress(`${label}: closing`);
+    await Promise.all(clients.map((c) => c.stop()));
+    await server.stop();
+  }
+}
+
+/** The largest N whose echo-delay median is within 10 ms of the one-session (smallest N) median. */
+export function largestWithin10ms(rows: readonly ScaleRow[]): number | null {
+  const base = rows[0]?.echoDelayMs?.median;
+  if (base === undefined) return null;
+  let best: number | null = null;
+  for (const r of rows) if (r.echoDelayMs && r.echoDelayMs.median <= base + 10) best = r.sessions;
+  return best;
+}
+
+/** The Markdown table of a scale result (also used by the README and bench/run.ts). */
+export function scaleTable(rows: readonly ScaleRow[]): string {
+  const lines = [
+    '| sessions | server CPU, cores | CPU per session, % of a core | server RSS, MiB | RSS per session, MiB | server event-loop delay, ms | echo delay, ms | server packet gap, ms | client loop p99, ms |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.sessions} | ${r.serverCores} | ${fmtDist(r.cpuPerSessionPct)} | ${r.rssMiB?.median ?? '-'} | ${fmtDist(r.rssPerSessionMiB)} | ${fmtDist(r.eventLoopDelayMs)} | ${fmtDist(r.echoDelayMs)} | ${fmtDist(r.packetGapMs)} | ${r.clientLoopP99Ms} |`,
+    );
+  }
+  return (
+    `${lines.join('\n')}\n\nEach cell: median / p95 / p99 / max (server RSS: median). RSS per session is above the server's RSS ` +
+    `before its first session, so it includes what the first session loads once for all (the Silero model, onnxruntime).\n`
+  );
+}
+
+export function scaleChart(rows: readonly ScaleRow[]): string {
+  return lineChartSvg({
+    title: 'Echo bot sessions in one server process',
+    xLabel: 'concurrent sessions',
+    yLabel: 'ms  /  % of a core',
+    series: [
+      {
+        name: 'echo delay median, ms',
+        points: rows.flatMap((r) => (r.echoDelayMs ? [[r.sessions, r.echoDelayMs.median]] : [])),
+      },
+      {
+        name: 'echo delay p95, ms',
+        points: rows.flatMap((r) => (r.echoDelayMs ? [[r.sessions, r.echoDelayMs.p95]] : [])),
+      },
+      { name: 'event-loop p99, ms', points: rows.map((r) => [r.sessions, r.eventLoopDelayMs.p99]) },
+      {
+        name: 'CPU/session, %',
+        points: rows.flatMap((r) => (r.cpuPerSessionPct ? [[r.sessions, r.cpuPerSessionPct.median]] : [])),
+      },
+    ],
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const rows: ScaleRow[] = [];
+  for (const n of LEVELS) rows.push(await runLevel(n));
+  progressDone();
+  const report = {
+    bench: 'scale',
+    date: new Date().toISOString(),
+    quick: QUICK,
+    seconds: SECONDS,
+    warmupSeconds: WARMUP,
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model ?? '?',
+      memGiB: +(totalmem() / 2 ** 30).toFixed(1),
+      loadavg: loadavg(),
+    },
+    node: process.version,
+    largestWithin10msOfOneSession: largestWithin10ms(rows),
+    rows,
+  };
+  const dir = resultsDir();
+  const base = `scale-${stamp()}`;
+  writeFileSync(join(dir, `${base}.json`), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(join(dir, 'scale-latest.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(join(dir, `${base}.svg`), scaleChart(rows));
+  console.log(`\nscale (echo bot, one server process, ${SECONDS} s window):\n`);
+  console.log(scaleTable(rows));
+  console.log(
+    `largest N within 10 ms of the ${rows[0]?.sessions}-session echo delay: ${report.largestWithin10msOfOneSession}`,
+  );
+  console.log(`saved ${join(dir, `${base}.json`)}`);
+}

@@ -1,0 +1,110 @@
+// Scale bench, server side (a child process of bench/scale/run.ts): our HTTP signalling server running the
+// echo bot of `npm run demo` (examples/echo-bot.ts: Silero VAD, RTVI, echo, 1 s stats messages) for every
+// client, on loopback. It measures itself, so the clients' own CPU never counts:
+//   - CPU: process.cpuUsage() deltas per 1 s interval, in cores (user + system, all threads of the process:
+//     the JS thread, libuv, node-datachannel's and onnxruntime's threads);
+//   - RSS: process.memoryUsage().rss per interval, and once before any session (`baseRssBytes`);
+//   - event-loop delay: perf_hooks.monitorEventLoopDelay (10 ms resolution) over the measuring window, as
+//     the lateness of a 10 ms timer.
+// IPC: child -> parent `{ ready, url, baseRssBytes }`, then `{ measured: ... }` after `{ stop }`;
+// parent -> child `{ start }` (begin the window) and `{ stop }`.
+import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+import { consoleLogger, setLogger } from '../../src/logger.js';
+import { startSmallWebRTCServer } from '../../src/server/index.js';
+import { runEchoBot } from '../../examples/echo-bot.js';
+
+setLogger(consoleLogger('error'));
+
+const EL_RESOLUTION_MS = 10;
+let sessions = 0;
+let failedSessions = 0;
+const server = await startSmallWebRTCServer({
+  port: 0,
+  host: '127.0.0.1',
+  staticDir: fileURLToPath(new URL('../../testkit/pages/', import.meta.url)),
+  iceServers: [],
+  connectionOptions: { bindAddress: '127.0.0.1' },
+  maxConnections: 10_000,
+  logger: { debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) },
+  onNewConnection: (connection) => {
+    sessions++;
+    runEchoBot(connection)
+      .catch((err: unknown) => {
+        failedSessions++;
+        console.error(`echo session failed: ${String(err)}`);
+      })
+      .finally(() => sessions--);
+  },
+});
+
+interface Window {
+  histogram: IntervalHistogram;
+  timer: NodeJS.Timeout;
+  cores: number[];
+  rssBytes: number[];
+  startCpu: NodeJS.CpuUsage;
+  startAt: number;
+}
+let window: Window | null = null;
+
+function startWindow(): void {
+  const histogram = monitorEventLoopDelay({ resolution: EL_RESOLUTION_MS });
+  histogram.enable();
+  let lastCpu = process.cpuUsage();
+  let lastAt = performance.now();
+  const w: Window = {
+    histogram,
+    cores: [],
+    rssBytes: [],
+    startCpu: lastCpu,
+    startAt: lastAt,
+    timer: setInterval(() => {
+      const cpu = process.cpuUsage(lastCpu);
+      const now = performance.now();
+      // cpuUsage is in microseconds; wall time in ms: cores = us / (ms * 1000).
+      w.cores.push((cpu.user + cpu.system) / ((now - lastAt) * 1000));
+      w.rssBytes.push(process.memoryUsage().rss);
+      lastCpu = process.cpuUsage();
+      lastAt = now;
+    }, 1000),
+  };
+  window = w;
+}
+
+function stopWindow(): Record<string, unknown> {
+  const w = window;
+  if (!w) throw new Error('stop without start');
+  window = null;
+  clearInterval(w.timer);
+  w.histogram.disable();
+  const cpu = process.cpuUsage(w.startCpu);
+  const wallMs = performance.now() - w.startAt;
+  // The histogram records whole timer intervals (a 10 ms timer on an idle loop records ~10 ms): the delay is
+  // the excess over the resolution.
+  const ms = (ns: number): number => Math.max(0, ns / 1e6 - EL_RESOLUTION_MS);
+  return {
+    sessions,
+    failedSessions,
+    wallMs,
+    coresMean: (cpu.user + cpu.system) / (wallMs * 1000),
+    cores: w.cores,
+    rssBytes: w.rssBytes,
+    eventLoopDelayMs: {
+      median: ms(w.histogram.percentile(50)),
+      p95: ms(w.histogram.percentile(95)),
+      p99: ms(w.histogram.percentile(99)),
+      max: ms(w.histogram.max),
+    },
+  };
+}
+
+process.on('message', (m: unknown) => {
+  const msg = m as { start?: boolean; stop?: boolean; sessions?: boolean };
+  if (msg.start) startWindow();
+  if (msg.stop) process.send?.({ measured: stopWindow() });
+  if (msg.sessions) process.send?.({ sessions });
+});
+process.on('disconnect', () => process.exit(0));
+process.send?.({ ready: true, url: server.url, baseRssBytes: process.memoryUsage().rss });
