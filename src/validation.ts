@@ -147,6 +147,105 @@ export function parseCandidate(candidate: string): ParsedCandidate | null {
   };
 }
 
+/** An ICE candidate from trickle (PATCH). `null` or an empty `candidate` means end-of-candidates. */
+export interface RemoteIceCandidate {
+  candidate: string;
+  sdpMid?: string | null;
+  sdpMLineIndex?: number | null;
+}
+
+/** A trickled candidate that passed {@link checkRemoteCandidate}. */
+export interface CheckedCandidate {
+  /** The candidate line, trimmed (with or without its `a=` prefix). */
+  text: string;
+  parsed: ParsedCandidate;
+  sdpMid: string | null;
+  sdpMLineIndex: number | null;
+}
+
+/**
+ * The rules for one trickled candidate, wherever it comes from (a PATCH body or `addIceCandidate`): the
+ * candidate a string (`''` is end-of-candidates), else an RFC 8839 candidate; the mid a short string or
+ * null; the m-line index an integer 0-1023 or null. `field` and `names` say how the caller spells them in
+ * messages. Returns null for end-of-candidates.
+ */
+function checkCandidateFields(
+  candidate: unknown,
+  mid: unknown,
+  index: unknown,
+  field: string,
+  names: { mid: string; index: string },
+): CheckedCandidate | null {
+  if (typeof candidate !== 'string') {
+    throw new SmallWebRTCTypeError('ERR_INVALID_ARG', `${field}.candidate must be a string`);
+  }
+  if (mid !== undefined && mid !== null && (typeof mid !== 'string' || mid.length > MAX_MID_LENGTH)) {
+    throw new SmallWebRTCTypeError('ERR_INVALID_ARG', `${field}.${names.mid} must be a short string or null`);
+  }
+  if (
+    index !== undefined &&
+    index !== null &&
+    (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index > 1023)
+  ) {
+    throw new SmallWebRTCTypeError(
+      'ERR_INVALID_ARG',
+      `${field}.${names.index} must be a non-negative integer or null`,
+    );
+  }
+  const text = candidate.trim();
+  if (text === '') return null;
+  if (text.length > MAX_CANDIDATE_LENGTH) {
+    throw new SmallWebRTCError('ERR_INVALID_CANDIDATE', `${field}.candidate is too long`);
+  }
+  const parsed = parseCandidate(text);
+  if (parsed === null) {
+    throw new SmallWebRTCError('ERR_INVALID_CANDIDATE', `${field}.candidate is not an ICE candidate`);
+  }
+  return {
+    text,
+    parsed,
+    sdpMid: typeof mid === 'string' ? mid : null,
+    sdpMLineIndex: typeof index === 'number' ? index : null,
+  };
+}
+
+/**
+ * Checks the argument of `SmallWebRTCConnection.addIceCandidate`. Returns null for end-of-candidates (`null`,
+ * or an empty `candidate`: RFC 8840, Firefox), which libdatachannel does not need.
+ *
+ * @throws SmallWebRTCTypeError `ERR_INVALID_ARG` for wrong field types; SmallWebRTCError
+ *   `ERR_INVALID_CANDIDATE` for a line that is not an ICE candidate.
+ */
+export function checkRemoteCandidate(c: RemoteIceCandidate | null): CheckedCandidate | null {
+  if (c === null || c === undefined) return null;
+  if (typeof c !== 'object') {
+    throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'candidate must be an object or null');
+  }
+  return checkCandidateFields(c.candidate, c.sdpMid, c.sdpMLineIndex, 'candidate', {
+    mid: 'sdpMid',
+    index: 'sdpMLineIndex',
+  });
+}
+
+/**
+ * Checks an offer argument of `SmallWebRTCConnection.initialize` / `renegotiate` (`{ sdp, type: 'offer' }`)
+ * and returns its SDP text (whose content the connection's SDP parser validates).
+ *
+ * @throws SmallWebRTCTypeError `ERR_INVALID_ARG` (wrong shape); SmallWebRTCError `ERR_INVALID_SDP` (not an
+ *   offer). `what` names the calling method in the message.
+ */
+export function checkOffer(offer: unknown, what: string): string {
+  if (typeof offer !== 'object' || offer === null) {
+    throw new SmallWebRTCTypeError('ERR_INVALID_ARG', `${what}: offer must be an object {sdp, type}`);
+  }
+  const { sdp, type } = offer as { sdp?: unknown; type?: unknown };
+  if (typeof sdp !== 'string') {
+    throw new SmallWebRTCTypeError('ERR_INVALID_ARG', `${what}: offer.sdp must be a string`);
+  }
+  if (type !== 'offer') throw new SmallWebRTCError('ERR_INVALID_SDP', `${what}: offer.type must be "offer"`);
+  return sdp;
+}
+
 /**
  * An ICE server as in the W3C `RTCIceServer` / aiortc `RTCIceServer` (Pipecat's `IceServer`): one or more
  * `stun:`, `stuns:`, `turn:` or `turns:` URLs sharing one set of credentials.
@@ -365,34 +464,16 @@ export function parsePatchRequest(
       throw badBody(`candidates[${i}] must be an object`);
     }
     const c = entry as Record<string, unknown>;
-    if (typeof c.candidate !== 'string') throw badBody(`candidates[${i}].candidate must be a string`);
-    const text = c.candidate.startsWith('a=') ? c.candidate.slice(2) : c.candidate;
-    if (text.length > MAX_CANDIDATE_LENGTH) {
-      throw new SmallWebRTCError('ERR_INVALID_CANDIDATE', `candidates[${i}].candidate is too long`);
-    }
-    if (text !== '' && parseCandidate(text) === null) {
-      throw new SmallWebRTCError(
-        'ERR_INVALID_CANDIDATE',
-        `candidates[${i}].candidate is not an ICE candidate`,
-      );
-    }
+    // Pipecat's wire names are snake_case; camelCase (RTCIceCandidateInit) is accepted too.
     const mid = c.sdp_mid !== undefined ? c.sdp_mid : c.sdpMid;
-    if (mid !== undefined && mid !== null && (typeof mid !== 'string' || mid.length > MAX_MID_LENGTH)) {
-      throw badBody(`candidates[${i}].sdp_mid must be a short string or null`);
-    }
     const index = c.sdp_mline_index !== undefined ? c.sdp_mline_index : c.sdpMLineIndex;
-    if (
-      index !== undefined &&
-      index !== null &&
-      (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index > 1023)
-    ) {
-      throw badBody(`candidates[${i}].sdp_mline_index must be a non-negative integer or null`);
-    }
-    return {
-      candidate: text,
-      sdpMid: typeof mid === 'string' ? mid : null,
-      sdpMLineIndex: typeof index === 'number' ? index : null,
-    };
+    const checked = checkCandidateFields(c.candidate, mid, index, `candidates[${i}]`, {
+      mid: 'sdp_mid',
+      index: 'sdp_mline_index',
+    });
+    if (checked === null) return { candidate: '', sdpMid: null, sdpMLineIndex: null };
+    const text = checked.text.startsWith('a=') ? checked.text.slice(2) : checked.text;
+    return { candidate: text, sdpMid: checked.sdpMid, sdpMLineIndex: checked.sdpMLineIndex };
   });
   return { pcId, candidates };
 }

@@ -2,81 +2,18 @@ import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import nodeDataChannel from 'node-datachannel';
 import type { PeerConnection, RtcConfig } from 'node-datachannel';
-import { SmallWebRTCError, SmallWebRTCTypeError } from '../errors.js';
+import { SmallWebRTCError } from '../errors.js';
 import { getLogger } from '../logger.js';
-import { parseCandidate, type ParsedCandidate, type ParsedSdp, type SdpMedia } from './sdp.js';
+import type { CheckedCandidate } from '../validation.js';
+import type { ParsedSdp, SdpMedia } from './sdp.js';
 
-/** An ICE candidate from trickle (PATCH). `null` or an empty `candidate` means end-of-candidates. */
-export interface RemoteIceCandidate {
-  candidate: string;
-  sdpMid?: string | null;
-  sdpMLineIndex?: number | null;
-}
-
-/** A trickled candidate that passed {@link checkRemoteCandidate}. */
-export interface CheckedCandidate {
-  /** The candidate line, trimmed (with or without its `a=` prefix). */
-  text: string;
-  parsed: ParsedCandidate;
-  sdpMid: string | null;
-  sdpMLineIndex: number | null;
-}
-
-/**
- * Checks the shape of a trickled candidate. Returns null for end-of-candidates (`null`, or an empty
- * `candidate`: RFC 8840, Firefox), which libdatachannel does not need.
- *
- * @throws SmallWebRTCTypeError `ERR_INVALID_ARG` for wrong field types; SmallWebRTCError
- *   `ERR_INVALID_CANDIDATE` for a line that is not an ICE candidate.
- */
-export function checkRemoteCandidate(c: RemoteIceCandidate | null): CheckedCandidate | null {
-  if (c === null || c === undefined) return null;
-  if (typeof c !== 'object')
-    throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'candidate must be an object or null');
-  if (typeof c.candidate !== 'string') {
-    throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'candidate.candidate must be a string');
-  }
-  if (c.sdpMid !== undefined && c.sdpMid !== null && typeof c.sdpMid !== 'string') {
-    throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'candidate.sdpMid must be a string or null');
-  }
-  if (
-    c.sdpMLineIndex !== undefined &&
-    c.sdpMLineIndex !== null &&
-    (typeof c.sdpMLineIndex !== 'number' || !Number.isInteger(c.sdpMLineIndex) || c.sdpMLineIndex < 0)
-  ) {
-    throw new SmallWebRTCTypeError(
-      'ERR_INVALID_ARG',
-      'candidate.sdpMLineIndex must be a non-negative integer or null',
-    );
-  }
-  const text = c.candidate.trim();
-  if (text === '') return null;
-  const parsed = parseCandidate(text);
-  if (!parsed) throw new SmallWebRTCError('ERR_INVALID_CANDIDATE', 'not a valid ICE candidate');
-  return {
-    text,
-    parsed,
-    sdpMid: typeof c.sdpMid === 'string' ? c.sdpMid : null,
-    sdpMLineIndex: typeof c.sdpMLineIndex === 'number' ? c.sdpMLineIndex : null,
-  };
-}
-
-/**
- * Checks an offer argument (`{ sdp, type: 'offer' }`) and returns its SDP text.
- *
- * @throws SmallWebRTCTypeError `ERR_INVALID_ARG` (wrong shape); SmallWebRTCError `ERR_INVALID_SDP` (not an
- *   offer). `what` names the calling method in the message.
- */
-export function checkOffer(offer: unknown, what: string): string {
-  if (typeof offer !== 'object' || offer === null) {
-    throw new SmallWebRTCTypeError('ERR_INVALID_ARG', `${what}: offer must be an object {sdp, type}`);
-  }
-  const { sdp, type } = offer as { sdp?: unknown; type?: unknown };
-  if (typeof sdp !== 'string')
-    throw new SmallWebRTCTypeError('ERR_INVALID_ARG', `${what}: offer.sdp must be a string`);
-  if (type !== 'offer') throw new SmallWebRTCError('ERR_INVALID_SDP', `${what}: offer.type must be "offer"`);
-  return sdp;
-}
+// The checks of offer and candidate arguments are input rules: they live in src/validation.ts.
+export {
+  checkOffer,
+  checkRemoteCandidate,
+  type CheckedCandidate,
+  type RemoteIceCandidate,
+} from '../validation.js';
 
 /** Runs signalling jobs one at a time (an offer must be answered before the next is applied). */
 export class SerialQueue {

@@ -5,6 +5,7 @@ import { SmallWebRTCConnection } from '../../src/connection/index.js';
 import { parseSdp } from '../../src/connection/sdp.js';
 import { ConnectionMode, SmallWebRTCRequestHandler } from '../../src/server/request-handler.js';
 import {
+  checkRemoteCandidate,
   checkSdpText,
   checkSignallingLimits,
   normalizeIceServers,
@@ -91,6 +92,29 @@ describe('one set of input rules', () => {
         },
       );
     }
+  });
+
+  it("candidates: a PATCH entry and addIceCandidate's argument follow the same field rules", () => {
+    const good = 'candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host';
+    const cases: Array<[Record<string, unknown>, string, RegExp]> = [
+      [{ candidate: 'candidate:x y' }, 'ERR_INVALID_CANDIDATE', /candidate is not an ICE candidate$/],
+      [{ candidate: 5 }, 'ERR_INVALID_ARG', /candidate must be a string$/],
+      [{ candidate: good, sdpMid: 'm'.repeat(65) }, 'ERR_INVALID_ARG', /must be a short string or null$/],
+      [
+        { candidate: good, sdpMLineIndex: 1024 },
+        'ERR_INVALID_ARG',
+        /must be a non-negative integer or null$/,
+      ],
+      [{ candidate: good, sdpMLineIndex: -1 }, 'ERR_INVALID_ARG', /must be a non-negative integer or null$/],
+    ];
+    for (const [entry, code, message] of cases) {
+      const direct = caught(() => checkRemoteCandidate(entry as never));
+      const patch = caught(() => parsePatchRequest({ pc_id: 'x', candidates: [entry] }));
+      expect(direct).toMatchObject({ code, message: expect.stringMatching(message) });
+      expect(patch).toMatchObject({ code, name: direct.name, message: expect.stringMatching(message) });
+    }
+    expect(checkRemoteCandidate({ candidate: '  ' })).toBeNull();
+    expect(checkRemoteCandidate({ candidate: good, sdpMid: '0' })).toMatchObject({ sdpMid: '0', text: good });
   });
 
   it('ICE servers: the handler and the connection reject the same lists with the same coded TypeError', () => {
