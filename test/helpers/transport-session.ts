@@ -4,7 +4,7 @@
  * PipecatLikeClient.sendSpeech/listenToAudio).
  */
 import nodeDataChannel from 'node-datachannel';
-import { vi } from 'vitest';
+import { onTestFinished, vi } from 'vitest';
 
 import {
   FrameDirection,
@@ -113,20 +113,24 @@ export async function startSession(
   return { off, conn, transport, tap, task, running, events, stop };
 }
 
-/** Records intervals created from now on (by delay) and which of them were cleared (restored by vi.restoreAllMocks). */
+/** Records intervals created from now on (by delay) and which of them were cleared, until the test ends. */
 export function trackIntervals(): { live: (delayMs: number) => number } {
   const created = new Map<unknown, number>();
   const realSet = globalThis.setInterval;
   const realClear = globalThis.clearInterval;
-  vi.spyOn(globalThis, 'setInterval').mockImplementation(((fn: () => void, ms?: number) => {
+  const set = vi.spyOn(globalThis, 'setInterval').mockImplementation(((fn: () => void, ms?: number) => {
     const t = realSet(fn, ms);
     created.set(t, ms ?? 0);
     return t;
   }) as typeof setInterval);
-  vi.spyOn(globalThis, 'clearInterval').mockImplementation(((t?: NodeJS.Timeout) => {
+  const clear = vi.spyOn(globalThis, 'clearInterval').mockImplementation(((t?: NodeJS.Timeout) => {
     created.delete(t);
     realClear(t);
   }) as typeof clearInterval);
+  onTestFinished(() => {
+    set.mockRestore();
+    clear.mockRestore();
+  });
   return { live: (delayMs) => [...created.values()].filter((d) => d === delayMs).length };
 }
 

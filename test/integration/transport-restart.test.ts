@@ -4,7 +4,7 @@
  * new microphone track, fire on_client_connected again, and leave no pacing/poll timer behind when the session
  * ends. Real node-datachannel peers on loopback.
  */
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 import {
   BotStartedSpeakingFrame,
@@ -26,10 +26,6 @@ import {
 import { until } from '../../testkit/wait.js';
 
 afterAll(closeClients);
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
 
 async function restart(conn: SmallWebRTCConnection): Promise<PipecatLikeClient> {
   const off = await PipecatLikeClient.create({ trickle: false });

@@ -5,7 +5,7 @@
  * (no timer per session); the microphone track conceals, detects stalls and mutes, and rebinds; the
  * stand-alone VADProcessor pushes the same speaking frames as TransportParams.vadAnalyzer on real speech.
  */
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 import {
   BotStartedSpeakingFrame,
@@ -37,10 +37,6 @@ import {
 import { sleep, until } from '../../testkit/wait.js';
 
 afterAll(closeClients);
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
 
 /** Counts constructions of the addon's stand-alone Resampler (the JS-driven resampling path). */
 function countJsResamplers(): { count: () => number; restore: () => void } {
