@@ -60,6 +60,20 @@ function detailOf(json: unknown): string {
   return detail as string;
 }
 
+/** One test per bad request body (name, body, status, detail pattern) sent as `method` /api/offer. */
+function refusesEach(
+  method: 'POST' | 'PATCH',
+  cases: Array<[string, string | object, number, RegExp]>,
+): void {
+  for (const [name, body, status, detail] of cases) {
+    it(`${method} /api/offer: ${name} -> ${status}`, async () => {
+      const r = await call(method, '/api/offer', body);
+      expect(r.status).toBe(status);
+      expect(detailOf(r.json)).toMatch(detail);
+    });
+  }
+}
+
 const MINIMAL_SDP = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n';
 
 describe('HTTP routes', () => {
@@ -162,13 +176,7 @@ describe('bad input is a clear 4xx and the server keeps serving', () => {
     ],
   ];
 
-  for (const [name, body, status, detail] of offerCases) {
-    it(`POST /api/offer: ${name} -> ${status}`, async () => {
-      const r = await call('POST', '/api/offer', body);
-      expect(r.status).toBe(status);
-      expect(detailOf(r.json)).toMatch(detail);
-    });
-  }
+  refusesEach('POST', offerCases);
 
   it('wrong Content-Type -> 415', async () => {
     const r = await call('POST', '/api/offer', 'sdp=v%3D0', {
@@ -231,13 +239,7 @@ describe('bad input is a clear 4xx and the server keeps serving', () => {
     ],
     ['malformed JSON', '{"pc_id":', 400, /not valid JSON/],
   ];
-  for (const [name, body, status, detail] of patchCases) {
-    it(`PATCH /api/offer: ${name} -> ${status}`, async () => {
-      const r = await call('PATCH', '/api/offer', body);
-      expect(r.status).toBe(status);
-      expect(detailOf(r.json)).toMatch(detail);
-    });
-  }
+  refusesEach('PATCH', patchCases);
 
   it('still serves after the barrage', async () => {
     const r = await call('GET', '/status');
