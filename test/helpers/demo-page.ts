@@ -4,7 +4,9 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+import nodeDataChannel from 'node-datachannel';
 import type { Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 import type { SmallWebRTCConnection } from '../../src/connection/index.js';
 import { startSmallWebRTCServer, type SmallWebRTCServer } from '../../src/server/index.js';
@@ -162,6 +164,43 @@ export async function startDemo(o: {
     wav.cleanup();
     throw err;
   }
+}
+
+/**
+ * {@link startDemo} for a whole describe block: started in beforeAll, closed in afterAll (then `afterClose`,
+ * e.g. waiting for the bot sessions, then node-datachannel's cleanup()). The returned rig is usable in the
+ * tests (not before beforeAll ran).
+ */
+export function useDemo(
+  o: Parameters<typeof startDemo>[0] & { afterClose?: () => Promise<unknown> },
+): DemoRig {
+  let rig: DemoRig | undefined;
+  beforeAll(async () => {
+    rig = await startDemo(o);
+  }, 60_000);
+  afterAll(async () => {
+    await rig?.close();
+    await o.afterClose?.();
+    nodeDataChannel.cleanup();
+  });
+  const started = (): DemoRig => {
+    if (!rig) throw new Error('the demo is not started (beforeAll failed?)');
+    return rig;
+  };
+  return {
+    get server() {
+      return started().server;
+    },
+    get chrome() {
+      return started().chrome;
+    },
+    get wav() {
+      return started().wav;
+    },
+    demo: (fn) => started().demo(fn),
+    connect: () => started().connect(),
+    close: () => started().close(),
+  };
 }
 
 /**

@@ -2,43 +2,34 @@
 // against examples/voice-agent.ts (`runVoiceAgent` with its offline services) behind our HTTP server. The fake
 // microphone plays espeak-ng speech once, after a pause; the page must get bot-ready, hear the greeting, get
 // the user transcription event for its turn, and hear the answer.
-import nodeDataChannel from 'node-datachannel';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { runVoiceAgent } from '../../examples/voice-agent.js';
 import type { LLMContext } from '../../src/index.js';
 import { chromiumAvailable } from '../../testkit/chromium.js';
-import { startDemo, type DemoRig } from '../helpers/demo-page.js';
+import { useDemo } from '../helpers/demo-page.js';
 import { until } from '../../testkit/wait.js';
 
 describe.skipIf(!chromiumAvailable())('demo page <-> the voice agent example (Chromium)', () => {
-  let rig: DemoRig;
   const contexts: LLMContext[] = [];
   const runs: Array<Promise<void>> = [];
 
-  beforeAll(async () => {
-    // The greeting takes ~5 s from connect: the user speaks after it (7 s of lead silence), once.
-    rig = await startDemo({
-      speech: {
-        text: 'Hello, can you hear me? I would like to talk to the voice agent.',
-        rate: 48000,
-        padSilenceSecs: [7, 2],
-      },
-      noLoop: true,
-      onNewConnection: (connection) => {
-        runs.push(
-          runVoiceAgent(connection, { onSession: ({ context }) => void contexts.push(context) }).catch(
-            (err: unknown) => console.error('voice agent failed', err),
-          ),
-        );
-      },
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    await rig?.close();
-    await Promise.all(runs);
-    nodeDataChannel.cleanup();
+  // The greeting takes ~5 s from connect: the user speaks after it (7 s of lead silence), once.
+  const rig = useDemo({
+    speech: {
+      text: 'Hello, can you hear me? I would like to talk to the voice agent.',
+      rate: 48000,
+      padSilenceSecs: [7, 2],
+    },
+    noLoop: true,
+    onNewConnection: (connection) => {
+      runs.push(
+        runVoiceAgent(connection, { onSession: ({ context }) => void contexts.push(context) }).catch(
+          (err: unknown) => console.error('voice agent failed', err),
+        ),
+      );
+    },
+    afterClose: () => Promise.all(runs),
   });
 
   it('greets, transcribes the turn (as its duration) and answers, heard in the page', async () => {

@@ -4,12 +4,11 @@
 // page's Opus RTP back unchanged (new SSRC/sequence numbers) so the page hears its own voice, sends stats
 // and user-speaking RTVI messages, and watches trackStatus and the close. The echo-bot test through the
 // real transport/pipeline comes with them.
-import nodeDataChannel from 'node-datachannel';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import type { OutboundTrack, RtpSink, SmallWebRTCConnection } from '../../src/connection/index.js';
 import { chromiumAvailable } from '../../testkit/chromium.js';
-import { dbfs, replyBotReady, startDemo, type DemoRig } from '../helpers/demo-page.js';
+import { dbfs, replyBotReady, useDemo } from '../helpers/demo-page.js';
 import { parseRtpOrNull, rtpTo } from '../../testkit/rtp.js';
 import { until } from '../../testkit/wait.js';
 
@@ -45,7 +44,6 @@ class RtpEchoTrack implements OutboundTrack {
 }
 
 describe.skipIf(!chromiumAvailable())('demo page <-> our server and SmallWebRTCConnection (Chromium)', () => {
-  let rig: DemoRig;
   const connections: SmallWebRTCConnection[] = [];
   const echo = new RtpEchoTrack();
   const appMessages: Array<Record<string, unknown>> = [];
@@ -53,32 +51,25 @@ describe.skipIf(!chromiumAvailable())('demo page <-> our server and SmallWebRTCC
   let received = 0;
   let closed = 0;
 
-  beforeAll(async () => {
-    rig = await startDemo({
-      speech: {
-        text: 'Hello bot. Please repeat what I say. One, two, three.',
-        rate: 48000,
-        padSilenceSecs: [0.3, 0.7],
-      },
-      onNewConnection: (connection) => {
-        connections.push(connection);
-        replyBotReady(connection, { library: 'small-webrtc-test' }, (msg) => appMessages.push(msg));
-        connection.on('closed', () => closed++);
-        connection.replaceAudioTrack(echo);
-        const input = connection.audioInputTrack();
-        input?.onRtp((packet) => {
-          received++;
-          echo.echo(packet);
-        });
-        input?.onEnabledChanged((e) => micEnabled.push(e));
-        void connection.connect();
-      },
-    });
-  });
-
-  afterAll(async () => {
-    await rig?.close();
-    nodeDataChannel.cleanup();
+  const rig = useDemo({
+    speech: {
+      text: 'Hello bot. Please repeat what I say. One, two, three.',
+      rate: 48000,
+      padSilenceSecs: [0.3, 0.7],
+    },
+    onNewConnection: (connection) => {
+      connections.push(connection);
+      replyBotReady(connection, { library: 'small-webrtc-test' }, (msg) => appMessages.push(msg));
+      connection.on('closed', () => closed++);
+      connection.replaceAudioTrack(echo);
+      const input = connection.audioInputTrack();
+      input?.onRtp((packet) => {
+        received++;
+        echo.echo(packet);
+      });
+      input?.onEnabledChanged((e) => micEnabled.push(e));
+      void connection.connect();
+    },
   });
 
   it('connects with the real client, reaches bot-ready through our RTVI reply', async () => {

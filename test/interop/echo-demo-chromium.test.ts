@@ -8,8 +8,7 @@
 // both sides, enableMic(false) -> muted, page close -> on_client_disconnected + on_client_closed.
 // Session 2: server-side connection.disconnect() -> the client reports the bot disconnected.
 // Session 3: the pipeline ends with an EndFrame (how a Pipecat bot hangs up) -> the same, and the bot returns.
-import nodeDataChannel from 'node-datachannel';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { runEchoBot } from '../../examples/echo-bot.js';
 import {
@@ -25,7 +24,7 @@ import {
   type SmallWebRTCTransport,
 } from '../../src/index.js';
 import { chromiumAvailable } from '../../testkit/chromium.js';
-import { type DemoHookView, startDemo, type DemoRig } from '../helpers/demo-page.js';
+import { type DemoHookView, useDemo } from '../helpers/demo-page.js';
 import { compareSpeech, energyEnvelope } from '../helpers/speech.js';
 import { until } from '../../testkit/wait.js';
 
@@ -148,54 +147,42 @@ function installProbe(d: DemoHookView): { sampleRate: number } {
 }
 
 describe.skipIf(!chromiumAvailable())('demo page <-> the real echo bot (Chromium)', () => {
-  let rig: DemoRig;
   const sessions: BotSession[] = [];
 
-  beforeAll(async () => {
-    // Trailing silence (1.5 s) longer than the VAD's stopSecs (0.8 s) so every loop ends a user turn.
-    rig = await startDemo({
-      speech: {
-        text: 'Hello bot. Please repeat what I say. One, two, three, four.',
-        rate: 48000,
-        padSilenceSecs: [0.5, 1.5],
-      },
-      onNewConnection: (connection) => {
-        const recorder = new Recorder();
-        const session: BotSession = {
-          connection,
-          transport: null,
-          task: null,
-          recorder,
-          events: [],
-          done: Promise.resolve(),
-        };
-        session.done = runEchoBot(connection, {
-          taps: [recorder],
-          onTask: (task) => {
-            session.task = task;
-          },
-          onTransport: (transport) => {
-            session.transport = transport;
-            for (const name of [
-              'on_client_connected',
-              'on_client_disconnected',
-              'on_client_closed',
-            ] as const) {
-              transport.eventHandler(name, () => void session.events.push(name));
-            }
-          },
-        }).catch((err: unknown) => {
-          session.events.push(`bot failed: ${String(err)}`);
-        });
-        sessions.push(session);
-      },
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    await rig?.close();
-    await Promise.all(sessions.map((s) => s.done));
-    nodeDataChannel.cleanup();
+  // Trailing silence (1.5 s) longer than the VAD's stopSecs (0.8 s) so every loop ends a user turn.
+  const rig = useDemo({
+    speech: {
+      text: 'Hello bot. Please repeat what I say. One, two, three, four.',
+      rate: 48000,
+      padSilenceSecs: [0.5, 1.5],
+    },
+    onNewConnection: (connection) => {
+      const recorder = new Recorder();
+      const session: BotSession = {
+        connection,
+        transport: null,
+        task: null,
+        recorder,
+        events: [],
+        done: Promise.resolve(),
+      };
+      session.done = runEchoBot(connection, {
+        taps: [recorder],
+        onTask: (task) => {
+          session.task = task;
+        },
+        onTransport: (transport) => {
+          session.transport = transport;
+          for (const name of ['on_client_connected', 'on_client_disconnected', 'on_client_closed'] as const) {
+            transport.eventHandler(name, () => void session.events.push(name));
+          }
+        },
+      }).catch((err: unknown) => {
+        session.events.push(`bot failed: ${String(err)}`);
+      });
+      sessions.push(session);
+    },
+    afterClose: () => Promise.all(sessions.map((s) => s.done)),
   });
 
   it('session 1: bot-ready through the real RTVIProcessor', async () => {
