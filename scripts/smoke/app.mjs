@@ -5,8 +5,10 @@
 //      printed: a prebuild under prebuilds/<platform>-<arch>/, codecs linked statically);
 //   2. opus: a 440 Hz tone goes through the public API, AudioSender (Opus encode + RTP) -> parseRtp ->
 //      AudioReceiver (jitter buffer, Opus decode, 48 -> 16 kHz resampling), and comes out as a tone;
-//   3. server: startSmallWebRTCServer listens on 127.0.0.1, port 0;
-//   4. offer: a node-datachannel peer bound to 127.0.0.1 offers audio + a data channel like the Pipecat web
+//   3. vp8: a 160x120 RGB gradient goes through Vp8Encoder (RGB -> I420 in libyuv, libvpx encode) and
+//      Vp8Decoder (libvpx decode, I420 -> RGB) and comes back close to the original;
+//   4. server: startSmallWebRTCServer listens on 127.0.0.1, port 0;
+//   5. offer: a node-datachannel peer bound to 127.0.0.1 offers audio + a data channel like the Pipecat web
 //      client, POSTs it to /api/offer, applies the answer, and both ends reach `connected` (the data channel
 //      opens on the peer's side).
 // Prints one JSON line with the results and timings (ms); exits 1 with the reason on the first failure, and
@@ -16,7 +18,14 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import nodeDataChannel from 'node-datachannel';
-import { AudioReceiver, AudioSender, parseRtp, startSmallWebRTCServer } from 'small-webrtc';
+import {
+  AudioReceiver,
+  AudioSender,
+  Vp8Decoder,
+  Vp8Encoder,
+  parseRtp,
+  startSmallWebRTCServer,
+} from 'small-webrtc';
 
 const require = createRequire(import.meta.url);
 const t0 = performance.now();
@@ -67,7 +76,34 @@ if (frames.length < 10 || last.sampleRate !== 16000 || last.numFrames !== 320)
 if (rms < 4500 || rms > 6800) fail(`decoded tone RMS ${rms}, expected about 5657`);
 result.opus.ms = ms();
 
-// 3. + 4. The signalling server and one offer from a node-datachannel peer, loopback only.
+// 3. Three frames of a smooth RGB gradient through VP8 at 1 Mb/s: the mean absolute error per byte of the
+// last decoded frame stays small (a lossy codec on a smooth image: a few units out of 255).
+const W = 160;
+const H = 120;
+const rgb = new Uint8Array(W * H * 3);
+for (let y = 0; y < H; y++)
+  for (let x = 0; x < W; x++) rgb.set([(x * 255) / W, (y * 255) / H, 128], (y * W + x) * 3);
+const encoder = new Vp8Encoder({ width: W, height: H, fps: 30, bitrate: 1_000_000 });
+const decoder = new Vp8Decoder();
+let decoded = null;
+let encodedBytes = 0;
+for (let i = 0; i < 3; i++) {
+  const frame = encoder.encode({ data: rgb, width: W, height: H, format: 'RGB' }, i === 0);
+  if (frame === null) continue;
+  encodedBytes += frame.data.length;
+  if (decoder.decode(frame.data) !== null) decoded = decoder.image({ format: 'RGB' });
+}
+if (decoded === null) fail('VP8: no frame decoded');
+let err = 0;
+for (let i = 0; i < rgb.length; i++) err += Math.abs(decoded.data[i] - rgb[i]);
+const mae = Math.round((err / rgb.length) * 10) / 10;
+result.vp8 = { width: decoded.width, height: decoded.height, encodedBytes, mae, ms: ms() };
+if (decoded.width !== W || decoded.height !== H || decoded.data.length !== rgb.length || mae > 8)
+  fail(`VP8 round trip: ${JSON.stringify(result.vp8)}`);
+encoder.close();
+decoder.close();
+
+// 4. + 5. The signalling server and one offer from a node-datachannel peer, loopback only.
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 let serverConnected = false;
 const server = await startSmallWebRTCServer({

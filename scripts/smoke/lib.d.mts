@@ -27,6 +27,7 @@ export interface SmokeResult {
   platform: string;
   addon: { path: string; napi: number; opus: string; vpx: string; staticCodecs: boolean };
   opus: { accepted: number; packets: number; consecutive: boolean; frames: number; rms: number; ms: number };
+  vp8: { width: number; height: number; encodedBytes: number; mae: number; ms: number };
   server: { port: number; ms: number };
   offer: { pcId: string; peerState: string; channelOpen: boolean; serverConnected: boolean; ms: number };
   ms: number;

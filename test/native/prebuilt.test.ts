@@ -9,8 +9,9 @@
 //    cc, make or python, so the install script (`node-gyp-build`) must use the prebuild; any attempt to
 //    compile fails the install. The optional peer dependencies (the VAD runtime) must not be installed.
 // 4. Runs scripts/smoke/app.mjs there: it loads the addon, encodes + decodes Opus RTP through the public API
-//    (AudioSender -> parseRtp -> AudioReceiver), starts the signalling server on 127.0.0.1 and answers one
-//    offer from a node-datachannel peer until both ends are connected.
+//    (AudioSender -> parseRtp -> AudioReceiver), round-trips a VP8 frame (Vp8Encoder -> Vp8Decoder), starts
+//    the signalling server on 127.0.0.1 and answers one offer from a node-datachannel peer until both ends
+//    are connected.
 // 5. Rebuilds it from source there (as on a platform without a prebuild): with no toolchain, the install
 //    script stops before node-gyp with the list of packages to install (scripts/check-build-deps.mjs).
 import { spawnSync } from 'node:child_process';
@@ -83,6 +84,9 @@ describe.runIf(process.platform === 'linux' && process.arch === 'x64')('prebuilt
     expect(result.opus.consecutive).toBe(true);
     expect(result.opus.rms).toBeGreaterThan(4500);
     expect(result.opus.rms).toBeLessThan(6800);
+    // A 160x120 gradient through the static libvpx + libyuv: VP8 encode and decode.
+    expect(result.vp8).toMatchObject({ width: 160, height: 120 });
+    expect(result.vp8.mae).toBeLessThanOrEqual(8);
     expect(result.server.port).toBeGreaterThan(0);
     expect(result.offer).toMatchObject({ peerState: 'connected', channelOpen: true, serverConnected: true });
   }, 300_000);
