@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   ERR_BUFFER_TOO_SMALL: 'an output buffer is too small for the result',
   /** The voice activity detector cannot run: onnxruntime-node or the Silero model cannot be loaded. */
   ERR_VAD_UNAVAILABLE: 'the voice activity detector cannot be loaded',
+  /** An ICE server URL the networking library cannot use (TURN over TCP/TLS, `stuns:`, with libjuice). */
+  ERR_UNSUPPORTED_ICE_SERVER: 'an ICE server URL the networking library cannot use',
   /** An HTTP signalling error; `HttpError.status` holds the status and `detail` the client-visible text. */
   ERR_HTTP: 'an HTTP signalling request was rejected',
   /** The native addon (small_webrtc.node) cannot be loaded; the message lists causes and fixes. */

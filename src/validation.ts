@@ -262,6 +262,8 @@ export interface IceServer {
 /** One ICE server URL, split into what node-datachannel's object form needs. */
 export interface ParsedIceUrl {
   turn: boolean;
+  /** `stuns:` or `turns:` (over TLS). */
+  secure: boolean;
   hostname: string;
   port: number;
   relayType?: 'TurnUdp' | 'TurnTcp' | 'TurnTls';
@@ -296,10 +298,26 @@ export function parseIceUrl(url: string, field: string): ParsedIceUrl {
       `${field}: unsupported transport=${transport} in ${url}`,
     );
   }
-  if (scheme.startsWith('stun')) return { turn: false, hostname, port };
+  if (scheme.startsWith('stun')) return { turn: false, secure, hostname, port };
   // turns: is TURN over TLS (TCP); RFC 7065 has no DTLS variant in libjuice, so transport=udp maps to TLS too.
   const relayType = scheme === 'turns' ? 'TurnTls' : transport === 'tcp' ? 'TurnTcp' : 'TurnUdp';
-  return { turn: true, hostname, port, relayType };
+  return { turn: true, secure, hostname, port, relayType };
+}
+
+/**
+ * Refuses what the prebuilt node-datachannel would silently ignore: TURN over TCP/TLS and `stuns:`. It builds
+ * libdatachannel v0.24.5 with libjuice (`USE_NICE` OFF), whose `src/impl/icetransport.cpp` skips every TURN
+ * server that is not `TurnUdp`; libjuice's `juice_turn_server_t` has no transport field (README, "TURN").
+ * @throws SmallWebRTCRangeError `ERR_UNSUPPORTED_ICE_SERVER`.
+ */
+function checkUsableIceUrl(p: ParsedIceUrl, url: string, field: string): void {
+  if (p.relayType === 'TurnTcp' || p.relayType === 'TurnTls' || (!p.turn && p.secure)) {
+    throw new SmallWebRTCRangeError(
+      'ERR_UNSUPPORTED_ICE_SERVER',
+      `${field}: ${url} needs ${p.turn ? 'TURN' : 'STUN'} over TCP/TLS, which node-datachannel's ICE backend ` +
+        '(libjuice, UDP only) cannot use; use a turn: URL over UDP',
+    );
+  }
 }
 
 /**
@@ -308,7 +326,8 @@ export function parseIceUrl(url: string, field: string): ParsedIceUrl {
  * Mirrors Pipecat (`SmallWebRTCConnection.__init__`): a list of URL strings or a list of `IceServer` objects;
  * a mixed list is a `TypeError`. Every URL is checked here so a typo fails at construction, not at gathering
  * time, and TURN URLs need a username and credential.
- * @throws SmallWebRTCTypeError `ERR_INVALID_ARG` naming the bad entry.
+ * @throws SmallWebRTCTypeError `ERR_INVALID_ARG` naming the bad entry; SmallWebRTCRangeError
+ * `ERR_UNSUPPORTED_ICE_SERVER` for TURN over TCP/TLS or `stuns:` (unusable with libjuice, never ignored).
  */
 export function normalizeIceServers(input: unknown): IceServer[] {
   if (input === undefined || input === null) return [];
@@ -323,7 +342,7 @@ export function normalizeIceServers(input: unknown): IceServer[] {
   const out: IceServer[] = [];
   input.forEach((item: unknown, i: number) => {
     if (typeof item === 'string') {
-      parseIceUrl(item, `iceServers[${i}]`);
+      checkUsableIceUrl(parseIceUrl(item, `iceServers[${i}]`), item, `iceServers[${i}]`);
       out.push({ urls: item });
       return;
     }
@@ -349,6 +368,7 @@ export function normalizeIceServers(input: unknown): IceServer[] {
     }
     for (const u of list as string[]) {
       const parsed = parseIceUrl(u, `iceServers[${i}].urls`);
+      checkUsableIceUrl(parsed, u, `iceServers[${i}].urls`);
       if (parsed.turn && (typeof username !== 'string' || typeof credential !== 'string')) {
         throw new SmallWebRTCTypeError(
           'ERR_INVALID_ARG',

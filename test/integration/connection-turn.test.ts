@@ -1,5 +1,5 @@
 // ICE servers end to end against a local coturn (Debian `coturn`; the test skips without it): STUN by URL
-// string, TURN over UDP and TCP with credentials containing `@`, `:` and `/` (passed verbatim to libjuice,
+// string, TURN over UDP (TCP/TLS are refused: libjuice cannot use them) with credentials containing `@`, `:` and `/` (passed verbatim to libjuice,
 // no URL escaping). A relay candidate in the answer proves the TURN allocation (with those credentials) worked.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -9,7 +9,8 @@ import nodeDataChannel from 'node-datachannel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { SmallWebRTCConnection } from '../../src/connection/index.js';
-import { setLogger } from '../../src/logger.js';
+import { SmallWebRTCRequestHandler } from '../../src/server/request-handler.js';
+import { expectCoded } from '../../testkit/errors.js';
 import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
 import { until } from '../../testkit/wait.js';
 
@@ -100,20 +101,29 @@ describe.skipIf(!existsSync(TURNSERVER))('SmallWebRTCConnection ICE servers with
     expect(wrong).not.toMatch(/typ relay/);
   });
 
-  it('TURN over TCP/TLS: mapped, but node-datachannel (libjuice, UDP only) ignores it; a warning says so', async () => {
-    const warnings: string[] = [];
-    setLogger({ debug: () => {}, info: () => {}, warn: (m) => void warnings.push(m), error: () => {} });
-    try {
-      const tcp = await answerWith({
-        iceServers: [
-          { urls: [`turn:127.0.0.1:${port}?transport=tcp`], username: USER, credential: PASSWORD },
-        ],
-      });
-      // If this starts failing, node-datachannel gained TURN/TCP: drop the warning in ice-servers.ts.
-      expect(tcp).not.toMatch(/typ relay/);
-      expect(warnings.some((w) => w.includes('TURN over TCP/TLS is not supported'))).toBe(true);
-    } finally {
-      setLogger(null);
+  it('TURN over TCP/TLS (which libjuice, UDP only, would skip silently) is refused at construction', () => {
+    // Before: accepted, a warning logged, and the answer had no relay candidate although coturn listens on
+    // TCP. Now the connection (and the request handler) refuse it with a coded error.
+    for (const url of [`turn:127.0.0.1:${port}?transport=tcp`, `turns:127.0.0.1:${port}`]) {
+      expectCoded(
+        () =>
+          new SmallWebRTCConnection({
+            bindAddress: '127.0.0.1',
+            iceServers: [{ urls: [url], username: USER, credential: PASSWORD }],
+          }),
+        RangeError,
+        'ERR_UNSUPPORTED_ICE_SERVER',
+        { message: /libjuice, UDP only/, label: url },
+      );
+      expectCoded(
+        () =>
+          new SmallWebRTCRequestHandler({
+            iceServers: [{ urls: url, username: USER, credential: PASSWORD }],
+          }),
+        RangeError,
+        'ERR_UNSUPPORTED_ICE_SERVER',
+        { label: `handler ${url}` },
+      );
     }
   });
 });

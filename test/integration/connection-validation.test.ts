@@ -1,5 +1,6 @@
 import { createSocket } from 'node:dgram';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { expectCoded } from '../../testkit/errors.js';
 import {
   SmallWebRTCConnection,
   answerDirection,
@@ -35,8 +36,9 @@ function conn(opts: ConstructorParameters<typeof SmallWebRTCConnection>[0] = {})
 
 describe('ICE servers', () => {
   it('maps STUN and TURN (udp, tcp, tls) to node-datachannel entries with verbatim credentials', () => {
-    const servers = normalizeIceServers([
-      { urls: 'stun:stun.example.org' },
+    // TCP/TLS are refused by normalizeIceServers (libjuice); the mapper still knows them (libnice builds).
+    const servers = [
+      ...normalizeIceServers([{ urls: 'stun:stun.example.org' }]),
       {
         urls: [
           'turn:turn.example.org:3479',
@@ -46,8 +48,8 @@ describe('ICE servers', () => {
         username: 'u:ser@x',
         credential: 'p@ss:w/rd',
       },
-      { urls: 'stun:[2001:db8::1]:3478' },
-    ]);
+      ...normalizeIceServers([{ urls: 'stun:[2001:db8::1]:3478' }]),
+    ];
     expect(toNodeDataChannelIceServers(servers)).toEqual([
       { hostname: 'stun.example.org', port: 3478 },
       {
@@ -92,6 +94,25 @@ describe('ICE servers', () => {
     expect(() => normalizeIceServers([{ urls: [] }])).toThrow(TypeError);
     expect(() => normalizeIceServers('stun:a' as never)).toThrow(TypeError);
     expect(normalizeIceServers(undefined)).toEqual([]);
+  });
+
+  it('refuses TURN/STUN over TCP or TLS (UDP-only libjuice) with ERR_UNSUPPORTED_ICE_SERVER', () => {
+    const cred = { username: 'u', credential: 'p' };
+    for (const urls of [
+      'turn:t.example?transport=tcp',
+      'turns:t.example:443',
+      'turns:t.example?transport=udp',
+    ]) {
+      expectCoded(() => normalizeIceServers([{ urls, ...cred }]), RangeError, 'ERR_UNSUPPORTED_ICE_SERVER', {
+        label: urls,
+      });
+      expectCoded(() => conn({ iceServers: [{ urls, ...cred }] }), RangeError, 'ERR_UNSUPPORTED_ICE_SERVER', {
+        label: urls,
+      });
+    }
+    expectCoded(() => normalizeIceServers(['stuns:s.example']), RangeError, 'ERR_UNSUPPORTED_ICE_SERVER');
+    expectCoded(() => normalizeIceServers(['turns:t.example']), RangeError, 'ERR_UNSUPPORTED_ICE_SERVER');
+    expect(normalizeIceServers([{ urls: 'turn:t.example?transport=udp', ...cred }])).toHaveLength(1);
   });
 
   it('validates deployment options', () => {
