@@ -30,6 +30,9 @@ export async function serveBot(
     port: Number(process.env['PORT'] ?? 7860),
     host: process.env['HOST'] ?? '127.0.0.1',
     staticDir,
+    // The demo page is served by this server (same origin, the library default). ALLOWED_ORIGINS=* or a comma
+    // list lets a page from elsewhere (e.g. a Pipecat client on a dev server) call it, as the Pipecat runner.
+    allowedOrigins: allowedOrigins(process.env['ALLOWED_ORIGINS']),
     onNewConnection: (connection) => {
       bot(connection).catch((err: unknown) => getLogger().error(`${name} failed`, err));
     },
@@ -41,6 +44,12 @@ export async function serveBot(
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   return server;
+}
+
+function allowedOrigins(env: string | undefined): '*' | 'same-origin' | string[] {
+  if (env === undefined || env.trim() === '') return 'same-origin';
+  if (env.trim() === '*') return '*';
+  return env.split(',').map((o) => o.trim());
 }
 
 /** Whether `moduleUrl` is the script Node was started with (so examples run `main()` only then). */

@@ -54,6 +54,9 @@ const server = await startSmallWebRTCServer({
   staticDir: fileURLToPath(new URL('../../testkit/pages/', import.meta.url)),
   connectionOptions: { bindAddress: '127.0.0.1' },
   maxConnections: 1000,
+  // Every bench client comes from 127.0.0.1: the per-address limits would stop it at 10 connections.
+  maxConnectionsPerAddress: Infinity,
+  offerRatePerAddress: null,
   logger: { debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) },
   onNewConnection: (connection: SmallWebRTCConnection) => {
     let seen = false;

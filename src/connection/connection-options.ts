@@ -4,6 +4,8 @@ import { SmallWebRTCRangeError, SmallWebRTCTypeError } from '../errors.js';
 import { normalizeIceServers, toNodeDataChannelIceServers, type IceServer } from './ice-servers.js';
 import { DEFAULT_MAX_MEDIA_SECTIONS } from './sdp.js';
 
+/** Default seconds a peer may take to complete ICE and DTLS before it is closed (see the option). */
+export const DEFAULT_CONNECTION_TIMEOUT_SECS = 15;
 /** Seconds after the first `connected` without an open channel before queueing stops (Python). */
 export const DATA_CHANNEL_TIMEOUT_SECS = 10;
 /** The `a=max-message-size` we announce (bytes), as aiortc; the client will not send larger messages. */
@@ -13,7 +15,12 @@ export const LOCAL_MAX_MESSAGE_SIZE = 65536;
 export interface SmallWebRTCConnectionOptions {
   /** ICE servers: all URL strings or all {@link IceServer} objects (a mixed list is a `TypeError`). */
   iceServers?: Array<string> | Array<IceServer>;
-  /** Seconds a peer may stay in `connecting` before the connection closes (default 60, as Pipecat). */
+  /**
+   * Seconds a peer may take to complete ICE and DTLS (stay in `connecting`) before the connection closes
+   * (default 15; Pipecat waits 60). A peer that never connects holds a capacity slot until then; a real client
+   * connects in well under a second on a LAN and in a few seconds through TURN, so 15 s frees the slots of
+   * abandoned or hostile offers quickly without cutting slow mobile networks off.
+   */
   connectionTimeoutSecs?: number;
   /**
    * Bound, in seconds, on detecting a peer that vanished without closing (default 10): nothing received (no
@@ -98,7 +105,8 @@ export function resolveConnectionOptions(options: SmallWebRTCConnectionOptions):
   }
   const iceServers = normalizeIceServers(options.iceServers);
   const connectionTimeoutMs =
-    checkPositive('connectionTimeoutSecs', options.connectionTimeoutSecs, 60) * 1000;
+    checkPositive('connectionTimeoutSecs', options.connectionTimeoutSecs, DEFAULT_CONNECTION_TIMEOUT_SECS) *
+    1000;
   const livenessTimeoutMs = checkPositive('livenessTimeoutSecs', options.livenessTimeoutSecs, 10) * 1000;
   const gatheringTimeoutMs = checkPositive('gatheringTimeoutSecs', options.gatheringTimeoutSecs, 10) * 1000;
   const dataChannelTimeoutMs =

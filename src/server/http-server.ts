@@ -14,6 +14,16 @@ import { extname, resolve, sep } from 'node:path';
 
 import type { IceServer } from '../connection/index.js';
 import { SmallWebRTCRangeError } from '../errors.js';
+import {
+  AddressAdmission,
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  DEFAULT_MAX_SESSION_CACHE_BYTES,
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_OFFER_RATE,
+  SessionCache,
+  type OfferRateLimit,
+  type SmallWebRTCAuthorize,
+} from './admission.js';
 import { HttpError, isHttpError } from './http-error.js';
 import { getLogger, type Logger } from '../logger.js';
 import {
@@ -28,8 +38,34 @@ export interface SmallWebRTCRequestListenerOptions extends SmallWebRTCRequestHan
   handler?: SmallWebRTCRequestHandler;
   /** Called for every brand-new connection with the request data (see `SmallWebRTCConnectionCallback`). */
   onNewConnection?: SmallWebRTCConnectionCallback;
-  /** Allowed CORS origins: `'*'` (default, like the Pipecat runner) or an explicit list. */
-  allowedOrigins?: '*' | string[];
+  /**
+   * Allowed CORS origins: `'same-origin'` (default: only pages served by this server, i.e. an `Origin` whose
+   * host is the request's `Host`), `'*'` (any origin, like the Pipecat runner; the demo uses it) or an explicit
+   * list. A `POST`/`PATCH`/`PUT`/`DELETE` from a disallowed origin gets 403 before its body is read.
+   */
+  allowedOrigins?: '*' | 'same-origin' | string[];
+  /**
+   * Admission hook for `/start`, `POST`/`PATCH /api/offer` and `/sessions/...`, run before the body is read
+   * (see {@link SmallWebRTCAuthorize}; 403 when it does not resolve `true`). Default: everyone is admitted.
+   */
+  authorize?: SmallWebRTCAuthorize;
+  /**
+   * The client address that per-address limits count (default `req.socket.remoteAddress`). Behind a reverse
+   * proxy, return the address it reports (e.g. from `X-Forwarded-For`, trusting only your proxy).
+   */
+  clientAddress?: (req: IncomingMessage) => string;
+  /**
+   * Most live peer connections created from one client address (default 10, `Infinity` for none); beyond
+   * it a new offer gets 429 with `Retry-After`. A connection stops counting when it closes.
+   */
+  maxConnectionsPerAddress?: number;
+  /**
+   * Rate of new peer connections and `/start` calls per client address, a token bucket (default
+   * `{ burst: 20, perSecond: 2 }`; `null` for none); beyond it 429 with `Retry-After`.
+   */
+  offerRatePerAddress?: OfferRateLimit | null;
+  /** Total bytes of cached `/start` bodies (default 16 MiB); the least recently used go first. */
+  maxSessionCacheBytes?: number;
   /** Max request body in bytes (default 256 KiB); larger bodies get 413. */
   maxBodyBytes?: number;
   /**
@@ -37,7 +73,7 @@ export interface SmallWebRTCRequestListenerOptions extends SmallWebRTCRequestHan
    * `iceServers` are configured. Default: Google's public STUN server, as the Pipecat runner does.
    */
   defaultIceServers?: IceServer[];
-  /** Max cached `/start` sessions (default 1000; the oldest is evicted). */
+  /** Max cached `/start` sessions (default 1000; the least recently used is evicted). */
   maxSessions?: number;
   /** Serve files from this directory for GET/HEAD requests no route matched (`/` -> `index.html`). */
   staticDir?: string;
@@ -50,6 +86,8 @@ export interface SmallWebRTCRequestListener {
   (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void;
   /** The request handler (pc_id map, connections). */
   readonly handler: SmallWebRTCRequestHandler;
+  /** The `/start` body cache (its `size` and accounted `bytes`, for monitoring). */
+  readonly sessionCache: Pick<SessionCache, 'size' | 'bytes'>;
   /** Closes the handler (disconnects all connections). */
   close(): Promise<void>;
 }
@@ -151,23 +189,35 @@ async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   }
 }
 
-/** Origin check and CORS headers. Returns false when a preflight was answered or refused. */
+/** Whether `origin` (an `Origin` header) names the host the request was sent to. */
+function isSameOrigin(origin: string, req: IncomingMessage): boolean {
+  try {
+    return new URL(origin).host === (req.headers.host ?? '').toLowerCase();
+  } catch {
+    return false; // "null" (sandboxed frames, file://) and garbage
+  }
+}
+
+/**
+ * Origin check and CORS headers. `preflightHandled` when a preflight was answered or refused; `allowed`
+ * false when the request carries an `Origin` that is not allowed.
+ */
 function applyCors(
   req: IncomingMessage,
   res: ServerResponse,
-  allowed: '*' | ReadonlySet<string>,
-): { preflightHandled: boolean } {
+  allowed: '*' | 'same-origin' | ReadonlySet<string>,
+): { preflightHandled: boolean; allowed: boolean } {
   const origin = req.headers.origin;
   const preflight = req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
-  if (origin === undefined) return { preflightHandled: false };
-  const ok = allowed === '*' || allowed.has(origin);
+  if (origin === undefined) return { preflightHandled: false, allowed: true };
+  const ok = allowed === '*' || (allowed === 'same-origin' ? isSameOrigin(origin, req) : allowed.has(origin));
   res.setHeader('Vary', 'Origin');
   if (!ok) {
     if (preflight) {
       sendJson(res, 400, { detail: 'Disallowed CORS origin' });
-      return { preflightHandled: true };
+      return { preflightHandled: true, allowed: false };
     }
-    return { preflightHandled: false }; // no CORS headers: the browser blocks the response
+    return { preflightHandled: false, allowed: false }; // no CORS headers: the browser blocks the response
   }
   // Echo the origin (not '*') so credentialed requests work, as Starlette's CORSMiddleware does.
   res.setHeader('Access-Control-Allow-Origin', origin);
@@ -182,9 +232,9 @@ function applyCors(
       'Content-Length': '0',
     });
     res.end();
-    return { preflightHandled: true };
+    return { preflightHandled: true, allowed: true };
   }
-  return { preflightHandled: false };
+  return { preflightHandled: false, allowed: true };
 }
 
 function toIceConfigServers(list: string[] | IceServer[]): IceServer[] {
@@ -203,21 +253,66 @@ export function createSmallWebRTCRequestListener(
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!Number.isInteger(maxBody) || maxBody < 1024)
     throw new SmallWebRTCRangeError('ERR_INVALID_ARG', 'maxBodyBytes must be an integer >= 1024');
-  const allowed: '*' | ReadonlySet<string> =
-    options.allowedOrigins === undefined || options.allowedOrigins === '*'
-      ? '*'
-      : new Set(options.allowedOrigins);
+  const allowed: '*' | 'same-origin' | ReadonlySet<string> =
+    options.allowedOrigins === undefined || options.allowedOrigins === 'same-origin'
+      ? 'same-origin'
+      : options.allowedOrigins === '*'
+        ? '*'
+        : new Set(options.allowedOrigins);
   const defaultIce = options.defaultIceServers ?? GOOGLE_STUN;
-  const maxSessions = options.maxSessions ?? 1000;
-  if (!Number.isInteger(maxSessions) || maxSessions < 1)
-    throw new SmallWebRTCRangeError('ERR_INVALID_ARG', 'maxSessions must be a positive integer');
   const staticRoot = options.staticDir !== undefined ? resolve(options.staticDir) : null;
-  /** sessionId -> cached /start `body` (insertion order = age, oldest evicted first). */
-  const sessions = new Map<string, unknown>();
+  /** sessionId -> cached /start `body`, bounded by bytes and count. */
+  const sessions = new SessionCache(
+    options.maxSessionCacheBytes ?? DEFAULT_MAX_SESSION_CACHE_BYTES,
+    options.maxSessions ?? DEFAULT_MAX_SESSIONS,
+  );
+  const admission = new AddressAdmission(
+    options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+    options.offerRatePerAddress === undefined ? DEFAULT_OFFER_RATE : options.offerRatePerAddress,
+    options.retryAfterSecs ?? 2,
+  );
+  const clientAddress = (req: IncomingMessage): string =>
+    options.clientAddress?.(req) ?? req.socket.remoteAddress ?? 'unknown';
 
-  async function offer(body: unknown, res: ServerResponse): Promise<void> {
-    const answer = await handler.handleWebRequest(body, options.onNewConnection);
-    sendJson(res, 200, answer);
+  /** Runs `authorize` (fail closed). The unread body is drained, not stored. */
+  async function authorize(req: IncomingMessage): Promise<void> {
+    if (!options.authorize) return;
+    let ok: unknown;
+    try {
+      ok = await options.authorize(req);
+    } catch (err) {
+      req.resume();
+      if (isHttpError(err)) throw err;
+      log().error(`authorize failed: ${err instanceof Error ? err.message : String(err)}`);
+      throw new HttpError(500, 'Internal server error');
+    }
+    if (ok !== true) {
+      req.resume();
+      throw new HttpError(403, 'Forbidden');
+    }
+  }
+
+  async function offer(req: IncomingMessage, body: unknown, res: ServerResponse): Promise<void> {
+    const pcId = (body as { pc_id?: unknown } | null)?.pc_id;
+    if (typeof pcId === 'string' && handler.getConnection(pcId) !== undefined) {
+      // Renegotiation / restart of a live connection: it already holds its slot.
+      sendJson(res, 200, await handler.handleWebRequest(body, options.onNewConnection));
+      return;
+    }
+    const address = clientAddress(req);
+    admission.takeToken(address);
+    const release = admission.reserve(address);
+    try {
+      const answer = await handler.handleWebRequest(body, options.onNewConnection);
+      const connection = handler.getConnection(answer.pc_id);
+      // The slot is held until the connection closes (by the client, the connect deadline or liveness).
+      if (connection) connection.on('closed', release);
+      else release();
+      sendJson(res, 200, answer);
+    } catch (err) {
+      release();
+      throw err;
+    }
   }
 
   async function patch(body: unknown, res: ServerResponse): Promise<void> {
@@ -228,10 +323,11 @@ export function createSmallWebRTCRequestListener(
     // Python treats an unparseable /start body as {} (run.py L681-766).
     let parsed: unknown = {};
     try {
+      admission.takeToken(clientAddress(req));
       const raw = await readBody(req, maxBody);
       if (raw.length > 0) parsed = JSON.parse(raw.toString('utf8')) as unknown;
     } catch (err) {
-      if (isHttpError(err) && err.status === 413) throw err;
+      if (isHttpError(err) && (err.status === 413 || err.status === 429)) throw err;
       parsed = {};
     }
     const obj = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? parsed : {};
@@ -243,7 +339,6 @@ export function createSmallWebRTCRequestListener(
       );
     }
     const sessionId = randomUUID();
-    while (sessions.size >= maxSessions) sessions.delete(sessions.keys().next().value as string);
     sessions.set(sessionId, body ?? {});
     const configured = handler.iceServers;
     const iceServers =
@@ -257,11 +352,12 @@ export function createSmallWebRTCRequestListener(
     sessionId: string,
     rest: string,
   ): Promise<void> {
-    if (!sessions.has(sessionId)) throw new HttpError(404, 'Invalid or not-yet-ready session_id');
+    if (!sessions.has(sessionId)) {
+      req.resume();
+      throw new HttpError(404, 'Invalid or not-yet-ready session_id');
+    }
+    // LRU touch (in get): an active session survives eviction.
     const cached = sessions.get(sessionId);
-    // LRU touch: an active session survives eviction.
-    sessions.delete(sessionId);
-    sessions.set(sessionId, cached);
     if (!rest.endsWith('api/offer')) {
       req.resume();
       res.writeHead(200, { 'Content-Length': '0' });
@@ -275,11 +371,11 @@ export function createSmallWebRTCRequestListener(
         // request_data = body request_data, or requestData, or the cached /start body (docs/protocol.md,
         // "Endpoints").
         if ((b.request_data ?? b.requestData ?? null) === null) {
-          await offer({ ...b, request_data: cached }, res);
+          await offer(req, { ...b, request_data: cached }, res);
           return;
         }
       }
-      await offer(body, res);
+      await offer(req, body, res);
     } else if (req.method === 'PATCH') {
       await patch(await readJson(req, maxBody), res);
     } else {
@@ -330,7 +426,8 @@ export function createSmallWebRTCRequestListener(
     res: ServerResponse,
     next?: (err?: unknown) => void,
   ): Promise<void> {
-    if (applyCors(req, res, allowed).preflightHandled) return;
+    const cors = applyCors(req, res, allowed);
+    if (cors.preflightHandled) return;
     let pathname: string;
     try {
       pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -338,8 +435,17 @@ export function createSmallWebRTCRequestListener(
       throw new HttpError(400, 'Bad request URL');
     }
     const method = req.method ?? 'GET';
+    const session = /^\/sessions\/([^/]+)\/(.*)$/.exec(pathname);
+    if (pathname === '/api/offer' || pathname === '/start' || session) {
+      // A cross-site page must not spend this server's capacity through its visitors' browsers.
+      if (!cors.allowed && method !== 'GET' && method !== 'HEAD') {
+        req.resume();
+        throw new HttpError(403, 'Disallowed CORS origin');
+      }
+      await authorize(req);
+    }
     if (pathname === '/api/offer') {
-      if (method === 'POST') return offer(await readJson(req, maxBody), res);
+      if (method === 'POST') return offer(req, await readJson(req, maxBody), res);
       if (method === 'PATCH') return patch(await readJson(req, maxBody), res);
       throw new HttpError(405, 'Method not allowed');
     }
@@ -348,7 +454,6 @@ export function createSmallWebRTCRequestListener(
       sendJson(res, 200, { status: 'ready', transports: ['webrtc'] });
       return;
     }
-    const session = /^\/sessions\/([^/]+)\/(.*)$/.exec(pathname);
     if (session && ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].includes(method)) {
       return sessionRoute(req, res, session[1]!, session[2]!);
     }
@@ -380,6 +485,7 @@ export function createSmallWebRTCRequestListener(
   };
   return Object.assign(listener, {
     handler,
+    sessionCache: sessions,
     close: () => handler.close(),
   });
 }
@@ -402,6 +508,8 @@ export interface SmallWebRTCServer {
   readonly server: Server;
   /** The request handler (connections, pc_id map). */
   readonly handler: SmallWebRTCRequestHandler;
+  /** The `/start` body cache (its `size` and accounted `bytes`, for monitoring). */
+  readonly sessionCache: Pick<SessionCache, 'size' | 'bytes'>;
   /** Disconnects all connections, then stops the HTTP server. Idempotent. */
   close(): Promise<void>;
 }
@@ -441,6 +549,7 @@ export async function startSmallWebRTCServer(
     port,
     server,
     handler: listener.handler,
+    sessionCache: listener.sessionCache,
     close() {
       closing ??= (async () => {
         await listener.close();

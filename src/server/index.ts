@@ -1,6 +1,14 @@
 // Public exports of the signalling layer (request handler + HTTP server).
 export { HttpError, isHttpError } from './http-error.js';
 export {
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  DEFAULT_MAX_SESSION_CACHE_BYTES,
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_OFFER_RATE,
+  type OfferRateLimit,
+  type SmallWebRTCAuthorize,
+} from './admission.js';
+export {
   ConnectionMode,
   SmallWebRTCRequestHandler,
   type SmallWebRTCConnectionCallback,
