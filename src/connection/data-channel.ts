@@ -7,6 +7,11 @@ import { classifyInbound, signalling, type SignallingMessage } from './signallin
 
 /** Outbound app messages queued before the data channel opens (Python `MAX_MESSAGE_QUEUE_SIZE`). */
 export const MAX_MESSAGE_QUEUE_SIZE = 50;
+/**
+ * Bytes (UTF-8) of outbound app messages queued before the data channel opens: 1 MiB. The count alone would
+ * let 50 messages at a peer-announced `a=max-message-size` (the peer picks it) pin far more.
+ */
+export const MAX_MESSAGE_QUEUE_BYTES = 1024 * 1024;
 
 /**
  * The peer's `a=max-message-size` from the offer's data-channel m-line, in bytes: absent means 65536 (the
@@ -72,6 +77,8 @@ export class DataChannelLink {
   readonly #refs: DataChannel[] = [];
   #dc: DataChannel | null = null;
   #outbox: string[] = [];
+  /** UTF-8 bytes of the texts in #outbox. */
+  #outboxBytes = 0;
   #discarding = false;
   #closed = false;
   /** The largest message the peer accepts, bytes (updated by a re-offer). */
@@ -125,11 +132,14 @@ export class DataChannelLink {
       getLogger().warn(`${this.#o.name}: no open data channel; message discarded`);
       return;
     }
-    if (this.#outbox.length >= MAX_MESSAGE_QUEUE_SIZE) {
-      getLogger().warn(`${this.#o.name}: outbox full (${MAX_MESSAGE_QUEUE_SIZE}); message discarded`);
+    if (this.#outbox.length >= MAX_MESSAGE_QUEUE_SIZE || this.#outboxBytes + size > MAX_MESSAGE_QUEUE_BYTES) {
+      getLogger().warn(
+        `${this.#o.name}: outbox full (${MAX_MESSAGE_QUEUE_SIZE} messages or ${MAX_MESSAGE_QUEUE_BYTES} bytes); message discarded`,
+      );
       return;
     }
     this.#outbox.push(text);
+    this.#outboxBytes += size;
   }
 
   /** Sends a signalling message (`{"type":"signalling","message":...}`), queued like any message. */
@@ -147,6 +157,7 @@ export class DataChannelLink {
       `${this.#o.name}: no data channel ${timeoutMs} ms after connecting; discarding app messages`,
     );
     this.#outbox = [];
+    this.#outboxBytes = 0;
     this.#discarding = true;
   }
 
@@ -170,6 +181,7 @@ export class DataChannelLink {
   close(): void {
     this.#closed = true;
     this.#outbox = [];
+    this.#outboxBytes = 0;
   }
 
   #adopt(dc: DataChannel): void {
@@ -234,6 +246,7 @@ export class DataChannelLink {
     if (!dc || this.#outbox.length === 0) return;
     const queued = this.#outbox;
     this.#outbox = [];
+    this.#outboxBytes = 0;
     for (const text of queued) this.#rawSend(dc, text);
   }
 }

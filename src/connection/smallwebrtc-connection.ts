@@ -15,7 +15,7 @@ import {
   type SmallWebRTCConnectionEventName,
   type SmallWebRTCConnectionEvents,
 } from './connection-events.js';
-import { MAX_MESSAGE_QUEUE_SIZE, toJsonText } from './data-channel.js';
+import { MAX_MESSAGE_QUEUE_BYTES, MAX_MESSAGE_QUEUE_SIZE, toJsonText } from './data-channel.js';
 import type { IceServer } from './ice-servers.js';
 import { SerialQueue, checkOffer, checkRemoteCandidate, type RemoteIceCandidate } from './negotiation.js';
 import { createPeer, destroyPeer, type PeerParts } from './peer.js';
@@ -35,7 +35,7 @@ export {
   type SmallWebRTCConnectionOptions,
 } from './connection-options.js';
 export type { SmallWebRTCConnectionEventName, SmallWebRTCConnectionEvents } from './connection-events.js';
-export { MAX_MESSAGE_QUEUE_SIZE } from './data-channel.js';
+export { MAX_MESSAGE_QUEUE_BYTES, MAX_MESSAGE_QUEUE_SIZE } from './data-channel.js';
 export { PING_LIVENESS_MS } from './liveness.js';
 export type { RemoteIceCandidate } from './negotiation.js';
 export {
@@ -118,6 +118,9 @@ export class SmallWebRTCConnection {
   #closePromise: Promise<void> | null = null;
   /** App messages that arrived before `connect()`, replayed after `connected` (Python, at most 50). */
   #pendingAppMessages: unknown[] = [];
+  /** UTF-8 JSON sizes of #pendingAppMessages (same order) and their sum, bounded by MAX_MESSAGE_QUEUE_BYTES. */
+  #pendingAppSizes: number[] = [];
+  #pendingAppBytes = 0;
   #renegotiationInProgress = false;
   #renegotiationTimer: NodeJS.Timeout | null = null;
 
@@ -242,6 +245,8 @@ export class SmallWebRTCConnection {
         this.#retirePeer();
         this.#pcId = this.#newPcId();
         this.#pendingAppMessages = [];
+        this.#pendingAppSizes = [];
+        this.#pendingAppBytes = 0;
         await this.#startPeer(parsed, sdp);
       } else {
         await this.#renegotiateSamePeer(this.#peer, parsed, sdp);
@@ -394,6 +399,8 @@ export class SmallWebRTCConnection {
       if (this.#renegotiationTimer) clearTimeout(this.#renegotiationTimer);
       this.#renegotiationTimer = null;
       this.#pendingAppMessages = [];
+      this.#pendingAppSizes = [];
+      this.#pendingAppBytes = 0;
       if (!this.#closedEmitted) {
         this.#closedEmitted = true;
         getLogger().info(`${this.name}: closed ${this.#pcId}`);
@@ -478,11 +485,20 @@ export class SmallWebRTCConnection {
       this.#emit('app-message', message);
       return;
     }
-    if (this.#pendingAppMessages.length >= MAX_MESSAGE_QUEUE_SIZE) {
+    // Sized by its JSON text (what the peer sent, at most our a=max-message-size), only while queued.
+    const size = Buffer.byteLength(JSON.stringify(message) ?? '', 'utf8');
+    while (
+      this.#pendingAppMessages.length > 0 &&
+      (this.#pendingAppMessages.length >= MAX_MESSAGE_QUEUE_SIZE ||
+        this.#pendingAppBytes + size > MAX_MESSAGE_QUEUE_BYTES)
+    ) {
+      this.#pendingAppBytes -= this.#pendingAppSizes.shift() ?? 0;
       this.#pendingAppMessages.shift();
       getLogger().warn(`${this.name}: too many app messages before connect(); dropping the oldest`);
     }
     this.#pendingAppMessages.push(message);
+    this.#pendingAppSizes.push(size);
+    this.#pendingAppBytes += size;
   }
 
   #emitConnected(peer: PeerParts): void {
@@ -492,6 +508,8 @@ export class SmallWebRTCConnection {
     this.#emit('connected');
     const pending = this.#pendingAppMessages;
     this.#pendingAppMessages = [];
+    this.#pendingAppSizes = [];
+    this.#pendingAppBytes = 0;
     for (const message of pending) this.#emit('app-message', message);
   }
 
