@@ -30,7 +30,9 @@ export {
   startSmallWebRTCServer,
 } from './server/index.js';
 export type {
+  OfferRateLimit,
   SignallingLimits,
+  SmallWebRTCAuthorize,
   SmallWebRTCConnectionCallback,
   SmallWebRTCIceCandidate,
   SmallWebRTCPatchRequest,

@@ -87,7 +87,7 @@ export interface SmallWebRTCRequestListener {
   /** The request handler (pc_id map, connections). */
   readonly handler: SmallWebRTCRequestHandler;
   /** The `/start` body cache (its `size` and accounted `bytes`, for monitoring). */
-  readonly sessionCache: Pick<SessionCache, 'size' | 'bytes'>;
+  readonly sessionCache: { readonly size: number; readonly bytes: number };
   /** Closes the handler (disconnects all connections). */
   close(): Promise<void>;
 }
@@ -509,7 +509,7 @@ export interface SmallWebRTCServer {
   /** The request handler (connections, pc_id map). */
   readonly handler: SmallWebRTCRequestHandler;
   /** The `/start` body cache (its `size` and accounted `bytes`, for monitoring). */
-  readonly sessionCache: Pick<SessionCache, 'size' | 'bytes'>;
+  readonly sessionCache: { readonly size: number; readonly bytes: number };
   /** Disconnects all connections, then stops the HTTP server. Idempotent. */
   close(): Promise<void>;
 }
