@@ -27,6 +27,9 @@ const server = await startSmallWebRTCServer({
   iceServers: [],
   connectionOptions: { bindAddress: '127.0.0.1' },
   maxConnections: 10_000,
+  // Every client comes from 127.0.0.1: the per-address limits would stop the run at 10 sessions.
+  maxConnectionsPerAddress: Infinity,
+  offerRatePerAddress: null,
   logger: { debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) },
   onNewConnection: (connection) => {
     sessions++;
