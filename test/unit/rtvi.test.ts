@@ -94,6 +94,14 @@ function clientReady(version?: string): Record<string, unknown> {
   return { id: '1a2b3c4d', label: 'rtvi-ai', type: 'client-ready', data };
 }
 
+/** The bot-ready answer to clientReady() (id 1a2b3c4d), announcing this library unless `about` is given. */
+function botReady(
+  version: string,
+  about: Record<string, unknown> = { library: 'small-webrtc', library_version: VERSION },
+): Record<string, unknown> {
+  return { label: 'rtvi-ai', type: 'bot-ready', id: '1a2b3c4d', data: { version, about } };
+}
+
 describe('RTVI handshake', () => {
   it('answers client-ready 2.1.0 with exactly one bot-ready echoing the id', async () => {
     const t = await start();
@@ -101,14 +109,7 @@ describe('RTVI handshake', () => {
     t.rtvi.on('on_client_ready', (_p, c) => void ready.push(c));
     await t.fromClient(clientReady('2.1.0'));
     await until(() => t.sent().length === 1 && ready.length === 1);
-    expect(JSON.stringify(t.sent()[0])).toBe(
-      JSON.stringify({
-        label: 'rtvi-ai',
-        type: 'bot-ready',
-        id: '1a2b3c4d',
-        data: { version: '2.1.0', about: { library: 'small-webrtc', library_version: VERSION } },
-      }),
-    );
+    expect(JSON.stringify(t.sent()[0])).toBe(JSON.stringify(botReady('2.1.0')));
     expect(ready).toEqual([
       {
         id: '1a2b3c4d',
@@ -134,14 +135,7 @@ describe('RTVI handshake', () => {
     await t.fromClient(clientReady('1.0.0'));
     await until(() => t.sent().length >= 1);
     await new Promise((r) => setTimeout(r, 20));
-    expect(t.sent()).toEqual([
-      {
-        label: 'rtvi-ai',
-        type: 'bot-ready',
-        id: '1a2b3c4d',
-        data: { version: '1.0.0', about: { library: 'small-webrtc', library_version: VERSION } },
-      },
-    ]);
+    expect(t.sent()).toEqual([botReady('1.0.0')]);
     await t.task.cancel();
     await t.run;
   });
@@ -163,12 +157,7 @@ describe('RTVI handshake', () => {
     await until(() => t.sent().length === 2);
     expect(t.sent()).toEqual([
       { label: 'rtvi-ai', type: 'error-response', id: '1a2b3c4d', data: { error } },
-      {
-        label: 'rtvi-ai',
-        type: 'bot-ready',
-        id: '1a2b3c4d',
-        data: { version: '2.1.0', about: { library: 'small-webrtc', library_version: VERSION } },
-      },
+      botReady('2.1.0'),
     ]);
     await t.task.cancel();
     await t.run;
@@ -183,14 +172,7 @@ describe('RTVI handshake', () => {
     await until(() => readyEvents === 1);
     expect(t.sent()).toEqual([]);
     await t.rtvi.setBotReady({ library: 'my-bot', library_version: '9.9.9' });
-    expect(t.sent()).toEqual([
-      {
-        label: 'rtvi-ai',
-        type: 'bot-ready',
-        id: '1a2b3c4d',
-        data: { version: '2.1.0', about: { library: 'my-bot', library_version: '9.9.9' } },
-      },
-    ]);
+    expect(t.sent()).toEqual([botReady('2.1.0', { library: 'my-bot', library_version: '9.9.9' })]);
     await t.task.cancel();
     await t.run;
   });
