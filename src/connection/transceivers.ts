@@ -114,17 +114,25 @@ export class Transceivers {
       const index = all.filter((x) => x.kind === 'audio' || x.kind === 'video').indexOf(m);
       const desired: MediaDirection = index < 2 ? 'sendrecv' : 'recvonly';
       let direction = answerDirection(desired, m.direction);
+      // Video is decoded and encoded as VP8 only: H264 is answered beside VP8 (the first, VP8, is what we
+      // send and what browsers then send us), never alone, so an H264-only offer gets an inactive m-line.
+      const offersVp8 = m.codecs.some((c) => c.name.toUpperCase() === 'VP8');
       const codecs =
         m.kind === 'audio'
           ? m.codecs.filter((c) => c.name.toLowerCase() === 'opus' && c.clockRate === 48000)
           : m.codecs.filter(
               (c) =>
-                c.name.toUpperCase() === 'VP8' || (c.name.toUpperCase() === 'H264' && isH264Supported(c)),
+                offersVp8 &&
+                (c.name.toUpperCase() === 'VP8' || (c.name.toUpperCase() === 'H264' && isH264Supported(c))),
             );
       if (codecs.length === 0) {
         // Left to libdatachannel, the m-line would be accepted with the offer's codecs (PCMU, VP9...) that we
         // cannot decode. Answer it inactive with the offer's first payload type instead (valid SDP, no media).
-        getLogger().warn(`${name}: no supported codec on mid ${m.mid} (${m.kind}); answering inactive`);
+        const offered = [...new Set(m.codecs.map((c) => c.name))].join(', ') || 'none';
+        const why = m.kind === 'video' ? 'video needs VP8' : 'audio needs Opus';
+        getLogger().warn(
+          `${name}: no supported codec on mid ${m.mid} (${m.kind}; offered ${offered}; ${why}); answering inactive`,
+        );
         const pt = m.codecs[0];
         if (!pt) continue;
         const channels = pt.channels !== undefined ? `/${pt.channels}` : '';
