@@ -3,7 +3,7 @@
 # apt-get directly; otherwise it elevates with sudo, and only when something is missing (root shells and
 # containers often have no sudo). Used by scripts/setup.sh (the README's command) and .ci/run.
 #   --arm64  also the cross toolchain and arm64 libraries for the linux-arm64 prebuild
-#            (`npm run prebuild -- --arch=arm64`) and for its smoke test under qemu-user
+#            (`npm run build:prebuilds -- --arch=arm64`) and for its smoke test under qemu-user
 #            (`npm run test:smoke -- --arm64`); adds the arm64 architecture to dpkg.
 set -euo pipefail
 arm64=0

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run prebuild [-- --arch=arm64]`: builds the N-API prebuilt binary shipped in the npm package,
+// `npm run build:prebuilds [-- --arch=arm64]`: builds the N-API prebuilt binary shipped in the npm package,
 // prebuilds/linux-<arch>/small-webrtc.node (prebuildify --napi --strip), with the codecs, libstdc++ and
 // libgcc linked statically (SMALL_WEBRTC_STATIC=1, see binding.gyp) so it needs only glibc at run time.
 //

@@ -1,7 +1,7 @@
 // The way users get the addon: `npm install small-webrtc` with no compiler, using the prebuilt binary.
 // The steps live in scripts/smoke/lib.mjs, shared with `npm run test:smoke` (which repeats the last test under
 // Node 22 and 24 from the npm registry, and linux-arm64 under qemu-user):
-// 1. Builds prebuilds/linux-x64/small-webrtc.node (`npm run prebuild`) when it is missing or older than any
+// 1. Builds prebuilds/linux-x64/small-webrtc.node (`npm run build:prebuilds`) when it is missing or older than any
 //    native source, and checks with `ldd` that it needs only glibc (libc, libm, the dynamic loader).
 // 2. Packs the package (`npm pack`; builds dist/ first when it is missing or stale).
 // 3. Installs the tarball into a fresh temporary project, its dependencies from the npm registry into an npm
