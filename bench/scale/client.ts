@@ -149,8 +149,27 @@ process.on('message', (m: unknown) => {
     loop.disable();
     // Lateness of a 10 ms timer (the histogram records whole intervals), ms.
     const loopP99Ms = Math.max(0, loop.percentile(99) / 1e6 - 10);
+    // The bot's own view, from its latest 1 s stats server-message: audio queued for sending, ms.
+    const backlogMs = sessions.flatMap((x) => {
+      const stats = x.client.messages.findLast(
+        (msg) =>
+          msg['type'] === 'server-message' &&
+          (msg['data'] as { type?: unknown } | undefined)?.type === 'stats',
+      );
+      const queued = (stats?.['data'] as { outputQueuedMs?: unknown } | undefined)?.outputQueuedMs;
+      return typeof queued === 'number' ? [queued] : [];
+    });
     send({
-      result: { sessions: sessions.length, delays, gaps, onsetsSent, onsetsHeard, unmatched, loopP99Ms },
+      result: {
+        sessions: sessions.length,
+        delays,
+        gaps,
+        onsetsSent,
+        onsetsHeard,
+        unmatched,
+        loopP99Ms,
+        backlogMs,
+      },
     });
   }
   if (msg.close) {

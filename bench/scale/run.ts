@@ -103,6 +103,8 @@ export interface ScaleRow {
   rssMiB: Dist | null;
   /** The worst client process's event-loop delay p99, ms (a late client inflates its echo delay). */
   clientLoopP99Ms: number;
+  /** The bot's output backlog per session at the end of the window (its stats message), ms. */
+  botBacklogMs: Dist | null;
   eventLoopDelayMs: Dist;
   echoDelayMs: Dist | null;
   packetGapMs: Dist | null;
@@ -178,6 +180,7 @@ async function runLevel(n: number): Promise<ScaleRow> {
             onsetsSent: number;
             onsetsHeard: number;
             loopP99Ms: number;
+            backlogMs: number[];
           };
         },
     );
@@ -198,6 +201,7 @@ async function runLevel(n: number): Promise<ScaleRow> {
       ),
       baseRssMiB: Number((baseRss / MiB).toFixed(1)),
       rssMiB: dist(m.rssBytes.map((b) => b / MiB)),
+      botBacklogMs: dist(r.flatMap((x) => x.backlogMs)),
       clientLoopP99Ms: Number(Math.max(...r.map((x) => x.loopP99Ms)).toFixed(1)),
       eventLoopDelayMs: {
         n: 0,
@@ -231,12 +235,12 @@ export function largestWithin10ms(rows: readonly ScaleRow[]): number | null {
 /** The Markdown table of a scale result (also used by the README and bench/run.ts). */
 export function scaleTable(rows: readonly ScaleRow[]): string {
   const lines = [
-    '| sessions | server CPU, cores | CPU per session, % of a core | server RSS, MiB | RSS per session, MiB | server event-loop delay, ms | echo delay, ms | server packet gap, ms | client loop p99, ms |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| sessions | server CPU, cores | CPU per session, % of a core | server RSS, MiB | RSS per session, MiB | server event-loop delay, ms | echo delay, ms | server packet gap, ms | bot output backlog, ms | client loop p99, ms |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.sessions} | ${r.serverCores} | ${fmtDist(r.cpuPerSessionPct)} | ${r.rssMiB?.median ?? '-'} | ${fmtDist(r.rssPerSessionMiB)} | ${fmtDist(r.eventLoopDelayMs)} | ${fmtDist(r.echoDelayMs)} | ${fmtDist(r.packetGapMs)} | ${r.clientLoopP99Ms} |`,
+      `| ${r.sessions} | ${r.serverCores} | ${fmtDist(r.cpuPerSessionPct)} | ${r.rssMiB?.median ?? '-'} | ${fmtDist(r.rssPerSessionMiB)} | ${fmtDist(r.eventLoopDelayMs)} | ${fmtDist(r.echoDelayMs)} | ${fmtDist(r.packetGapMs)} | ${fmtDist(r.botBacklogMs)} | ${r.clientLoopP99Ms} |`,
     );
   }
   return (
