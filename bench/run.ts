@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { dist, fmtDist, progress, progressDone, resultsDir, stamp } from './lib/stats.js';
-import { largestWithin10ms, scaleChart, scaleTable, type ScaleRow } from './scale/run.js';
+import { largestWithin10ms, scaleChart, scaleCostChart, scaleTable, type ScaleRow } from './scale/run.js';
 
 const QUICK = process.argv.includes('--quick');
 const onlyAt = process.argv.indexOf('--only');
@@ -149,7 +149,8 @@ function scaleMd(r: { rows: ScaleRow[]; seconds: number }, chart: string): strin
   const within = largestWithin10ms(r.rows);
   return (
     `${scaleTable(r.rows)}\nServer CPU and RSS from 1 s samples over a ${r.seconds} s window; echo delay as heard by the clients ` +
-    `(other processes). Largest N within 10 ms of the ${r.rows[0]?.sessions}-session echo delay: ${within ?? '-'}.\n\n![scale](${chart})\n`
+    `(other processes). Largest N within 10 ms of the ${r.rows[0]?.sessions}-session echo delay: ${within ?? '-'}.\n\n` +
+    `![scale: delay](${chart}) ![scale: cost](${chart.replace('.svg', '-cost.svg')})\n`
   );
 }
 
@@ -200,6 +201,10 @@ for (const [i, b] of BENCHES.entries()) {
       const chart = `scale-${runStamp}.svg`;
       writeFileSync(join(dir, chart), scaleChart((result as { rows: ScaleRow[] }).rows));
       writeFileSync(join(dir, 'scale-latest.svg'), scaleChart((result as { rows: ScaleRow[] }).rows));
+      writeFileSync(
+        join(dir, `scale-${runStamp}-cost.svg`),
+        scaleCostChart((result as { rows: ScaleRow[] }).rows),
+      );
       md.push(scaleMd(result as Parameters<typeof scaleMd>[0], chart));
     }
   } catch (err) {

@@ -86,14 +86,14 @@ function niceCeil(v: number): number {
 }
 
 /**
- * An SVG line chart (640x360) of `series` on linear axes starting at 0, x ticks at the data's x values,
+ * An SVG line chart (680x360) of `series` on linear axes starting at 0, x ticks at the data's x values,
  * with a legend. Plain SVG 1.1: renders in browsers and on GitHub.
  */
 export function lineChartSvg(o: { title: string; xLabel: string; yLabel: string; series: Series[] }): string {
-  const W = 640;
+  const W = 680;
   const H = 360;
   const L = 64;
-  const R = 160;
+  const R = 200;
   const T = 36;
   const B = 48;
   const xs = [...new Set(o.series.flatMap((s) => s.points.map((p) => p[0])))].sort((a, b) => a - b);

@@ -249,25 +249,39 @@ export function scaleTable(rows: readonly ScaleRow[]): string {
   );
 }
 
+/** Latency against N: echo delay (median, p95) and the server's event-loop delay p99, ms. */
 export function scaleChart(rows: readonly ScaleRow[]): string {
+  const pick = (f: (r: ScaleRow) => number | undefined): Array<[number, number]> =>
+    rows.flatMap((r) => {
+      const v = f(r);
+      return v === undefined ? [] : [[r.sessions, v] as [number, number]];
+    });
   return lineChartSvg({
-    title: 'Echo bot sessions in one server process',
+    title: 'Echo bot sessions in one server process: delay',
     xLabel: 'concurrent sessions',
-    yLabel: 'ms  /  % of a core',
+    yLabel: 'ms',
     series: [
-      {
-        name: 'echo delay median, ms',
-        points: rows.flatMap((r) => (r.echoDelayMs ? [[r.sessions, r.echoDelayMs.median]] : [])),
-      },
-      {
-        name: 'echo delay p95, ms',
-        points: rows.flatMap((r) => (r.echoDelayMs ? [[r.sessions, r.echoDelayMs.p95]] : [])),
-      },
-      { name: 'event-loop p99, ms', points: rows.map((r) => [r.sessions, r.eventLoopDelayMs.p99]) },
-      {
-        name: 'CPU/session, %',
-        points: rows.flatMap((r) => (r.cpuPerSessionPct ? [[r.sessions, r.cpuPerSessionPct.median]] : [])),
-      },
+      { name: 'echo delay median', points: pick((r) => r.echoDelayMs?.median) },
+      { name: 'echo delay p95', points: pick((r) => r.echoDelayMs?.p95) },
+      { name: 'server event loop p99', points: pick((r) => r.eventLoopDelayMs.p99) },
+    ],
+  });
+}
+
+/** Cost against N: server CPU per session (% of a core, median) and RSS per session (MiB, median). */
+export function scaleCostChart(rows: readonly ScaleRow[]): string {
+  const pick = (f: (r: ScaleRow) => number | undefined): Array<[number, number]> =>
+    rows.flatMap((r) => {
+      const v = f(r);
+      return v === undefined ? [] : [[r.sessions, v] as [number, number]];
+    });
+  return lineChartSvg({
+    title: 'Echo bot sessions in one server process: cost',
+    xLabel: 'concurrent sessions',
+    yLabel: '% of a core  /  MiB',
+    series: [
+      { name: 'CPU per session, %', points: pick((r) => r.cpuPerSessionPct?.median) },
+      { name: 'RSS per session, MiB', points: pick((r) => r.rssPerSessionMiB?.median) },
     ],
   });
 }
@@ -297,6 +311,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   writeFileSync(join(dir, `${base}.json`), JSON.stringify(report, null, 2) + '\n');
   writeFileSync(join(dir, 'scale-latest.json'), JSON.stringify(report, null, 2) + '\n');
   writeFileSync(join(dir, `${base}.svg`), scaleChart(rows));
+  writeFileSync(join(dir, `${base}-cost.svg`), scaleCostChart(rows));
   console.log(`\nscale (echo bot, one server process, ${SECONDS} s window):\n`);
   console.log(scaleTable(rows));
   console.log(
