@@ -16,79 +16,30 @@ Wall-clock times are epoch milliseconds (time.time() * 1000) so another process 
 
 import argparse
 import asyncio
-import fractions
 import json
 import math
 import sys
-import time
-import urllib.error
-import urllib.request
 
-import aioice.ice
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import AudioStreamTrack, MediaStreamError
-from av import AudioFrame
+from aiortc import RTCConfiguration, RTCPeerConnection
+from aiortc.mediastreams import MediaStreamError
 
-# aioice skips loopback addresses; tests run on 127.0.0.1 only (docs/testing.md, "Loopback peers").
-aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+from aiortc_peer import PacedAudioTrack, emit, keepalive, now_ms, offer_and_answer
 
 SAMPLE_RATE = 48000
-PTIME = 0.020
 
 
-def now_ms() -> float:
-    return time.time() * 1000.0
-
-
-def emit(event: str, **fields) -> None:
-    fields["event"] = event
-    fields.setdefault("t", now_ms())
-    sys.stdout.write(json.dumps(fields) + "\n")
-    sys.stdout.flush()
-
-
-class ToneTrack(AudioStreamTrack):
+class ToneTrack(PacedAudioTrack):
     """A 440 Hz sine at 48 kHz mono in 20 ms frames, paced in real time."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self._samples = int(SAMPLE_RATE * PTIME)
-        self._pts = 0
-        self._start = None
+        super().__init__(SAMPLE_RATE, "mono")
 
-    async def recv(self) -> AudioFrame:
-        if self.readyState != "live":
-            raise MediaStreamError
-        if self._start is None:
-            self._start = time.time()
-        else:
-            wait = self._start + self._pts / SAMPLE_RATE - time.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-        frame = AudioFrame(format="s16", layout="mono", samples=self._samples)
+    def pcm_frame(self, pts: int) -> bytes:
         data = bytearray()
-        for i in range(self._samples):
-            v = int(8000 * math.sin(2 * math.pi * 440 * (self._pts + i) / SAMPLE_RATE))
+        for i in range(self.samples):
+            v = int(8000 * math.sin(2 * math.pi * 440 * (pts + i) / SAMPLE_RATE))
             data += v.to_bytes(2, "little", signed=True)
-        frame.planes[0].update(bytes(data))
-        frame.pts = self._pts
-        frame.sample_rate = SAMPLE_RATE
-        frame.time_base = fractions.Fraction(1, SAMPLE_RATE)
-        self._pts += self._samples
-        return frame
-
-
-def post_json(url: str, body: dict) -> tuple[int, dict]:
-    req = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"{}")
-    except urllib.error.URLError as err:
-        return 0, {"detail": str(err.reason)}
+        return bytes(data)
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -102,16 +53,11 @@ async def run(args: argparse.Namespace) -> int:
         pc.addTransceiver("video", direction="sendrecv")
     channel = pc.createDataChannel("chat", ordered=True)
 
-    async def keepalive() -> None:
-        while channel.readyState == "open":
-            channel.send(f"ping: {int(now_ms())}")
-            await asyncio.sleep(1.0)
-
     @channel.on("open")
     def on_open() -> None:
         emit("dc-open")
         channel.send(json.dumps({"type": "hello", "from": "aiortc"}))
-        tasks.append(asyncio.ensure_future(keepalive()))
+        tasks.append(asyncio.ensure_future(keepalive(channel)))
 
     @channel.on("message")
     def on_message(message) -> None:
@@ -155,21 +101,9 @@ async def run(args: argparse.Namespace) -> int:
 
         tasks.append(asyncio.ensure_future(read()))
 
-    offer = await pc.createOffer()
-    await pc.setLocalDescription(offer)  # aiortc gathers all candidates here
-    body = {"sdp": pc.localDescription.sdp, "type": "offer", "pc_id": None, "restart_pc": False}
-    if args.request_data:
-        body["requestData"] = json.loads(args.request_data)
-    emit("offer-sent")
-    status, answer = await asyncio.get_running_loop().run_in_executor(
-        None, post_json, args.url.rstrip("/") + args.path, body
-    )
-    if status != 200:
-        emit("offer-failed", status=status, body=answer)
-        await pc.close()
+    extra = {"requestData": json.loads(args.request_data)} if args.request_data else None
+    if not await offer_and_answer(pc, args.url.rstrip("/") + args.path, extra):
         return 2
-    emit("answer", pc_id=answer.get("pc_id"))
-    await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type=answer["type"]))
 
     try:
         await asyncio.wait_for(done.wait(), timeout=args.duration)

@@ -1,6 +1,6 @@
 // End to end: aiortc (Debian python3-aiortc) as a Pipecat client of the REAL echo bot (examples/echo-bot.ts
 // `runEchoBot`) through our HTTP server. The client does the RTVI handshake, sends espeak-ng speech from a
-// WAV as Opus, and records the bot's audio on the WAV's timeline (test/interop/aiortc_echo_client.py); the
+// WAV as Opus, and records the bot's audio on the WAV's timeline (testkit/aiortc_echo_client.py); the
 // test cross-correlates the two energy envelopes: the echo must be the input speech, one round trip later.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,7 +24,7 @@ import { compareSpeech, makeSpeechWav, readWav, type SpeechWav } from '../helper
 import { PYTHON, aiortcAvailable, type AiortcEvent } from '../../testkit/aiortc-process.js';
 import { until } from '../../testkit/wait.js';
 
-const SCRIPT = fileURLToPath(new URL('./aiortc_echo_client.py', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('../../testkit/aiortc_echo_client.py', import.meta.url));
 
 /** Counts the 20 ms input frames the bot's pipeline carries. */
 class FrameCounter extends FrameProcessor {

@@ -11,72 +11,47 @@ Run with the Debian interpreter (/usr/bin/python3, python3-aiortc). It:
     received frame sits at (arrival of the first received frame - that instant) + (its RTP pts - the first pts),
     so a correlation of the two files gives the echo's round-trip delay,
   * after the WAV plus --tail seconds, writes --out and closes.
-Reports JSON lines on stdout (key "event"), like aiortc_client.py.
+Reports JSON lines on stdout (key "event"), like aiortc_client.py (shared parts: aiortc_peer.py).
 """
 
 import argparse
 import asyncio
-import fractions
 import json
 import sys
 import time
-import urllib.error
-import urllib.request
 import wave
 
-import aioice.ice
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import AudioStreamTrack, MediaStreamError
+from aiortc import RTCConfiguration, RTCPeerConnection
+from aiortc.mediastreams import MediaStreamError
 from av import AudioFrame
 from av.audio.resampler import AudioResampler
 
-# aioice skips loopback addresses; tests run on 127.0.0.1 only (docs/testing.md, "Loopback peers").
-aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
+from aiortc_peer import PTIME, PacedAudioTrack, emit, keepalive, offer_and_answer
 
-PTIME = 0.020
 OUT_RATE = 48000
 
 
-def emit(event: str, **fields) -> None:
-    fields["event"] = event
-    fields.setdefault("t", time.time() * 1000.0)
-    sys.stdout.write(json.dumps(fields) + "\n")
-    sys.stdout.flush()
-
-
-class WavTrack(AudioStreamTrack):
+class WavTrack(PacedAudioTrack):
     """Silence until start() is called, then the WAV once, then silence; paced in real time."""
 
     def __init__(self, path: str) -> None:
-        super().__init__()
         with wave.open(path, "rb") as w:
             if w.getsampwidth() != 2:
                 raise ValueError(f"{path}: want 16-bit PCM")
-            self.rate = w.getframerate()
+            rate = w.getframerate()
             self.channels = w.getnchannels()
             self.pcm = w.readframes(w.getnframes())
-        self.layout = "mono" if self.channels == 1 else "stereo"
-        self.samples = int(self.rate * PTIME)
+        super().__init__(rate, "mono" if self.channels == 1 else "stereo")
         self.frame_bytes = self.samples * self.channels * 2
         self.pos = None  # byte offset into pcm while playing
         self.started_at = None  # wall time (s) the first WAV sample was returned
         self.finished = asyncio.Event()
         self._want_start = False
-        self._pts = 0
-        self._clock = None
 
     def start(self) -> None:
         self._want_start = True
 
-    async def recv(self) -> AudioFrame:
-        if self.readyState != "live":
-            raise MediaStreamError
-        if self._clock is None:
-            self._clock = time.time()
-        else:
-            wait = self._clock + self._pts / self.rate - time.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
+    def pcm_frame(self, pts: int) -> bytes:
         chunk = bytes(self.frame_bytes)
         if self._want_start and self.pos is None:
             self.pos = 0
@@ -89,26 +64,7 @@ class WavTrack(AudioStreamTrack):
             if self.pos >= len(self.pcm):
                 emit("wav-end")
                 self.finished.set()
-        frame = AudioFrame(format="s16", layout=self.layout, samples=self.samples)
-        frame.planes[0].update(chunk)
-        frame.pts = self._pts
-        frame.sample_rate = self.rate
-        frame.time_base = fractions.Fraction(1, self.rate)
-        self._pts += self.samples
-        return frame
-
-
-def post_json(url: str, body: dict) -> tuple[int, dict]:
-    req = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"{}")
-    except urllib.error.URLError as err:
-        return 0, {"detail": str(err.reason)}
+        return chunk
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -125,11 +81,6 @@ async def run(args: argparse.Namespace) -> int:
     pc.addTransceiver(source, direction="sendrecv")
     channel = pc.createDataChannel("chat", ordered=True)
 
-    async def keepalive() -> None:
-        while channel.readyState == "open":
-            channel.send(f"ping: {int(time.time() * 1000)}")
-            await asyncio.sleep(1.0)
-
     @channel.on("open")
     def on_open() -> None:
         emit("dc-open")
@@ -140,7 +91,7 @@ async def run(args: argparse.Namespace) -> int:
             "data": {"version": "2.1.0", "about": {"library": "aiortc-echo-test"}},
         }
         channel.send(json.dumps(ready))
-        tasks.append(asyncio.ensure_future(keepalive()))
+        tasks.append(asyncio.ensure_future(keepalive(channel)))
 
     @channel.on("message")
     def on_message(message) -> None:
@@ -203,18 +154,8 @@ async def run(args: argparse.Namespace) -> int:
 
         tasks.append(asyncio.ensure_future(read()))
 
-    offer = await pc.createOffer()
-    await pc.setLocalDescription(offer)
-    body = {"sdp": pc.localDescription.sdp, "type": "offer", "pc_id": None, "restart_pc": False}
-    status, answer = await asyncio.get_running_loop().run_in_executor(
-        None, post_json, args.url.rstrip("/") + "/api/offer", body
-    )
-    if status != 200:
-        emit("offer-failed", status=status, body=answer)
-        await pc.close()
+    if not await offer_and_answer(pc, args.url.rstrip("/") + "/api/offer"):
         return 2
-    emit("answer", pc_id=answer.get("pc_id"))
-    await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type=answer["type"]))
 
     code = 0
     try:
