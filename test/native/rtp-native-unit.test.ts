@@ -22,6 +22,39 @@ describe('C++ unit tests (native_tests)', () => {
     expect(out).toMatch(/\d+ tests, 0 failed checks/);
   });
 
+  // The same tests under ASan+UBSan and under TSan (the worker facility's threads), plus the TSan canary: a
+  // deliberate race that must be reported, so a TSan variant that silently stopped detecting races fails.
+  const listed = configured
+    ? execFileSync('ctest', ['--test-dir', buildDir, '-N'], { encoding: 'utf8' })
+    : '';
+  const sanitizers = ['native_tests_asan', 'native_tests_tsan', 'tsan_canary'].filter((t) =>
+    new RegExp(`Test +#\\d+: ${t}$`, 'm').test(listed),
+  );
+  it.skipIf(sanitizers.length === 0)(
+    'pass under ASan+UBSan and TSan; the TSan canary race is reported (ctest)',
+    () => {
+      for (const t of sanitizers) {
+        execFileSync('cmake', ['--build', buildDir, '--target', t, '-j', '2'], { stdio: 'pipe' });
+      }
+      const out = execFileSync(
+        'ctest',
+        ['--test-dir', buildDir, '-R', `^(${sanitizers.join('|')})$`, '--output-on-failure'],
+        { encoding: 'utf8' },
+      );
+      expect(out).toMatch(/100% tests passed/);
+      expect(out).toMatch(/native_tests_tsan/);
+      expect(out).toMatch(/tsan_canary/);
+      // The worker facility's stress tests ran in the TSan binary (not filtered out, not renamed away).
+      const tsan = execFileSync(join(buildDir, 'native_tests_tsan'), ['Work'], {
+        encoding: 'utf8',
+        env: { ...process.env, TSAN_OPTIONS: 'halt_on_error=1' },
+      });
+      expect(tsan).toMatch(/ok {3}WorkCloseRacesWithProducersAndWorkers/);
+      expect(tsan).toMatch(/\d+ tests, 0 failed checks/);
+    },
+    600_000,
+  );
+
   // The libFuzzer targets (native/fuzz, built with clang when available) run for a few seconds each over
   // their seed corpus: a crash, sanitizer report or failed invariant fails the test.
   const fuzzTests = configured
