@@ -16,6 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   sw::InitVp8Packetizer(env, exports);
   sw::InitVp8Codec(env, exports);
   sw::InitVideoSenderFeedback(env, exports);
+  sw::InitWorkers(env, exports);
   return exports;
 }
 

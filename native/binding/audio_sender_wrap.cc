@@ -1,12 +1,24 @@
 // JS binding of core/audio/audio_sender (JS thread only). pull() returns the due RTP packets as new
 // Uint8Arrays; lastTransitions() returns the on-the-wire speaking transitions of the last pull (or null).
+//
+// Worker mode (options.onPackets is a function): pull() does the slot bookkeeping on the JS thread and
+// submits the Opus encode + packetization of the due slots to this sender's worker lane (worker_owner.h);
+// it returns an empty array and the packets reach onPackets({ packets, dueMs }) on the JS thread, in order.
+// Queues: the job lane is drop-oldest, workerQueueBatches (default 8, ~160 ms of 20 ms slots); a batch it
+// drops is a gap the stage turns into a timestamp jump with a marker (a pause to the receiver). The result
+// mailbox is drop-oldest, max(16, 2 x workerQueueBatches) batches; a batch dropped there is packet loss to
+// the receiver (its sequence numbers were used), which only happens when the JS thread stalls for more
+// than ~300 ms.
 #include <napi.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "binding/audio_wrap_util.h"
 #include "binding/errors.h"
+#include "binding/worker_owner.h"
 #include "binding/wraps.h"
 #include "core/audio/audio_sender.h"
 
@@ -42,6 +54,7 @@ class AudioSenderWrap : public Napi::ObjectWrap<AudioSenderWrap> {
                            InstanceMethod("setPacketLossPercent", &AudioSenderWrap::SetLoss),
                            InstanceMethod("setBitrate", &AudioSenderWrap::SetBitrate),
                            InstanceMethod("stats", &AudioSenderWrap::Stats),
+                           InstanceMethod("workerStats", &AudioSenderWrap::WorkerStats),
                            InstanceMethod("close", &AudioSenderWrap::Close),
                            InstanceAccessor("queuedMs", &AudioSenderWrap::QueuedMs, nullptr),
                            InstanceAccessor("playedOutMs", &AudioSenderWrap::PlayedOutMs, nullptr),
@@ -70,7 +83,28 @@ class AudioSenderWrap : public Napi::ObjectWrap<AudioSenderWrap> {
     so.initialSequence = static_cast<uint16_t>(FieldInteger(o, "initialSequence", 0, 0, 65535));
     so.initialTimestamp = static_cast<uint32_t>(FieldInteger(o, "initialTimestamp", 0, 0, 0xffffffffLL));
     ReadMid(o, &so.midExtensionId, &so.mid);
+    Napi::Function onPackets;
+    if (HasField(o, "onPackets")) {
+      if (!o.Get("onPackets").IsFunction())
+        ThrowTypeError(env, kErrInvalidArg, "onPackets must be a function");
+      onPackets = o.Get("onPackets").As<Napi::Function>();
+    }
+    const auto jobCapacity = static_cast<size_t>(FieldInteger(o, "workerQueueBatches", 8, 1, 1000));
     tx_ = GuardCore(env, [&] { return std::make_unique<audio::AudioSender>(so); });
+    if (!onPackets.IsEmpty()) {
+      tx_->setDeferred(true);
+      Owner::Options oo;
+      oo.jobs = work::QueueOptions{jobCapacity, work::QueuePolicy::kDropOldest};
+      oo.results = work::QueueOptions{std::max<size_t>(16, 2 * jobCapacity), work::QueuePolicy::kDropOldest};
+      oo.name = "small-webrtc AudioSender";
+      owner_ = std::make_unique<Owner>(env, onPackets, oo, &PacketsToJs);
+    }
+  }
+
+  ~AudioSenderWrap() override {
+    // Also the path of a sender garbage-collected without close(): queued batches are cancelled, the
+    // ThreadSafeFunction released; a batch being encoded finishes on its thread and frees the stage.
+    if (owner_) owner_->close();
   }
 
  private:
@@ -92,6 +126,18 @@ class AudioSenderWrap : public Napi::ObjectWrap<AudioSenderWrap> {
     Napi::Env env = info.Env();
     audio::AudioSender& s = core(env);
     const size_t n = s.pull(ArgNumber(info, 0, "nowMs", -1e15, 1e15));
+    if (owner_) {
+      audio::EncodeBatch batch;
+      if (s.takeBatch(&batch)) {
+        // Worker thread, one batch at a time per sender (the lane's strand): the stage needs no lock.
+        owner_->submit([stage = s.stage(), box = owner_->mailbox(), batch = std::move(batch)]() {
+          audio::PacketBatch out;
+          stage->run(batch, &out);
+          if (out.size() > 0) box->post(std::move(out));
+        });
+      }
+      return Napi::Array::New(env, 0);
+    }
     Napi::Array out = Napi::Array::New(env, n);
     for (size_t i = 0; i < n; ++i)
       out.Set(static_cast<uint32_t>(i), CopyToUint8Array(env, s.packet(i), s.packetLen(i)));
@@ -143,7 +189,7 @@ class AudioSenderWrap : public Napi::ObjectWrap<AudioSenderWrap> {
   Napi::Value Stats(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     audio::AudioSender& s = core(env);
-    const audio::AudioSenderStats& st = s.stats();
+    const audio::AudioSenderStats st = s.stats();
     Napi::Object o = Napi::Object::New(env);
     o.Set("packetsSent", static_cast<double>(st.packetsSent));
     o.Set("audioPackets", static_cast<double>(st.audioPackets));
@@ -156,7 +202,13 @@ class AudioSenderWrap : public Napi::ObjectWrap<AudioSenderWrap> {
     o.Set("nextTimestamp", static_cast<double>(s.nextTimestamp()));
     return o;
   }
+  Napi::Value WorkerStats(const Napi::CallbackInfo& info) {
+    core(info.Env());
+    if (!owner_) return info.Env().Null();
+    return owner_->statsObject(info.Env());
+  }
   Napi::Value Close(const Napi::CallbackInfo& info) {
+    owner_.reset();  // closes: cancels queued batches, releases the ThreadSafeFunction
     tx_.reset();
     return info.Env().Undefined();
   }
@@ -170,7 +222,24 @@ class AudioSenderWrap : public Napi::ObjectWrap<AudioSenderWrap> {
     return Napi::Boolean::New(info.Env(), core(info.Env()).speaking());
   }
 
+  using Owner = WorkerOwner<audio::PacketBatch>;
+
+  // JS thread: one worker result -> { packets: Uint8Array[], dueMs: number[] }.
+  static Napi::Value PacketsToJs(Napi::Env env, audio::PacketBatch& b) {
+    Napi::Array packets = Napi::Array::New(env, b.size());
+    Napi::Array due = Napi::Array::New(env, b.size());
+    for (size_t i = 0; i < b.size(); ++i) {
+      packets.Set(static_cast<uint32_t>(i), CopyToUint8Array(env, b.bytes.data() + b.offsets[i], b.lens[i]));
+      due.Set(static_cast<uint32_t>(i), b.atMs[i]);
+    }
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("packets", packets);
+    o.Set("dueMs", due);
+    return o;
+  }
+
   std::unique_ptr<audio::AudioSender> tx_;
+  std::unique_ptr<Owner> owner_;  // worker mode only
 };
 
 }  // namespace

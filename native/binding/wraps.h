@@ -16,5 +16,6 @@ void InitVp8Depacketizer(Napi::Env env, Napi::Object exports);      // vp8_depac
 void InitVp8Packetizer(Napi::Env env, Napi::Object exports);        // vp8_packetizer_wrap.cc
 void InitVp8Codec(Napi::Env env, Napi::Object exports);             // vp8_codec_wrap.cc
 void InitVideoSenderFeedback(Napi::Env env, Napi::Object exports);  // video_sender_feedback_wrap.cc
+void InitWorkers(Napi::Env env, Napi::Object exports);              // worker_wrap.cc
 
 }  // namespace sw

@@ -1,11 +1,19 @@
 // AudioSender: PCM in, paced Opus RTP out (native/core/audio/audio_sender via
 // native/binding/audio_sender_wrap.cc). write() copies into a bounded native ring (resampled to 48 kHz on
 // the way in); pull(now) encodes and packetizes the frames due on the caller's monotonic clock. RTP
-// timestamps advance by sample counts only. JS thread.
+// timestamps advance by sample counts only. JS thread. With `onPackets`, the encoding runs on the native
+// worker pool instead (docs/native-workers.md) and the packets arrive through that callback.
 import { randomInt } from 'node:crypto';
 import { native } from '../native/binding.js';
-import type { NativeAudioSender, NativeAudioSenderStats } from '../native/types.js';
+import type {
+  NativeAudioSender,
+  NativeAudioSenderStats,
+  NativeEncodedPackets,
+  NativeWorkerStats,
+} from '../native/types.js';
+import { getLogger } from '../logger.js';
 import { TypedEmitter } from '../events.js';
+import { SmallWebRTCTypeError } from '../errors.js';
 import {
   checkInt,
   checkInt16Array,
@@ -63,7 +71,21 @@ export interface AudioSenderOptions {
   initialSequence?: number;
   /** RTP timestamp of the first packet (0..2^32-1). Default: random. */
   initialTimestamp?: number;
+  /**
+   * Encode on the native worker pool instead of the JS thread. pull() then does only the slot bookkeeping
+   * (speaking transitions are still reported synchronously) and returns `[]`; the due packets arrive here,
+   * on the JS thread, in order, typically well under a millisecond later. A throwing callback is logged.
+   */
+  onPackets?: (packets: Uint8Array[], dueMs: number[]) => void;
+  /**
+   * Worker mode: bound of the encode queue in pull() batches (drop-oldest; a dropped batch is a pause on the
+   * wire, with the RTP timestamp still advancing). Default 8 (about 160 ms of 20 ms slots).
+   */
+  workerQueueBatches?: number;
 }
+
+/** Queue counters of an {@link AudioSender} in worker mode (jobs: encode batches; results: packet batches). */
+export type AudioSenderWorkerStats = NativeWorkerStats;
 
 /** An on-the-wire speaking transition, produced by {@link AudioSender.pull}. */
 export interface SpeakingTransition {
@@ -92,6 +114,12 @@ export class AudioSender {
   #native: NativeAudioSender | null;
   /** `speaking` transitions, not awaited: raised from pull() on the pacing path. */
   readonly #events = new TypedEmitter<{ speaking: [t: SpeakingTransition] }>('AudioSender');
+  /**
+   * Worker mode: the callback the native side holds weakly (a strong native reference would keep this
+   * object alive forever if it were dropped without close()); this field keeps it alive exactly as long as
+   * the sender.
+   */
+  #deliver: ((batch: NativeEncodedPackets) => void) | null = null;
   #pending: SpeakingTransition[] = [];
   /** Input rate, Hz. */
   readonly sampleRate: number;
@@ -107,6 +135,20 @@ export class AudioSender {
     this.sampleRate = checkInt('sampleRate', o.sampleRate, 8000, 192000);
     this.channels = checkOneOf('channels', o.channels, [1, 2] as const);
     this.frameMs = o.frameMs === undefined ? 20 : checkOneOf('frameMs', o.frameMs, [10, 20] as const);
+    const onPackets = o.onPackets;
+    if (onPackets !== undefined && typeof onPackets !== 'function') {
+      throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'onPackets must be a function');
+    }
+    const workerQueueBatches = optInt('workerQueueBatches', o.workerQueueBatches, 1, 1000, 8);
+    if (onPackets !== undefined) {
+      this.#deliver = (batch: NativeEncodedPackets): void => {
+        try {
+          onPackets(batch.packets, batch.dueMs);
+        } catch (err) {
+          getLogger().error('AudioSender onPackets callback threw', err);
+        }
+      };
+    }
     this.#native = new (native().AudioSender)({
       sampleRate: this.sampleRate,
       channels: this.channels,
@@ -133,7 +175,13 @@ export class AudioSender {
         0xffffffff,
         randomInt(0, 0x100000000 - 1),
       ),
+      ...(this.#deliver !== null ? { onPackets: this.#deliver, workerQueueBatches } : {}),
     });
+  }
+
+  /** Whether encoding runs on the native worker pool (constructed with `onPackets`). */
+  get encodesOnWorker(): boolean {
+    return this.#deliver !== null;
   }
 
   #n(): NativeAudioSender {
@@ -149,7 +197,10 @@ export class AudioSender {
     return this.#n().write(checkInt16Array('pcm', pcm));
   }
 
-  /** Returns the RTP packets due at `nowMs` (monotonic ms), then notifies speaking transitions. */
+  /**
+   * Returns the RTP packets due at `nowMs` (monotonic ms), then notifies speaking transitions. In worker
+   * mode it returns `[]` and the packets go to `onPackets`.
+   */
   pull(nowMs: number): Uint8Array[] {
     const n = this.#n();
     const packets = n.pull(checkNumber('nowMs', nowMs, -1e15, 1e15));
@@ -239,10 +290,19 @@ export class AudioSender {
     return this.#n().stats();
   }
 
-  /** Frees the native state and drops listeners; idempotent. Other methods then throw ERR_CLOSED. */
+  /** Worker mode: counters of the encode queue and of the result queue; null when encoding inline. */
+  workerStats(): AudioSenderWorkerStats | null {
+    return this.#n().workerStats();
+  }
+
+  /**
+   * Frees the native state and drops listeners; idempotent. Other methods then throw ERR_CLOSED. In worker
+   * mode, queued batches are cancelled and no onPackets call happens after close().
+   */
   close(): void {
     this.#native?.close();
     this.#native = null;
+    this.#deliver = null;
     this.#events.removeAllHandlers();
   }
 }

@@ -248,7 +248,63 @@ export interface NativeRtpBinding {
 export type NativeAddon = NativeVersionBinding &
   NativeRtpBinding &
   NativeAudioBinding &
-  NativeVideoBinding;
+  NativeVideoBinding &
+  NativeWorkerBinding;
+
+/** Counters of one bounded queue of the worker facility (native/core/work/bounded_queue.h). */
+export interface NativeQueueStats {
+  /** Items accepted. */
+  queued: number;
+  /** Items removed unprocessed by the queue's overflow policy (drop-oldest or latest-wins). */
+  dropped: number;
+  /** Items removed unprocessed by close or shutdown. */
+  cancelled: number;
+  /** Items processed (jobs run, results delivered). */
+  completed: number;
+  /** Jobs that threw (also counted in completed). */
+  failed: number;
+  /** Items waiting now. */
+  depth: number;
+  /** Largest depth seen. */
+  maxDepth: number;
+  /** Sum over processed items of the time they waited, microseconds. */
+  queueTimeTotalUs: number;
+  /** Longest wait, microseconds. */
+  queueTimeMaxUs: number;
+  /** Wait of the last processed item, microseconds. */
+  queueTimeLastUs: number;
+}
+
+/** The two queues of an owner of worker jobs: its job lane and its result mailbox. */
+export interface NativeWorkerStats {
+  jobs: NativeQueueStats;
+  results: NativeQueueStats;
+}
+
+/** What workerPoolInfo() returns (native/binding/worker_wrap.cc). */
+export interface NativeWorkerPoolInfo {
+  /** Whether this thread's pool has started (on the first owner of worker jobs). */
+  started: boolean;
+  /** Worker threads (running, or that would start: SMALL_WEBRTC_WORKER_THREADS or cores - 1). */
+  threads: number;
+  /** Owners' JS-side receivers alive in the process (returns to 0 once every owner is closed or collected). */
+  liveReceivers: number;
+  /** Result mailboxes alive in the process (idem, once their last job has finished). */
+  liveMailboxes: number;
+}
+
+/** Exports of native/binding/worker_wrap.cc. */
+export interface NativeWorkerBinding {
+  workerPoolInfo(): NativeWorkerPoolInfo;
+}
+
+/** One batch of packets encoded on a worker thread, as given to an AudioSender's onPackets. */
+export interface NativeEncodedPackets {
+  /** RTP packets, in sending order. */
+  packets: Uint8Array[];
+  /** For each packet, the due time of its slot on the clock given to pull(), ms. */
+  dueMs: number[];
+}
 
 /** A native OpusEncoder instance (native/binding/opus_wrap.cc). */
 export interface NativeOpusEncoder {
@@ -382,6 +438,8 @@ export interface NativeAudioSender {
   setPacketLossPercent(percent: number): void;
   setBitrate(bitrate: number): void;
   stats(): NativeAudioSenderStats;
+  /** Queue counters in worker mode, null otherwise. */
+  workerStats(): NativeWorkerStats | null;
   close(): void;
   readonly queuedMs: number;
   readonly playedOutMs: number;
@@ -439,6 +497,10 @@ export interface NativeAudioBinding {
     resampleQuality?: number;
     initialSequence?: number;
     initialTimestamp?: number;
+    /** Worker mode: encode off the JS thread and deliver here (held weakly: the caller keeps it alive). */
+    onPackets?: (batch: NativeEncodedPackets) => void;
+    /** Worker mode: bound of the job queue, in pull() batches (drop-oldest). Default 8. */
+    workerQueueBatches?: number;
   }) => NativeAudioSender;
 }
 

@@ -20,18 +20,15 @@ void ValidateMid(int id, const std::string& mid) {
 }
 }  // namespace
 
-AudioSender::AudioSender(const AudioSenderOptions& o)
-    : o_(o), seq_(o.initialSequence), ts_(o.initialTimestamp) {
-  if (o.sampleRate < 8000 || o.sampleRate > 192000)
-    throw std::invalid_argument("sampleRate must be 8000..192000");
-  if (o.channels != 1 && o.channels != 2) throw std::invalid_argument("channels must be 1 or 2");
-  if (o.encodeChannels != 1 && o.encodeChannels != 2)
-    throw std::invalid_argument("encodeChannels must be 1 or 2");
-  if (o.payloadType < 0 || o.payloadType > 127) throw std::invalid_argument("payloadType must be 0..127");
-  if (o.frameMs != 10 && o.frameMs != 20) throw std::invalid_argument("frameMs must be 10 or 20");
-  if (o.capacityMs < 20 || o.capacityMs > 600000)
-    throw std::invalid_argument("capacityMs must be 20..600000");
-  ValidateMid(o.midExtensionId, o.mid);
+AudioEncodeStage::AudioEncodeStage(const AudioSenderOptions& o)
+    : dtx_(o.dtx),
+      frameSamples_(static_cast<size_t>(kOpusRtpClockRate / 1000 * o.frameMs)),
+      seq_(o.initialSequence),
+      ts_(o.initialTimestamp),
+      initialTs_(o.initialTimestamp),
+      lastSsrc_(o.ssrc),
+      bitrate_(o.bitrate),
+      loss_(o.packetLossPercent) {
   OpusEncoderOptions eo;
   eo.sampleRate = kOpusRtpClockRate;
   eo.channels = o.encodeChannels;
@@ -42,16 +39,129 @@ AudioSender::AudioSender(const AudioSenderOptions& o)
   eo.packetLossPercent = o.packetLossPercent;
   eo.frameMs = o.frameMs;
   encoder_ = std::make_unique<OpusEncoder>(eo);
+  opus_.resize(kMaxOpusBytes);
+  c_.nextSequence = seq_;
+  c_.nextTimestamp = ts_;
+}
+
+void AudioEncodeStage::run(const EncodeBatch& b, PacketBatch* out) {
+  run(b.slots.data(), b.slots.size(), b.settings, out);
+}
+
+void AudioEncodeStage::run(const SlotFrame* slots, size_t count, const EncodeSettings& st, PacketBatch* out) {
+  if (st.bitrate != bitrate_) {
+    encoder_->setBitrate(st.bitrate);
+    bitrate_ = st.bitrate;
+  }
+  if (st.packetLossPercent != loss_) {
+    encoder_->setPacketLossPercent(st.packetLossPercent);
+    loss_ = st.packetLossPercent;
+  }
+  if (st.ssrc != lastSsrc_) {
+    markerNext_ = true;  // a new stream starts with a marker
+    lastSsrc_ = st.ssrc;
+  }
+  for (size_t i = 0; i < count; ++i) {
+    const SlotFrame& f = slots[i];
+    if (started_ && f.index != nextIndex_) {
+      // Slots that never reached the stage: skipped after a stall, or a batch dropped by the worker queue's
+      // policy. The timestamp still covers them (a pause to the receiver, not loss), with a marker after.
+      markerNext_ = true;
+    }
+    started_ = true;
+    nextIndex_ = f.index + 1;
+    ts_ = initialTs_ + static_cast<uint32_t>(f.index * frameSamples_);  // mod 2^32, as RTP wants
+    bool sent = false;
+    if (f.encode && f.pcm.size() >= frameSamples_) {
+      const int n = encoder_->encode(f.pcm.data(), opus_.data(), static_cast<int>(opus_.size()));
+      if (n < 0) {
+        c_.encodeErrors++;
+      } else if (dtx_ && n <= 2) {
+        c_.dtxSlots++;  // libopus signals "nothing to transmit" with a 1-2 byte DTX frame
+      } else {
+        const bool marker = markerNext_ || (f.audio && !lastSlotAudio_);
+        const size_t before = out->size();
+        emit(st, opus_.data(), static_cast<size_t>(n), marker, f.atMs, out);
+        sent = out->size() > before;
+        if (sent) {
+          if (f.audio) {
+            c_.audioPackets++;
+          } else {
+            c_.silencePackets++;
+          }
+        }
+      }
+    }
+    markerNext_ = !sent;
+    lastSlotAudio_ = f.audio;
+    ts_ += static_cast<uint32_t>(frameSamples_);
+  }
+  c_.nextSequence = seq_;
+  c_.nextTimestamp = ts_;
+}
+
+void AudioEncodeStage::emit(const EncodeSettings& st, const uint8_t* payload, size_t len, bool marker,
+                            double atMs, PacketBatch* out) {
+  rtp::RtpBuildParams p;
+  p.marker = marker;
+  p.payload_type = static_cast<uint8_t>(st.payloadType);
+  p.sequence_number = seq_;
+  p.timestamp = ts_;
+  p.ssrc = st.ssrc;
+  rtp::ExtensionToWrite ext{static_cast<uint8_t>(st.midExtensionId),
+                            reinterpret_cast<const uint8_t*>(st.mid.data()), st.mid.size()};
+  if (st.midExtensionId != 0) {
+    p.extensions = &ext;
+    p.extension_count = 1;
+  }
+  const size_t size = rtp::RtpPacketSize(p, len);
+  if (size == 0) {
+    c_.encodeErrors++;
+    return;
+  }
+  const size_t off = out->bytes.size();
+  out->bytes.resize(off + size);
+  size_t written = 0;
+  if (rtp::BuildRtp(p, payload, len, out->bytes.data() + off, size, &written) != rtp::RtpStatus::kOk) {
+    out->bytes.resize(off);
+    c_.encodeErrors++;
+    return;
+  }
+  out->offsets.push_back(off);
+  out->lens.push_back(written);
+  out->atMs.push_back(atMs);
+  seq_++;
+  c_.packetsSent++;
+}
+
+AudioSender::AudioSender(const AudioSenderOptions& o) : o_(o) {
+  if (o.sampleRate < 8000 || o.sampleRate > 192000)
+    throw std::invalid_argument("sampleRate must be 8000..192000");
+  if (o.channels != 1 && o.channels != 2) throw std::invalid_argument("channels must be 1 or 2");
+  if (o.encodeChannels != 1 && o.encodeChannels != 2)
+    throw std::invalid_argument("encodeChannels must be 1 or 2");
+  if (o.payloadType < 0 || o.payloadType > 127) throw std::invalid_argument("payloadType must be 0..127");
+  if (o.frameMs != 10 && o.frameMs != 20) throw std::invalid_argument("frameMs must be 10 or 20");
+  if (o.capacityMs < 20 || o.capacityMs > 600000)
+    throw std::invalid_argument("capacityMs must be 20..600000");
+  ValidateMid(o.midExtensionId, o.mid);
+  stage_ = std::make_shared<AudioEncodeStage>(o);
   resampler_ = std::make_unique<Resampler>(o.sampleRate, kOpusRtpClockRate, o.channels, o.encodeChannels,
                                            o.resampleQuality);
+  settings_.ssrc = o.ssrc;
+  settings_.payloadType = o.payloadType;
+  settings_.midExtensionId = o.midExtensionId;
+  settings_.mid = o.midExtensionId == 0 ? std::string() : o.mid;
+  settings_.bitrate = o.bitrate;
+  settings_.packetLossPercent = o.packetLossPercent;
   frameSamples_ = static_cast<size_t>(kOpusRtpClockRate / 1000 * o.frameMs);
   capacitySamples_ = static_cast<size_t>(o.capacityMs) * 48;
   ring().reserve(capacitySamples_ + 2 * frameSamples_);
-  frame_.resize(frameSamples_ * static_cast<size_t>(o.encodeChannels));
-  opus_.resize(kMaxOpusBytes);
-  bytes_.reserve(kMaxBurst * 1400);
-  offsets_.reserve(kMaxBurst);
-  lens_.reserve(kMaxBurst);
+  batch_.slots.reserve(kMaxBurst);
+  out_.bytes.reserve(kMaxBurst * 1400);
+  out_.offsets.reserve(kMaxBurst);
+  out_.lens.reserve(kMaxBurst);
+  out_.atMs.reserve(kMaxBurst);
   transitions_.reserve(2 * kMaxBurst);
 }
 
@@ -75,10 +185,12 @@ size_t AudioSender::write(const int16_t* pcm, size_t frames) {
 }
 
 size_t AudioSender::pull(double nowMs) {
-  bytes_.clear();
-  offsets_.clear();
-  lens_.clear();
+  out_.clear();
   transitions_.clear();
+  // Deferred: slots nobody took with takeBatch() are dropped here (bounded); the stage sees an index gap.
+  // Inline: the SlotFrames (and their PCM buffers) are reused, no allocation per slot.
+  if (deferred_) batch_.slots.clear();
+  slotsUsed_ = 0;
   if (!std::isfinite(nowMs)) return 0;
   if (!started_) {
     started_ = true;
@@ -89,16 +201,40 @@ size_t AudioSender::pull(double nowMs) {
   if (due > kMaxBurst) {
     const int64_t skipped = due - 1;
     stats_.skippedSlots += static_cast<uint64_t>(skipped);
-    ts_ += static_cast<uint32_t>(static_cast<uint64_t>(skipped) * frameSamples_);
     nextSlotMs_ += static_cast<double>(skipped) * o_.frameMs;
-    markerNext_ = true;
+    slotIndex_ += static_cast<uint64_t>(skipped);  // the stage sees the index gap: timestamp + marker
     due = 1;
   }
   for (int64_t i = 0; i < due; ++i) {
     slot(nextSlotMs_);
     nextSlotMs_ += o_.frameMs;
   }
-  return lens_.size();
+  if (deferred_) {
+    batch_.settings = settings_;
+    return 0;
+  }
+  stage_->run(batch_.slots.data(), slotsUsed_, settings_, &out_);
+  return out_.size();
+}
+
+bool AudioSender::takeBatch(EncodeBatch* out) {
+  if (!deferred_ || batch_.slots.empty()) return false;
+  *out = std::move(batch_);
+  batch_ = EncodeBatch();
+  batch_.slots.reserve(kMaxBurst);
+  slotsUsed_ = 0;
+  return true;
+}
+
+AudioSenderStats AudioSender::stats() const {
+  AudioSenderStats s = stats_;
+  const AudioEncodeStage::Counters& c = stage_->counters();
+  s.packetsSent = c.packetsSent.load();
+  s.audioPackets = c.audioPackets.load();
+  s.silencePackets = c.silencePackets.load();
+  s.dtxSlots = c.dtxSlots.load();
+  s.encodeErrors = c.encodeErrors.load();
+  return s;
 }
 
 void AudioSender::flushResampler() {
@@ -126,8 +262,10 @@ void AudioSender::slot(double atMs) {
     // padding before the audio, so the speech starts a little later instead of having a hole after it.
     offset = frameSamples_ - avail;
   }
-  std::fill(frame_.begin(), frame_.end(), 0);
-  const size_t taken = ring().read(frame_.data() + offset * ch, avail);
+  if (slotsUsed_ == batch_.slots.size()) batch_.slots.emplace_back();
+  SlotFrame& f = batch_.slots[slotsUsed_++];
+  f.pcm.assign(frameSamples_ * ch, 0);
+  const size_t taken = ring().read(f.pcm.data() + offset * ch, avail);
   const size_t real =
       static_cast<size_t>(std::min<double>(static_cast<double>(taken), std::ceil(realQueued())));
   consumedOut_ += static_cast<double>(taken);
@@ -142,59 +280,12 @@ void AudioSender::slot(double atMs) {
     transitions_.push_back(SpeakingTransition{audio, atMs, playedOutMs()});
   }
   playedOut_ += real;
-  bool sent = false;
-  if (audio || o_.autoSilence) {
-    const int n = encoder_->encode(frame_.data(), opus_.data(), static_cast<int>(opus_.size()));
-    if (n < 0) {
-      stats_.encodeErrors++;
-    } else if (o_.dtx && n <= 2) {
-      stats_.dtxSlots++;  // libopus signals "nothing to transmit" with a 1-2 byte DTX frame
-    } else {
-      const bool marker = markerNext_ || (audio && !lastSlotAudio_);
-      emit(opus_.data(), static_cast<size_t>(n), marker);
-      sent = true;
-      if (audio) {
-        stats_.audioPackets++;
-      } else {
-        stats_.silencePackets++;
-      }
-    }
-  }
-  markerNext_ = !sent;
+  f.atMs = atMs;
+  f.index = slotIndex_++;
+  f.audio = audio;
+  f.encode = audio || o_.autoSilence;
+  if (!f.encode) f.pcm.clear();
   lastSlotAudio_ = audio;
-  ts_ += static_cast<uint32_t>(frameSamples_);
-}
-
-void AudioSender::emit(const uint8_t* payload, size_t len, bool marker) {
-  rtp::RtpBuildParams p;
-  p.marker = marker;
-  p.payload_type = static_cast<uint8_t>(o_.payloadType);
-  p.sequence_number = seq_;
-  p.timestamp = ts_;
-  p.ssrc = o_.ssrc;
-  rtp::ExtensionToWrite ext{static_cast<uint8_t>(o_.midExtensionId),
-                            reinterpret_cast<const uint8_t*>(o_.mid.data()), o_.mid.size()};
-  if (o_.midExtensionId != 0) {
-    p.extensions = &ext;
-    p.extension_count = 1;
-  }
-  const size_t size = rtp::RtpPacketSize(p, len);
-  if (size == 0) {
-    stats_.encodeErrors++;
-    return;
-  }
-  const size_t off = bytes_.size();
-  bytes_.resize(off + size);
-  size_t written = 0;
-  if (rtp::BuildRtp(p, payload, len, bytes_.data() + off, size, &written) != rtp::RtpStatus::kOk) {
-    bytes_.resize(off);
-    stats_.encodeErrors++;
-    return;
-  }
-  offsets_.push_back(off);
-  lens_.push_back(written);
-  seq_++;
-  stats_.packetsSent++;
 }
 
 double AudioSender::clear() {
@@ -218,19 +309,23 @@ double AudioSender::clear() {
 }
 
 void AudioSender::setSsrc(uint32_t ssrc) {
-  if (ssrc != o_.ssrc) markerNext_ = true;
+  // The stage starts the new stream with a marker when it sees the SSRC change in the next batch.
   o_.ssrc = ssrc;
+  settings_.ssrc = ssrc;
 }
 
 void AudioSender::setPayloadType(int pt) {
   if (pt < 0 || pt > 127) throw std::invalid_argument("payloadType must be 0..127");
   o_.payloadType = pt;
+  settings_.payloadType = pt;
 }
 
 void AudioSender::setMidExtension(int id, const std::string& mid) {
   ValidateMid(id, mid);
   o_.midExtensionId = id;
   o_.mid = id == 0 ? std::string() : mid;
+  settings_.midExtensionId = id;
+  settings_.mid = o_.mid;
 }
 
 }  // namespace audio

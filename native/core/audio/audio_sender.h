@@ -7,9 +7,18 @@
 // them, but the RTP timestamp still advances by their samples (sequence numbers do not), so the receiver
 // sees a timestamp gap with consecutive sequence numbers, i.e. a transmission pause, not loss and not a
 // burst. The queued audio is simply sent later (a stall delays speech, it never drops it).
+//
+// Encoding on a worker thread (deferred mode): pull() splits each slot into the part that must happen on
+// the caller's thread at the slot's time (take the frame from the ring, speaking transitions, played-out
+// cursor) and the costly part (Opus encode + RTP packetization, ~40-80 us per 20 ms frame), which lives in
+// AudioEncodeStage. In the default mode pull() runs the stage inline; in deferred mode it hands the slots
+// out as an EncodeBatch (takeBatch()) for the caller to run through stage() elsewhere, one batch at a time,
+// in order (the binding runs them on its worker lane). Both modes produce the same bytes for the same
+// input; the stage's counters are atomics, so stats() may be read while a worker runs it.
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -60,6 +69,89 @@ struct AudioSenderStats {
   uint64_t encodeErrors = 0;
 };
 
+/** One slot handed from the pacing side (pull) to the encode side (AudioEncodeStage). */
+struct SlotFrame {
+  std::vector<int16_t> pcm;  // frameSamples x encodeChannels at 48 kHz; empty when !encode
+  double atMs = 0;           // the slot's due time on the caller's clock
+  uint64_t index = 0;        // slot number since the first pull (skipped slots count): sets the timestamp
+  bool audio = false;        // carries written audio (else silence)
+  bool encode = false;       // false: nothing is sent for this slot (no audio and autoSilence off)
+};
+
+/** RTP fields and encoder settings as of the pull() that produced a batch (applied before its slots). */
+struct EncodeSettings {
+  uint32_t ssrc = 0;
+  int payloadType = 111;
+  int midExtensionId = 0;
+  std::string mid;
+  int bitrate = 32000;
+  int packetLossPercent = 0;
+};
+
+struct EncodeBatch {
+  std::vector<SlotFrame> slots;
+  EncodeSettings settings;
+};
+
+/** The RTP packets of one batch, back to back in `bytes`. */
+struct PacketBatch {
+  std::vector<uint8_t> bytes;
+  std::vector<size_t> offsets, lens;
+  std::vector<double> atMs;  // due time of the slot each packet belongs to
+  void clear() {
+    bytes.clear();
+    offsets.clear();
+    lens.clear();
+    atMs.clear();
+  }
+  size_t size() const { return lens.size(); }
+};
+
+/**
+ * Opus encoder + RTP packetizer state (sequence number, timestamp, marker). Used by one thread at a time:
+ * the JS thread (inline mode) or the owner's worker lane (deferred mode, whose strand serializes batches).
+ * Counters are atomics so the JS thread may read them while a worker runs the stage.
+ */
+class AudioEncodeStage {
+ public:
+  /** Throws std::invalid_argument on a bad option (the options were validated by AudioSender). */
+  explicit AudioEncodeStage(const AudioSenderOptions& o);
+  /** Encodes and packetizes every slot of `b` in order, appending the packets to `out`. */
+  void run(const EncodeBatch& b, PacketBatch* out);
+  void run(const SlotFrame* slots, size_t count, const EncodeSettings& settings, PacketBatch* out);
+
+  struct Counters {
+    std::atomic<uint64_t> packetsSent{0};
+    std::atomic<uint64_t> audioPackets{0};
+    std::atomic<uint64_t> silencePackets{0};
+    std::atomic<uint64_t> dtxSlots{0};
+    std::atomic<uint64_t> encodeErrors{0};
+    std::atomic<uint32_t> nextSequence{0};
+    std::atomic<uint32_t> nextTimestamp{0};
+  };
+  const Counters& counters() const { return c_; }
+
+ private:
+  void emit(const EncodeSettings& st, const uint8_t* payload, size_t len, bool marker, double atMs,
+            PacketBatch* out);
+
+  std::unique_ptr<OpusEncoder> encoder_;
+  bool dtx_;
+  size_t frameSamples_;
+  std::vector<uint8_t> opus_;
+  uint16_t seq_;
+  uint32_t ts_;
+  uint32_t initialTs_;
+  uint64_t nextIndex_ = 0;
+  bool started_ = false;
+  uint32_t lastSsrc_;
+  int bitrate_;
+  int loss_;
+  bool markerNext_ = true;  // first packet, or first after slots that sent nothing
+  bool lastSlotAudio_ = false;
+  Counters c_;
+};
+
 class AudioSender {
  public:
   static constexpr int kMaxBurst = 3;  // slots sent back to back at most; more due = a stall, skip
@@ -70,11 +162,24 @@ class AudioSender {
 
   /** Accepts up to capacity; returns input frames (samples per channel) accepted. */
   size_t write(const int16_t* pcm, size_t frames);
-  /** Builds the packets due at nowMs (clears the previous batch); read them with packetCount()/packet(). */
+  /**
+   * Builds the packets due at nowMs (clears the previous batch); read them with packetCount()/packet().
+   * In deferred mode it returns 0 and leaves the due slots for takeBatch().
+   */
   size_t pull(double nowMs);
-  size_t packetCount() const { return lens_.size(); }
-  const uint8_t* packet(size_t i) const { return bytes_.data() + offsets_[i]; }
-  size_t packetLen(size_t i) const { return lens_[i]; }
+  size_t packetCount() const { return out_.size(); }
+  const uint8_t* packet(size_t i) const { return out_.bytes.data() + out_.offsets[i]; }
+  size_t packetLen(size_t i) const { return out_.lens[i]; }
+  double packetAtMs(size_t i) const { return out_.atMs[i]; }
+
+  /** Deferred mode: set once, before the first pull(). */
+  void setDeferred(bool deferred) { deferred_ = deferred; }
+  bool deferred() const { return deferred_; }
+  /** Deferred mode: moves out the slots of the last pull(); false (and `out` untouched) when there were none.
+   */
+  bool takeBatch(EncodeBatch* out);
+  /** The encode side, shared with whoever runs the batches (it may outlive this sender). */
+  const std::shared_ptr<AudioEncodeStage>& stage() const { return stage_; }
   /** Transitions recorded by the last pull(). */
   const std::vector<SpeakingTransition>& transitions() const { return transitions_; }
 
@@ -84,16 +189,18 @@ class AudioSender {
   void setPayloadType(int pt);
   /** id 0 removes the extension. Throws std::invalid_argument on a bad id or mid. */
   void setMidExtension(int id, const std::string& mid);
-  void setPacketLossPercent(int percent) { encoder_->setPacketLossPercent(percent); }
-  void setBitrate(int bitrate) { encoder_->setBitrate(bitrate); }
+  /** Take effect from the next slot (applied by the stage, on whichever thread runs it). */
+  void setPacketLossPercent(int percent) { settings_.packetLossPercent = percent; }
+  void setBitrate(int bitrate) { settings_.bitrate = bitrate; }
 
   /** Written audio not yet sent (including the few samples inside the resampler's filter), ms. */
   double queuedMs() const { return realQueued() / 48.0; }
   double playedOutMs() const { return static_cast<double>(playedOut_) / 48.0; }
   bool speaking() const { return speaking_; }
-  uint16_t nextSequence() const { return seq_; }
-  uint32_t nextTimestamp() const { return ts_; }
-  const AudioSenderStats& stats() const { return stats_; }
+  /** Of the encode side: in deferred mode, as of the last batch the stage finished. */
+  uint16_t nextSequence() const { return static_cast<uint16_t>(stage_->counters().nextSequence.load()); }
+  uint32_t nextTimestamp() const { return stage_->counters().nextTimestamp.load(); }
+  AudioSenderStats stats() const;
   const AudioSenderOptions& options() const { return o_; }
 
  private:
@@ -102,23 +209,21 @@ class AudioSender {
   void slot(double atMs);
   double realQueued() const { return std::max(0.0, expectedOut_ - consumedOut_); }
   void flushResampler();
-  void emit(const uint8_t* payload, size_t len, bool marker);
 
   AudioSenderOptions o_;
   std::unique_ptr<Resampler> resampler_;  // input -> 48 kHz, encodeChannels; its FIFO is the ring
-  std::unique_ptr<OpusEncoder> encoder_;
+  std::shared_ptr<AudioEncodeStage> stage_;
+  EncodeSettings settings_;  // current RTP fields and encoder settings, snapshotted into each batch
+  EncodeBatch batch_;        // the slots of the current pull() (inline: reused, the first slotsUsed_)
+  size_t slotsUsed_ = 0;
+  PacketBatch out_;  // inline mode: the packets of the last pull()
+  bool deferred_ = false;
   size_t frameSamples_;     // per channel at 48 kHz
   size_t capacitySamples_;  // per channel at 48 kHz
-  std::vector<int16_t> frame_;
-  std::vector<uint8_t> opus_;
-  std::vector<uint8_t> bytes_;
-  std::vector<size_t> offsets_, lens_;
   std::vector<SpeakingTransition> transitions_;
-  uint16_t seq_;
-  uint32_t ts_;
   bool started_ = false;
   double nextSlotMs_ = 0;
-  bool markerNext_ = true;  // first packet, or first after slots that sent nothing
+  uint64_t slotIndex_ = 0;  // next slot's number (SlotFrame::index)
   bool lastSlotAudio_ = false;
   bool speaking_ = false;
   uint64_t playedOut_ = 0;  // real (written) samples per channel sent, 48 kHz
