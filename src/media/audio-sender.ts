@@ -184,6 +184,17 @@ export class AudioSender {
     return this.#deliver !== null;
   }
 
+  /**
+   * True when no batch is waiting, encoding or on its way back to `onPackets` (always true inline): what a
+   * caller checks before replacing this sender, so the end of the stream is not dropped by close().
+   */
+  get workerIdle(): boolean {
+    const w = this.#n().workerStats();
+    if (w === null) return true;
+    const j = w.jobs;
+    return j.depth === 0 && j.completed + j.dropped + j.cancelled === j.queued && w.results.depth === 0;
+  }
+
   #n(): NativeAudioSender {
     if (this.#native === null) throw closedError('AudioSender');
     return this.#native;

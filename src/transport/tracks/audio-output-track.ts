@@ -24,6 +24,12 @@ export interface AudioOutputTrackOptions {
   lookaheadMs?: number;
   /** Called (on the JS thread, from the media clock's tick) when audio starts or stops going out on the wire. */
   onSpeaking?: (speaking: boolean) => void;
+  /**
+   * Run the Opus encoder on the native worker pool (docs/native-workers.md) instead of the JS thread: the
+   * pacer tick only takes the due frames and the packets are sent when the worker hands them back (well
+   * under a millisecond later). Default true.
+   */
+  encodeOnWorker?: boolean;
 }
 
 interface WriteWaiter {
@@ -42,6 +48,15 @@ const COUNTERS = [
   'droppedOnWriteSamples',
   'encodeErrors',
 ] as const satisfies ReadonlyArray<keyof AudioSenderStats>;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The SSRC field of an RTP packet (bytes 8..11, big-endian); the caller checked the length. */
+function ssrcOf(packet: Uint8Array): number {
+  return ((packet[8]! << 24) | (packet[9]! << 16) | (packet[10]! << 8) | packet[11]!) >>> 0;
+}
 
 /**
  * The bot's outgoing audio: an {@link OutboundTrack} the connection binds to the sender of transceiver 0.
@@ -84,6 +99,11 @@ export class AudioOutputTrack implements OutboundTrack, MediaClockClient {
     this.#lookaheadMs = options.lookaheadMs ?? 40;
     this.#onSpeaking = options.onSpeaking;
     this.#sender = this.#createSender(null);
+  }
+
+  /** Whether this track's Opus encoding runs on the native worker pool. */
+  get encodesOnWorker(): boolean {
+    return this.#sender.encodesOnWorker;
   }
 
   /** Rate of the PCM {@link AudioOutputTrack.write} takes, Hz. */
@@ -168,6 +188,9 @@ export class AudioOutputTrack implements OutboundTrack, MediaClockClient {
     if (this.#closed) throw new SmallWebRTCError('ERR_CLOSED', 'audio output track is closed');
     if (sampleRate === this.#sampleRate && channels === this.#channels) return;
     await this.drain(signal);
+    // Worker mode: the last batches may still be encoding or on their way back; closing the old sender
+    // would drop them (the end of what was said before the change).
+    for (let i = 0; i < 40 && !this.#sender.workerIdle && !signal?.aborted; i++) await sleep(5);
     if (this.#closed || (sampleRate === this.#sampleRate && channels === this.#channels)) return;
     // Writers still waiting were counted on the old sender's cursor: release them (their audio is out, or
     // was dropped by the interruption/unbind that ended the wait).
@@ -257,14 +280,9 @@ export class AudioOutputTrack implements OutboundTrack, MediaClockClient {
 
   /** Media clock tick (JS thread): sends due packets, reports on-the-wire transitions, wakes writers. */
   tick(nowMs: number): void {
-    const sink = this.#sink;
-    if (sink === null || this.#closed) return;
-    const packets = this.#sender.pull(nowMs);
-    for (const packet of packets) {
-      if (!sink.send(packet) && this.#sendFailures++ % 500 === 0) {
-        logger().debug(`audio output: sender not ready (${this.#sendFailures} packet(s) not sent)`);
-      }
-    }
+    if (this.#sink === null || this.#closed) return;
+    // Worker mode: pull() returns nothing and the packets reach #send() from the worker's callback.
+    this.#send(this.#sender.pull(nowMs));
     for (const t of this.#sender.takeTransitions()) {
       // After an unbind reported a stop, the sender's own stop for that utterance is a duplicate.
       if (t.speaking !== this.#reportedSpeaking) this.#reportSpeaking(t.speaking);
@@ -300,6 +318,9 @@ export class AudioOutputTrack implements OutboundTrack, MediaClockClient {
       autoSilence: this.#options.autoSilence,
       capacityMs: this.#options.capacityMs ?? 1000,
       ...(rtp ?? {}),
+      ...((this.#options.encodeOnWorker ?? true)
+        ? { onPackets: (packets: Uint8Array[]) => this.#send(packets) }
+        : {}),
     });
   }
 
@@ -311,6 +332,20 @@ export class AudioOutputTrack implements OutboundTrack, MediaClockClient {
       payloadType: sink.payloadType,
       midExtension: sink.midExtensionId !== null ? { id: sink.midExtensionId, mid: sink.mid } : null,
     });
+  }
+
+  /** Hands packets to the bound sink (JS thread: the clock tick, or the worker's result callback). */
+  #send(packets: Uint8Array[]): void {
+    const sink = this.#sink;
+    // Packets encoded before an unbind/close are dropped: they belong to a peer that is gone.
+    if (sink === null || this.#closed) return;
+    for (const packet of packets) {
+      // Worker mode: a batch encoded before a rebind (restart_pc) still carries the old SSRC.
+      if (packet.length >= 12 && ssrcOf(packet) !== sink.ssrc) continue;
+      if (!sink.send(packet) && this.#sendFailures++ % 500 === 0) {
+        logger().debug(`audio output: sender not ready (${this.#sendFailures} packet(s) not sent)`);
+      }
+    }
   }
 
   #reportSpeaking(speaking: boolean): void {
