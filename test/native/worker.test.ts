@@ -10,6 +10,7 @@ import { AudioSender } from '../../src/media/audio-sender.js';
 import { workerPoolInfo } from '../../src/media/worker-pool.js';
 import { parseRtp, type RtpPacket } from '../../src/media/rtp.js';
 import { sine } from './audio-test-helpers.js';
+import { sleep, until } from '../../testkit/wait.js';
 
 const run = promisify(execFile);
 const child = join(import.meta.dirname, 'fixtures', 'worker-child.ts');
@@ -18,13 +19,6 @@ function options(extra: Partial<ConstructorParameters<typeof AudioSender>[0]> = 
   return { sampleRate: 24000, channels: 1 as const, ssrc: 0xdeadbeef, payloadType: 111, ...extra };
 }
 
-async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 /**
  * Speech, a pause, speech again, a clear() and a bitrate change, pulled every 10 ms on a simulated clock.
@@ -61,7 +55,7 @@ describe('native worker facility: AudioSender in worker mode', () => {
     );
     expect(b.encodesOnWorker).toBe(true);
     await script(b, (packets) => expect(packets).toEqual([]));
-    await until(() => worker.length >= inline.length);
+    await until(() => worker.length >= inline.length, 10_000, () => `worker packets (${worker.length}/${inline.length})`);
     expect(worker.length).toBe(inline.length);
     expect(inline.length).toBe(100);
     // Random initial sequence/timestamp per sender: compare what follows from them.
@@ -90,7 +84,7 @@ describe('native worker facility: AudioSender in worker mode', () => {
     // Owners closed by earlier tests free their receivers on a later loop turn: settle first.
     let before = workerPoolInfo();
     for (let stable = 0; stable < 10; ) {
-      await new Promise((r) => setTimeout(r, 10));
+      await sleep(10);
       const now = workerPoolInfo();
       stable = now.liveReceivers === before.liveReceivers && now.liveMailboxes === before.liveMailboxes ? stable + 1 : 0;
       before = now;
@@ -108,7 +102,7 @@ describe('native worker facility: AudioSender in worker mode', () => {
     const queued = senders.reduce((n, tx) => n + tx.workerStats()!.jobs.depth, 0);
     for (const tx of senders) tx.close();
     const callsAtClose = calls;
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     expect(calls).toBe(callsAtClose);
     await until(() => {
       const now = workerPoolInfo();
@@ -131,7 +125,7 @@ describe('native worker facility: AudioSender in worker mode', () => {
     const s = tx.workerStats()!;
     expect(s.jobs.maxDepth).toBe(1);
     expect(s.jobs.dropped).toBeGreaterThan(0);
-    await until(() => packets === tx.stats().packetsSent);
+    await until(() => packets === tx.stats().packetsSent, 10_000, 'every encoded packet delivered');
     tx.close();
   });
 
@@ -159,7 +153,7 @@ describe('native worker facility: AudioSender in worker mode', () => {
       }),
     );
     for (let k = 0; k < 5; k++) tx.pull(k * 20);
-    await until(() => calls >= 2);
+    await until(() => calls >= 2, 10_000, 'two onPackets calls');
     tx.close();
   });
 
