@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { AudioSender } from '../../src/media/audio-sender.js';
 import { workerPoolInfo } from '../../src/media/worker-pool.js';
 import { parseRtp, type RtpPacket } from '../../src/media/rtp.js';
-import { sine } from './audio-test-helpers.js';
+import { sine } from '../../testkit/audio.js';
 import { sleep, until } from '../../testkit/wait.js';
 
 const run = promisify(execFile);
