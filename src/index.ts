@@ -235,12 +235,14 @@ export type {
   AudioReceiverStats,
   AudioSenderOptions,
   AudioSenderStats,
+  AudioSenderWorkerStats,
   MidExtension,
   OpusDecoderOptions,
   OpusEncoderOptions,
   OpusSampleRate,
   ResamplerOptions,
   SpeakingTransition,
+  WorkerQueueStats,
 } from './media/audio.js';
 
 // Extras: the native video toolkit (VP8 RTP (de)packetizing, libvpx decode/encode, image conversion, sender

@@ -9,7 +9,7 @@ import type {
   NativeAudioSender,
   NativeAudioSenderStats,
   NativeEncodedPackets,
-  NativeWorkerStats,
+  NativeQueueStats,
 } from '../native/types.js';
 import { getLogger } from '../logger.js';
 import { TypedEmitter } from '../events.js';
@@ -84,8 +84,16 @@ export interface AudioSenderOptions {
   workerQueueBatches?: number;
 }
 
-/** Queue counters of an {@link AudioSender} in worker mode (jobs: encode batches; results: packet batches). */
-export type AudioSenderWorkerStats = NativeWorkerStats;
+/** Counters of one bounded queue of the native worker facility (docs/native-workers.md). */
+export type WorkerQueueStats = NativeQueueStats;
+
+/** Queue counters of an {@link AudioSender} in worker mode. */
+export interface AudioSenderWorkerStats {
+  /** Encode batches (the slots of one pull()): drop-oldest, `workerQueueBatches` deep. */
+  jobs: WorkerQueueStats;
+  /** Packet batches on their way back to the JS thread. */
+  results: WorkerQueueStats;
+}
 
 /** An on-the-wire speaking transition, produced by {@link AudioSender.pull}. */
 export interface SpeakingTransition {

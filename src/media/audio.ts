@@ -9,6 +9,8 @@ export {
   AudioSender,
   type AudioSenderOptions,
   type AudioSenderStats,
+  type AudioSenderWorkerStats,
+  type WorkerQueueStats,
   type SpeakingTransition,
   type MidExtension,
 } from './audio-sender.js';
