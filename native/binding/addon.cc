@@ -17,6 +17,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   sw::InitVp8Codec(env, exports);
   sw::InitVideoSenderFeedback(env, exports);
   sw::InitWorkers(env, exports);
+  sw::InitVideoReceiver(env, exports);
+  sw::InitVideoSender(env, exports);
   return exports;
 }
 

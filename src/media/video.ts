@@ -28,3 +28,17 @@ export {
   type VideoSenderFeedbackOptions,
   type VideoSenderFeedbackStats,
 } from './video-sender-feedback.js';
+export {
+  VideoReceiver,
+  type DecodedVideoFrame,
+  type VideoReceiverOptions,
+  type VideoReceiverOutput,
+  type VideoReceiverStats,
+  type VideoWorkerStats,
+} from './video-receiver.js';
+export {
+  VideoSender,
+  type EncodedVideoPackets,
+  type VideoSenderOptions,
+  type VideoSenderStats,
+} from './video-sender.js';

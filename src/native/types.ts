@@ -616,8 +616,132 @@ export interface NativeVideoSenderFeedback {
   stats(): NativeVideoSenderFeedbackStats;
 }
 
-/** Exports of the video wraps (vp8_depacketizer_wrap.cc, vp8_packetizer_wrap.cc, vp8_codec_wrap.cc, video_sender_feedback_wrap.cc). */
+/** Counters of one worker queue (native/binding/worker_owner.h). */
+export interface NativeVideoQueueStats {
+  queued: number;
+  dropped: number;
+  cancelled: number;
+  completed: number;
+  failed: number;
+  depth: number;
+  maxDepth: number;
+  queueTimeTotalUs: number;
+  queueTimeMaxUs: number;
+  queueTimeLastUs: number;
+}
+
+/** What a native VideoReceiver hands its onFrame handler (native/binding/video_receiver_wrap.cc). */
+export type NativeDecodedFrame =
+  | {
+      image: NativeImage;
+      timestamp: number;
+      ssrc: number;
+      keyframe: boolean;
+      decodeUs: number;
+      convertUs: number;
+      error?: undefined;
+    }
+  | { error: string; timestamp: number; ssrc: number; image?: undefined };
+
+/** Counters returned by a native VideoReceiver's stats(). */
+export interface NativeVideoReceiverStats {
+  packets: number;
+  duplicates: number;
+  late: number;
+  malformed: number;
+  frames: number;
+  keyframes: number;
+  framesDropped: number;
+  gapsLost: number;
+  nacked: number;
+  plis: number;
+  decodeQueueDropped: number;
+  waitingForKeyframe: boolean;
+}
+
+/** A native VideoReceiver instance (native/binding/video_receiver_wrap.cc). */
+export interface NativeVideoReceiver {
+  push(packet: Uint8Array, nowMs: number): number;
+  poll(nowMs: number): number;
+  feedback(nowMs: number, senderSsrc: number): Uint8Array | null;
+  nextDeadlineMs(): number;
+  requestKeyframe(): void;
+  requestImage(): void;
+  setOutput(output: { format?: NativePixelFormat; maxWidth?: number; fps?: number }): void;
+  stats(): NativeVideoReceiverStats;
+  workerStats(): { jobs: NativeVideoQueueStats; results: NativeVideoQueueStats };
+  close(): void;
+}
+
+/** What a native VideoSender hands its onPackets handler (native/binding/video_sender_wrap.cc). */
+export type NativeEncodedPackets =
+  | {
+      packets: Uint8Array[];
+      keyframe: boolean;
+      timestamp: number;
+      frameBytes: number;
+      encodeUs: number;
+      error?: undefined;
+    }
+  | { error: string; timestamp: number; packets?: undefined };
+
+/** Counters returned by a native VideoSender's stats(). */
+export interface NativeVideoSenderStats {
+  plis: number;
+  firs: number;
+  nacked: number;
+  rembs: number;
+  keyframesRequested: number;
+  targetBitrate: number;
+  maxBitrate: number;
+  framesReplaced: number;
+}
+
+/** A native VideoSender instance (native/binding/video_sender_wrap.cc). */
+export interface NativeVideoSender {
+  send(image: NativeImage, nowMs: number, keyframe?: boolean): boolean;
+  onRtcp(packet: Uint8Array): { keyframeRequested: boolean; rembBps: number | null; nacked: number };
+  requestKeyframe(): void;
+  setMaxBitrate(bitrate: number): void;
+  stats(): NativeVideoSenderStats;
+  workerStats(): { jobs: NativeVideoQueueStats; results: NativeVideoQueueStats };
+  close(): void;
+}
+
+/** Exports of the video wraps (vp8_depacketizer_wrap.cc, vp8_packetizer_wrap.cc, vp8_codec_wrap.cc, video_sender_feedback_wrap.cc, video_receiver_wrap.cc, video_sender_wrap.cc). */
 export interface NativeVideoBinding {
+  VideoReceiver: new (options: {
+    payloadType?: number;
+    maxPackets?: number;
+    maxWaitMs?: number;
+    nack?: boolean;
+    pliIntervalMs?: number;
+    format?: NativePixelFormat;
+    maxWidth?: number;
+    fps?: number;
+    threads?: number;
+    decodeQueue?: number;
+    onFrame: (frame: NativeDecodedFrame) => void;
+  }) => NativeVideoReceiver;
+  VideoSender: new (options: {
+    width: number;
+    height: number;
+    fps?: number;
+    bitrate?: number;
+    maxBitrate?: number;
+    keyframeInterval?: number;
+    cpuUsed?: number;
+    threads?: number;
+    ssrc: number;
+    payloadType: number;
+    initialSequence?: number;
+    initialPictureId?: number;
+    initialTimestamp?: number;
+    mtu?: number;
+    midExtension?: { id: number; mid: string } | null;
+    minKeyframeIntervalMs?: number;
+    onPackets: (result: NativeEncodedPackets) => void;
+  }) => NativeVideoSender;
   Vp8Depacketizer: new (options: {
     payloadType?: number;
     maxPackets?: number;
