@@ -18,6 +18,7 @@ void InitVp8Codec(Napi::Env env, Napi::Object exports);             // vp8_codec
 void InitVideoSenderFeedback(Napi::Env env, Napi::Object exports);  // video_sender_feedback_wrap.cc
 void InitWorkers(Napi::Env env, Napi::Object exports);              // worker_wrap.cc
 void InitVideoReceiver(Napi::Env env, Napi::Object exports);        // video_receiver_wrap.cc
-void InitVideoSender(Napi::Env env, Napi::Object exports);          // video_sender_wrap.cc
+void InitVideoSender(Napi::Env env, Napi::Object exports);
+void InitWorkers(Napi::Env env, Napi::Object exports);  // TEMP          // video_sender_wrap.cc
 
 }  // namespace sw

@@ -8,11 +8,14 @@ import {
   InputAudioRawFrame,
   InputTransportMessageFrame,
   StartFrame,
+  UserImageRawFrame,
 } from '../pipeline/frames.js';
 import { logger } from '../pipeline/logger.js';
 import { VADController } from '../vad/vad-controller.js';
 import type { SmallWebRTCClient } from './smallwebrtc-client.js';
 import { AudioInputTrack, type AudioInputTrackStats } from './tracks/audio-input-track.js';
+import { VideoInputTrack, type VideoInputSource } from './tracks/video-input-track.js';
+import type { VideoImage } from '../media/video-frame.js';
 import type { TransportParams } from './transport-params.js';
 
 /** Input frames waiting for the VAD before the oldest are dropped (1 s of 20 ms frames). */
@@ -40,7 +43,10 @@ export interface InputTransportStats {
  * are native; concealment rides the process-wide media clock). Nothing is subscribed (so nothing is decoded
  * or queued) before the StartFrame. With `TransportParams.vadAnalyzer`, the {@link VADController} that
  * {@link VADProcessor} also uses turns the audio into User/VAD started/stopped speaking frames here, ahead of
- * each frame. Video input (camera, screen) will get its own track classes beside the audio one. All of it
+ * each frame. Video (with `videoInEnabled`): one {@link VideoInputTrack} per source (camera: transceiver 1,
+ * screen: transceiver 2) turns VP8 RTP into `UserImageRawFrame`s (`userId` = pc_id, format 'RGB',
+ * `transportSource` 'camera' / 'screenVideo'); decoding and colour conversion run on a native worker thread,
+ * and a pipeline slower than the camera sees the newest picture (at most one waits per source). The rest
  * runs on the JS thread.
  */
 export class SmallWebRTCInputTransport extends FrameProcessor {
@@ -56,6 +62,12 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
     stalled: false,
   };
   #unwatchTrack: (() => void) | null = null;
+  #video: VideoInputTrack[] = [];
+  #unwatchVideo: (() => void) | null = null;
+  /** The newest picture per source not yet pushed (latest wins while a push is in progress). */
+  #pendingImages = new Map<VideoInputSource, VideoImage>();
+  #pushingImages = false;
+  #imagesPushed = 0;
   #inRate = 16000;
   #channels: 1 | 2 = 1;
   #pending: AudioFrame[] = [];
@@ -87,6 +99,16 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
     return this.#audio;
   }
 
+  /** The camera and screen tracks while video input runs, else empty. */
+  get videoTracks(): readonly VideoInputTrack[] {
+    return this.#video;
+  }
+
+  /** `UserImageRawFrame`s pushed into the pipeline. */
+  get imagesPushed(): number {
+    return this.#imagesPushed;
+  }
+
   /** Native jitter buffer / decoder statistics while audio is being received, else null. */
   receiverStats(): AudioReceiverStats | null {
     return this.#audio?.receiverStats() ?? null;
@@ -101,6 +123,7 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
   override async cleanup(): Promise<void> {
     await super.cleanup();
     this.#stopAudio();
+    this.#stopVideo();
     await this.#client.disconnect(this);
   }
 
@@ -111,16 +134,19 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
       await this.#vad?.start(this.#inRate);
       await this.pushFrame(frame, direction);
       if (this.#params.audioInEnabled) this.#startAudio();
+      if (this.#params.videoInEnabled) this.#startVideo();
       return;
     }
     if (frame instanceof CancelFrame) {
       this.#stopAudio();
+      this.#stopVideo();
       await this.pushFrame(frame, direction);
       await this.#client.disconnect(this);
       return;
     }
     if (frame instanceof EndFrame) {
       this.#stopAudio();
+      this.#stopVideo();
       await this.pushFrame(frame, direction);
       await this.#client.disconnect(this);
       return;
@@ -158,6 +184,58 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
     this.#audio?.close();
     this.#audio = null;
     this.#pending = [];
+  }
+
+  #startVideo(): void {
+    if (this.#video.length > 0) return;
+    for (const source of ['camera', 'screenVideo'] as const) {
+      const track = new VideoInputTrack({
+        source,
+        name: `${this.name} ${source}`,
+        onImage: (image) => this.#enqueueImage(source, image),
+      });
+      track.bind(this.#client.videoInput(source));
+      this.#video.push(track);
+    }
+    // A restart_pc brings new tracks: the same VideoInputTracks rebind to them.
+    this.#unwatchVideo = this.#client.onVideoInputChanged((source, input) => {
+      for (const t of this.#video) if (t.source === source) t.bind(input);
+    });
+  }
+
+  #stopVideo(): void {
+    this.#unwatchVideo?.();
+    this.#unwatchVideo = null;
+    for (const t of this.#video) t.close();
+    this.#video = [];
+    this.#pendingImages.clear();
+  }
+
+  #enqueueImage(source: VideoInputSource, image: VideoImage): void {
+    this.#pendingImages.set(source, image);
+    if (!this.#pushingImages) void this.detached(() => this.#pushImages());
+  }
+
+  async #pushImages(): Promise<void> {
+    this.#pushingImages = true;
+    try {
+      for (const [source, image] of this.#pendingImages) {
+        this.#pendingImages.delete(source);
+        const frame = new UserImageRawFrame({
+          userId: this.#client.connection.pcId,
+          image: image.data,
+          size: [image.width, image.height],
+          format: 'RGB',
+        });
+        frame.transportSource = source;
+        await this.pushFrame(frame, FrameDirection.DOWNSTREAM);
+        this.#imagesPushed++;
+      }
+    } catch (err) {
+      logger().error(`${this.name}: input video handling failed`, err);
+    } finally {
+      this.#pushingImages = false;
+    }
   }
 
   #enqueue(frames: AudioFrame[]): void {

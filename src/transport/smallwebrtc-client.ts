@@ -19,6 +19,8 @@ export interface SmallWebRTCClientEvents {
   on_bot_speaking: [speaking: boolean];
   /** The peer's microphone track changed (a new peer connected, or it went away: null). */
   on_audio_input_changed: [track: InputTrack | null];
+  /** The peer's camera (transceiver 1) or screen (transceiver 2) track changed. */
+  on_video_input_changed: [source: 'camera' | 'screenVideo', track: InputTrack | null];
 }
 
 /**
@@ -42,6 +44,10 @@ export class SmallWebRTCClient {
   #peerUp = false;
   #audioOut: AudioOutputTrack | null = null;
   #audioIn: InputTrack | null = null;
+  #videoIn: { camera: InputTrack | null; screenVideo: InputTrack | null } = {
+    camera: null,
+    screenVideo: null,
+  };
 
   constructor(connection: SmallWebRTCConnection, params: TransportParams) {
     this.connection = connection;
@@ -53,6 +59,7 @@ export class SmallWebRTCClient {
     this.#events.register('on_app_message');
     this.#events.register('on_bot_speaking', { awaited: false });
     this.#events.register('on_audio_input_changed', { awaited: false });
+    this.#events.register('on_video_input_changed', { awaited: false });
     connection.on('connected', () => this.#handleConnected());
     connection.on('disconnected', () => {
       this.#peerUp = false;
@@ -80,6 +87,11 @@ export class SmallWebRTCClient {
     return this.#audioIn;
   }
 
+  /** The peer's camera (`camera`) or screen share (`screenVideo`) track while connected, else null. */
+  videoInput(source: 'camera' | 'screenVideo'): InputTrack | null {
+    return this.#videoIn[source];
+  }
+
   /** Whether the peer is live (ping-based, as Pipecat) and we are not shutting down. */
   get canSend(): boolean {
     return !this.#closing && !this.#closed && this.connection.isConnected();
@@ -89,6 +101,14 @@ export class SmallWebRTCClient {
   onAudioInputChanged(listener: (track: InputTrack | null) => void): () => void {
     this.#events.on('on_audio_input_changed', listener);
     return () => this.#events.off('on_audio_input_changed', listener);
+  }
+
+  /** Called with the camera/screen track (or null) whenever one changes. Returns an unsubscribe. */
+  onVideoInputChanged(
+    listener: (source: 'camera' | 'screenVideo', track: InputTrack | null) => void,
+  ): () => void {
+    this.#events.on('on_video_input_changed', listener);
+    return () => this.#events.off('on_video_input_changed', listener);
   }
 
   /**
@@ -133,6 +153,8 @@ export class SmallWebRTCClient {
     this.#clearTracks();
     this.#peerUp = true;
     this.#setAudioInput(this.connection.audioInputTrack());
+    this.#setVideoInput('camera', this.connection.videoInputTrack());
+    this.#setVideoInput('screenVideo', this.connection.screenVideoInputTrack());
     this.#ensureAudioOutput();
     await this.#events.emit('on_client_connected', this.connection);
   }
@@ -176,8 +198,16 @@ export class SmallWebRTCClient {
     void this.#events.emit('on_audio_input_changed', track);
   }
 
+  #setVideoInput(source: 'camera' | 'screenVideo', track: InputTrack | null): void {
+    if (this.#videoIn[source] === track) return;
+    this.#videoIn[source] = track;
+    void this.#events.emit('on_video_input_changed', source, track);
+  }
+
   #clearTracks(): void {
     this.#setAudioInput(null);
+    this.#setVideoInput('camera', null);
+    this.#setVideoInput('screenVideo', null);
     if (this.#audioOut) {
       this.connection.replaceAudioTrack(null);
       this.#audioOut.close();

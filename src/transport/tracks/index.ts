@@ -6,9 +6,10 @@
 //   audio-output-track.ts  bot PCM at any rate -> AudioSender (resample once, Opus) -> paced RTP
 //   media-clock.ts         the 10 ms clock: receive concealment polling, send pacing, bot-speaking cadence
 //
-// Video comes next and goes beside them, in the same shape: a video-input-track.ts (camera and screen RTP ->
-// VP8 decode off the JS thread -> image frames, PLI on loss) and a video-output-track.ts (bot image frames ->
-// VP8 encode off the JS thread -> packetized RTP paced on the same clock, keyframe on PLI).
+//   video-input-track.ts   camera / screen RTP -> VideoReceiver (VP8 depacketize here; decode + RGB on a
+//                          worker thread) -> pictures, PLI on loss
+// A video-output-track.ts (bot images -> VideoSender: VP8 encode off the JS thread -> RTP paced on the same
+// clock, keyframe on PLI) goes beside them.
 export {
   AudioInputTrack,
   type AudioInputTrackOptions,
@@ -16,3 +17,8 @@ export {
 } from './audio-input-track.js';
 export { AudioOutputTrack, type AudioOutputTrackOptions } from './audio-output-track.js';
 export { MediaClock, mediaClock, type MediaClockClient } from './media-clock.js';
+export {
+  VideoInputTrack,
+  type VideoInputSource,
+  type VideoInputTrackOptions,
+} from './video-input-track.js';
