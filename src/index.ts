@@ -54,6 +54,8 @@ export type {
   AudioInputTrack,
   AudioInputTrackStats,
   AudioOutputTrack,
+  VideoInputSource,
+  VideoInputTrack,
   InputTransportStats,
   OutputTransportStats,
   SmallWebRTCTransportEvents,
@@ -246,10 +248,13 @@ export type {
 } from './media/audio.js';
 
 // Extras: the native video toolkit (VP8 RTP (de)packetizing, libvpx decode/encode, image conversion, sender
-// feedback), the building blocks the video tracks are made of.
+// feedback), the building blocks the video tracks are made of, and the receiver/sender that run the codec on
+// native worker threads.
 export {
   MAX_VIDEO_DIMENSION,
   PIXEL_FORMATS,
+  VideoReceiver,
+  VideoSender,
   VideoSenderFeedback,
   Vp8Decoder,
   Vp8Depacketizer,
@@ -259,8 +264,17 @@ export {
   imageBytes,
 } from './media/video.js';
 export type {
+  DecodedVideoFrame,
+  EncodedVideoPackets,
   PixelFormat,
   VideoFeedback,
+  VideoReceiverOptions,
+  VideoReceiverOutput,
+  VideoQueueStats,
+  VideoReceiverStats,
+  VideoSenderOptions,
+  VideoSenderStats,
+  VideoWorkerStats,
   VideoImage,
   VideoSenderFeedbackOptions,
   VideoSenderFeedbackStats,

@@ -76,10 +76,16 @@ export interface VideoReceiverOptions extends VideoReceiverOutput {
  */
 export type VideoReceiverStats = NativeVideoReceiverStats;
 
-/** Counters of the worker queues (frames to decode, images back). */
+/**
+ * Counters of one worker queue: items accepted, dropped by the policy, cancelled by close, completed,
+ * failed; waiting now and at most; time in the queue (total, max, last), us.
+ */
+export type VideoQueueStats = NativeVideoQueueStats;
+
+/** Counters of the worker queues (frames to decode or encode; results back). */
 export interface VideoWorkerStats {
-  jobs: NativeVideoQueueStats;
-  results: NativeVideoQueueStats;
+  jobs: VideoQueueStats;
+  results: VideoQueueStats;
 }
 
 /**

@@ -33,6 +33,7 @@ export {
   type DecodedVideoFrame,
   type VideoReceiverOptions,
   type VideoReceiverOutput,
+  type VideoQueueStats,
   type VideoReceiverStats,
   type VideoWorkerStats,
 } from './video-receiver.js';

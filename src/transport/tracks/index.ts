@@ -17,8 +17,4 @@ export {
 } from './audio-input-track.js';
 export { AudioOutputTrack, type AudioOutputTrackOptions } from './audio-output-track.js';
 export { MediaClock, mediaClock, type MediaClockClient } from './media-clock.js';
-export {
-  VideoInputTrack,
-  type VideoInputSource,
-  type VideoInputTrackOptions,
-} from './video-input-track.js';
+export { VideoInputTrack, type VideoInputSource, type VideoInputTrackOptions } from './video-input-track.js';
