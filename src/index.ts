@@ -56,6 +56,8 @@ export type {
   AudioOutputTrack,
   VideoInputSource,
   VideoInputTrack,
+  VideoOutputTrack,
+  VideoOutputTrackStats,
   InputTransportStats,
   OutputTransportStats,
   SmallWebRTCTransportEvents,

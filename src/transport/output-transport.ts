@@ -20,6 +20,8 @@ import {
 } from '../pipeline/frames.js';
 import { logger } from '../pipeline/logger.js';
 import type { SmallWebRTCClient } from './smallwebrtc-client.js';
+import type { PixelFormat, VideoImage } from '../media/video-frame.js';
+import type { VideoOutputTrack } from './tracks/video-output-track.js';
 import { mediaClock, type MediaClockClient } from './tracks/media-clock.js';
 import type { TransportParams } from './transport-params.js';
 
@@ -78,6 +80,11 @@ export class SmallWebRTCOutputTransport extends FrameProcessor {
   /** Output counters. */
   get stats(): Readonly<OutputTransportStats> {
     return this.#stats;
+  }
+
+  /** The bot's video track while connected with `videoOutEnabled`, else null. */
+  get videoTrack(): VideoOutputTrack | null {
+    return this.#client.videoOutput;
   }
 
   /** Whether the bot's audio is going out on the wire (with the 350 ms stop hysteresis). */
@@ -175,12 +182,32 @@ export class SmallWebRTCOutputTransport extends FrameProcessor {
       return;
     }
     if (frame instanceof OutputImageRawFrame || frame instanceof SpriteFrame) {
-      if (this.#params.videoOutEnabled) {
-        logger().debug(`${this.name}: video output is not available yet, ${frame.name} dropped`);
-      }
+      this.#writeImage(frame);
       return;
     }
     await this.pushFrame(frame, direction);
+  }
+
+  /**
+   * Hands an image (or a sprite) to the video track, which sends it at videoOutFramerate (scaled to
+   * videoOutWidth x videoOutHeight when its size differs). An image the encoder cannot take (a format other
+   * than RGB/RGBA/BGRA/I420, or bytes that do not match its size) is logged and dropped.
+   */
+  #writeImage(frame: OutputImageRawFrame | SpriteFrame): void {
+    const track = this.#client.videoOutput;
+    if (!this.#params.videoOutEnabled || track === null) return;
+    const image = (f: OutputImageRawFrame): VideoImage => ({
+      data: f.image,
+      width: f.size[0],
+      height: f.size[1],
+      format: f.format as PixelFormat,
+    });
+    try {
+      if (frame instanceof SpriteFrame) track.setSprite(frame.images.map(image));
+      else track.setImage(image(frame));
+    } catch (err) {
+      logger().error(`${this.name}: ${frame.name} dropped`, err);
+    }
   }
 
   /**

@@ -2,6 +2,7 @@ import type { InputTrack, SmallWebRTCConnection } from '../connection/index.js';
 import { TypedEmitter, type Listener } from '../events.js';
 import { logger } from '../pipeline/logger.js';
 import { AudioOutputTrack } from './tracks/audio-output-track.js';
+import { VideoOutputTrack } from './tracks/video-output-track.js';
 import type { TransportParams } from './transport-params.js';
 
 /**
@@ -44,6 +45,7 @@ export class SmallWebRTCClient {
   #peerUp = false;
   #audioOut: AudioOutputTrack | null = null;
   #audioIn: InputTrack | null = null;
+  #videoOut: VideoOutputTrack | null = null;
   #videoIn: { camera: InputTrack | null; screenVideo: InputTrack | null } = {
     camera: null,
     screenVideo: null,
@@ -80,6 +82,11 @@ export class SmallWebRTCClient {
   /** The outgoing audio track while connected with audio out enabled, else null. */
   get audioOutput(): AudioOutputTrack | null {
     return this.#audioOut;
+  }
+
+  /** The outgoing video track while connected with video out enabled, else null. */
+  get videoOutput(): VideoOutputTrack | null {
+    return this.#videoOut;
   }
 
   /** The peer's microphone track while connected, else null. */
@@ -156,6 +163,7 @@ export class SmallWebRTCClient {
     this.#setVideoInput('camera', this.connection.videoInputTrack());
     this.#setVideoInput('screenVideo', this.connection.screenVideoInputTrack());
     this.#ensureAudioOutput();
+    this.#ensureVideoOutput();
     await this.#events.emit('on_client_connected', this.connection);
   }
 
@@ -183,6 +191,23 @@ export class SmallWebRTCClient {
     this.connection.replaceAudioTrack(track);
   }
 
+  /** Attaches the bot's video track (transceiver 1) once the peer is up, with video out enabled. */
+  #ensureVideoOutput(): void {
+    if (!this.#peerUp || this.#closing || this.#closed || !this.#params.videoOutEnabled) return;
+    if (this.#videoOut !== null) return;
+    const p = this.#params;
+    const track = new VideoOutputTrack({
+      width: p.videoOutWidth,
+      height: p.videoOutHeight,
+      framerate: p.videoOutFramerate,
+      bitrate: p.videoOutBitrate,
+      live: p.videoOutIsLive,
+      name: `${this.connection.name} video out`,
+    });
+    this.#videoOut = track;
+    this.connection.replaceVideoTrack(track);
+  }
+
   async #handleClosed(): Promise<void> {
     const byUs = this.#closing;
     this.#closed = true;
@@ -208,6 +233,11 @@ export class SmallWebRTCClient {
     this.#setAudioInput(null);
     this.#setVideoInput('camera', null);
     this.#setVideoInput('screenVideo', null);
+    if (this.#videoOut) {
+      this.connection.replaceVideoTrack(null);
+      this.#videoOut.close();
+      this.#videoOut = null;
+    }
     if (this.#audioOut) {
       this.connection.replaceAudioTrack(null);
       this.#audioOut.close();

@@ -3,10 +3,11 @@
 // 'camera') of what was sent, and asks for a keyframe with a real RTCP PLI when the stream cannot be decoded.
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { TransportParams, UserImageRawFrame } from '../../src/index.js';
+import { OutputImageRawFrame, TransportParams, UserImageRawFrame } from '../../src/index.js';
 import { parseRtcp } from '../../src/media/rtp.js';
-import type { VideoImage } from '../../src/media/video-frame.js';
-import { Vp8Encoder } from '../../src/media/vp8-codec.js';
+import { convertImage, type VideoImage } from '../../src/media/video-frame.js';
+import { Vp8Decoder, Vp8Encoder } from '../../src/media/vp8-codec.js';
+import { Vp8Depacketizer } from '../../src/media/vp8-depacketizer.js';
 import { Vp8Packetizer } from '../../src/media/vp8-packetizer.js';
 import { until } from '../../testkit/wait.js';
 import { startSession, type Session } from '../helpers/transport-session.js';
@@ -85,5 +86,53 @@ describe('SmallWebRTCTransport video input', () => {
     expect(s.transport.input().videoTracks.map((t) => t.source)).toEqual(['camera', 'screenVideo']);
     enc.close();
     pk.close();
+  });
+
+  it('bot images go out as VP8 at videoOutFramerate, scaled to videoOutWidth x videoOutHeight', async () => {
+    const s = await startSession(
+      new TransportParams({
+        audioInEnabled: false,
+        audioOutEnabled: false,
+        videoOutEnabled: true,
+        videoOutWidth: 320,
+        videoOutHeight: 240,
+        videoOutFramerate: 15,
+      }),
+    );
+    sessions.push(s);
+    const dp = new Vp8Depacketizer();
+    const dec = new Vp8Decoder();
+    const decoded: Array<{ at: number; rgb: Uint8Array; width: number; height: number }> = [];
+    s.off.onRtp('video', (b) => {
+      try {
+        if (dp.push(b, performance.now()) === 0) return;
+      } catch {
+        return; // not VP8 (e.g. padding) is not expected; the checks below would fail
+      }
+      for (let f = dp.pop(); f !== null; f = dp.pop()) {
+        const size = dec.decode(f.data);
+        if (size === null) continue;
+        const img = dec.image({ format: 'RGB' });
+        decoded.push({ at: performance.now(), rgb: img.data, ...size });
+      }
+    });
+    // A 640x480 image (not the configured size): the track scales it.
+    const big = testImage(640, 480, 3);
+    await s.transport.sendImage(
+      new OutputImageRawFrame({ image: big.data, size: [640, 480], format: 'RGB' }),
+    );
+    await until(() => decoded.length >= 8, 10_000, 'bot video frames');
+    expect(decoded[0]).toMatchObject({ width: 320, height: 240 });
+    // What went out is the image scaled to 320x240.
+    const expected = convertImage(big, 'RGB', { width: 320, height: 240 });
+    expect(psnr(expected.data, decoded[decoded.length - 1]!.rgb)).toBeGreaterThan(28);
+    // Not live: the image is repeated at the frame rate (15 fps -> ~67 ms apart).
+    const span = decoded[decoded.length - 1]!.at - decoded[0]!.at;
+    expect(span / (decoded.length - 1)).toBeGreaterThan(40);
+    const stats = s.transport.output().videoTrack?.stats;
+    expect(stats?.framesOut).toBeGreaterThanOrEqual(8);
+    expect(stats?.sendFailures).toBe(0);
+    dp.close();
+    dec.close();
   });
 });

@@ -8,8 +8,8 @@
 //
 //   video-input-track.ts   camera / screen RTP -> VideoReceiver (VP8 depacketize here; decode + RGB on a
 //                          worker thread) -> pictures, PLI on loss
-// A video-output-track.ts (bot images -> VideoSender: VP8 encode off the JS thread -> RTP paced on the same
-// clock, keyframe on PLI) goes beside them.
+//   video-output-track.ts  bot images -> VideoSender (VP8 encode off the JS thread) -> RTP at the frame rate
+//                          on the same clock, keyframe on PLI/FIR, bitrate from REMB
 export {
   AudioInputTrack,
   type AudioInputTrackOptions,
@@ -18,3 +18,8 @@ export {
 export { AudioOutputTrack, type AudioOutputTrackOptions } from './audio-output-track.js';
 export { MediaClock, mediaClock, type MediaClockClient } from './media-clock.js';
 export { VideoInputTrack, type VideoInputSource, type VideoInputTrackOptions } from './video-input-track.js';
+export {
+  VideoOutputTrack,
+  type VideoOutputTrackOptions,
+  type VideoOutputTrackStats,
+} from './video-output-track.js';

@@ -1,0 +1,164 @@
+import { randomInt } from 'node:crypto';
+
+import type { OutboundTrack, RtpSink } from '../../connection/index.js';
+import { SmallWebRTCTypeError } from '../../errors.js';
+import { checkImage, type VideoImage } from '../../media/video-frame.js';
+import { VideoSender, type VideoSenderStats } from '../../media/video-sender.js';
+import { logger } from '../../pipeline/logger.js';
+import { mediaClock, type MediaClockClient } from './media-clock.js';
+
+/** Construction options of {@link VideoOutputTrack}. */
+export interface VideoOutputTrackOptions {
+  /** Encoded size, pixels (`videoOutWidth` x `videoOutHeight`); images of another size are scaled. */
+  width: number;
+  height: number;
+  /** Frames per second sent (`videoOutFramerate`). */
+  framerate: number;
+  /** Bitrate cap, bit/s (`videoOutBitrate`); the receiver's REMB estimate moves the target below it. */
+  bitrate: number;
+  /**
+   * `videoOutIsLive`: true sends each image once, the newest when several came within one frame period; false
+   * repeats the current image (or cycles the sprite) every frame period.
+   */
+  live: boolean;
+  /** Name used in log lines. */
+  name?: string;
+}
+
+/** Counters of a {@link VideoOutputTrack}. */
+export interface VideoOutputTrackStats {
+  /** Images handed to the encoder. */
+  framesSent: number;
+  /** Encoded frames whose packets went out. */
+  framesOut: number;
+  /** Packets the connection refused (not connected yet, closed). */
+  sendFailures: number;
+  /** The encoder's feedback counters (PLI, FIR, REMB, bitrate), null while unbound. */
+  sender: VideoSenderStats | null;
+}
+
+/**
+ * The bot's video: the video twin of {@link AudioOutputTrack}. Images set with {@link setImage} /
+ * {@link setSprite} are sent at `framerate` on the process-wide {@link mediaClock}: a native
+ * {@link VideoSender} encodes them on a worker thread (never on this thread) and the packets go to the bound
+ * sender. PLI/FIR from the peer make the next frame a keyframe; REMB sets the bitrate below the cap.
+ * JS thread only.
+ */
+export class VideoOutputTrack implements OutboundTrack, MediaClockClient {
+  readonly kind = 'video' as const;
+  readonly #o: VideoOutputTrackOptions;
+  readonly #periodMs: number;
+  #sink: RtpSink | null = null;
+  #sender: VideoSender | null = null;
+  #unsubscribe: (() => void) | null = null;
+  #images: VideoImage[] = [];
+  #next = 0;
+  #fresh = false;
+  #nextFrameMs = 0;
+  #closed = false;
+  readonly #stats: Omit<VideoOutputTrackStats, 'sender'> = { framesSent: 0, framesOut: 0, sendFailures: 0 };
+
+  constructor(options: VideoOutputTrackOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'VideoOutputTrack: options must be an object');
+    }
+    this.#o = options;
+    this.#periodMs = 1000 / options.framerate;
+  }
+
+  /** Whether a sender is bound (the peer is connected and takes video). */
+  get bound(): boolean {
+    return this.#sink !== null;
+  }
+
+  /** Counters. */
+  get stats(): VideoOutputTrackStats {
+    return { ...this.#stats, sender: this.#sender?.stats() ?? null };
+  }
+
+  /**
+   * Shows `image` from the next frame period on (any format; scaled to the track's size).
+   * @throws RangeError ERR_INVALID_ARG when its bytes do not match its size and format.
+   */
+  setImage(image: VideoImage): void {
+    this.#images = [checkImage('image', image)];
+    this.#next = 0;
+    this.#fresh = true;
+  }
+
+  /** Cycles through `images`, one per frame period (Pipecat's SpriteFrame). */
+  setSprite(images: readonly VideoImage[]): void {
+    if (images.length === 0)
+      throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'a sprite needs at least one image');
+    this.#images = images.map((i, n) => checkImage(`images[${n}]`, i));
+    this.#next = 0;
+    this.#fresh = true;
+  }
+
+  bind(sink: RtpSink): void {
+    if (this.#closed) return;
+    this.unbind();
+    this.#sink = sink;
+    // A new sender per binding: a new peer gets a stream of its own (random sequence, picture ID, timestamp).
+    const sender = new VideoSender({
+      width: this.#o.width,
+      height: this.#o.height,
+      fps: Math.max(1, Math.min(120, Math.round(this.#o.framerate))),
+      bitrate: this.#o.bitrate,
+      maxBitrate: this.#o.bitrate,
+      ssrc: sink.ssrc,
+      payloadType: sink.payloadType,
+      midExtension: sink.midExtensionId !== null ? { id: sink.midExtensionId, mid: sink.mid } : null,
+      initialSequence: randomInt(0, 0x10000),
+      initialPictureId: randomInt(0, 0x8000),
+      initialTimestamp: randomInt(0, 0x100000000),
+      onPackets: (p) => {
+        const target = this.#sink;
+        if (target === null) return;
+        this.#stats.framesOut++;
+        for (const packet of p.packets) if (!target.send(packet)) this.#stats.sendFailures++;
+      },
+    });
+    this.#sender = sender;
+    this.#unsubscribe = sink.onRtcp((packet) => {
+      try {
+        sender.onRtcp(packet);
+      } catch (err) {
+        logger().debug(`${this.#o.name ?? 'video output'}: RTCP refused`, err);
+      }
+    });
+    this.#nextFrameMs = 0;
+    this.#fresh = this.#images.length > 0;
+    mediaClock.add(this);
+  }
+
+  unbind(): void {
+    mediaClock.delete(this);
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    this.#sender?.close();
+    this.#sender = null;
+    this.#sink = null;
+  }
+
+  /** Unbinds and drops the images. Idempotent. */
+  close(): void {
+    this.unbind();
+    this.#closed = true;
+    this.#images = [];
+  }
+
+  /** Media clock tick: one frame per frame period (live: only a new image; else the current one again). */
+  tick(nowMs: number): void {
+    const sender = this.#sender;
+    if (sender === null || this.#images.length === 0 || nowMs < this.#nextFrameMs) return;
+    // A late tick does not send a burst: the schedule restarts from now.
+    this.#nextFrameMs = Math.max(this.#nextFrameMs + this.#periodMs, nowMs);
+    if (this.#o.live && !this.#fresh) return;
+    this.#fresh = false;
+    const image = this.#images[this.#next % this.#images.length]!;
+    this.#next = (this.#next + 1) % this.#images.length;
+    sender.send(image, nowMs);
+    this.#stats.framesSent++;
+  }
+}
