@@ -272,7 +272,6 @@ export type {
   VideoFeedback,
   VideoReceiverOptions,
   VideoReceiverOutput,
-  VideoQueueStats,
   VideoReceiverStats,
   VideoSenderOptions,
   VideoSenderStats,

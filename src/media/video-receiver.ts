@@ -4,12 +4,7 @@
 // queue, so a slow consumer sees the newest picture and never builds latency or memory.
 import { getLogger } from '../logger.js';
 import { native } from '../native/binding.js';
-import type {
-  NativeDecodedFrame,
-  NativeVideoQueueStats,
-  NativeVideoReceiver,
-  NativeVideoReceiverStats,
-} from '../native/types.js';
+import type { NativeDecodedFrame, NativeVideoReceiver, NativeVideoReceiverStats } from '../native/types.js';
 import {
   checkBytes,
   checkInt,
@@ -20,6 +15,7 @@ import {
   optInt,
   optNumber,
 } from './audio-args.js';
+import type { WorkerQueueStats } from './audio-sender.js';
 import { MAX_VIDEO_DIMENSION, checkFormat, type PixelFormat, type VideoImage } from './video-frame.js';
 
 /** One decoded picture delivered by a {@link VideoReceiver}. */
@@ -76,16 +72,10 @@ export interface VideoReceiverOptions extends VideoReceiverOutput {
  */
 export type VideoReceiverStats = NativeVideoReceiverStats;
 
-/**
- * Counters of one worker queue: items accepted, dropped by the policy, cancelled by close, completed,
- * failed; waiting now and at most; time in the queue (total, max, last), us.
- */
-export type VideoQueueStats = NativeVideoQueueStats;
-
 /** Counters of the worker queues (frames to decode or encode; results back). */
 export interface VideoWorkerStats {
-  jobs: VideoQueueStats;
-  results: VideoQueueStats;
+  jobs: WorkerQueueStats;
+  results: WorkerQueueStats;
 }
 
 /**

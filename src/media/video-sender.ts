@@ -4,7 +4,11 @@
 // encoder is behind, the newest image replaces the waiting one, so latency never builds up.
 import { getLogger } from '../logger.js';
 import { native } from '../native/binding.js';
-import type { NativeEncodedPackets, NativeVideoSender, NativeVideoSenderStats } from '../native/types.js';
+import type {
+  NativeEncodedVideoPackets,
+  NativeVideoSender,
+  NativeVideoSenderStats,
+} from '../native/types.js';
 import {
   checkBytes,
   checkInt,
@@ -75,7 +79,7 @@ export type VideoSenderStats = NativeVideoSenderStats;
 export class VideoSender {
   #native: NativeVideoSender | null;
   // Held here because the native side holds it weakly (docs/native-workers.md).
-  readonly #handler: (r: NativeEncodedPackets) => void;
+  readonly #handler: (r: NativeEncodedVideoPackets) => void;
   #encodeErrors = 0;
   readonly width: number;
   readonly height: number;
@@ -87,7 +91,7 @@ export class VideoSender {
     const onPackets = o.onPackets as (p: EncodedVideoPackets) => void;
     this.width = checkInt('width', o.width, 2, MAX_VIDEO_DIMENSION);
     this.height = checkInt('height', o.height, 2, MAX_VIDEO_DIMENSION);
-    this.#handler = (r: NativeEncodedPackets): void => {
+    this.#handler = (r: NativeEncodedVideoPackets): void => {
       if (r.error !== undefined) {
         this.#encodeErrors++;
         getLogger().warn(`VideoSender: frame ${r.timestamp} not encoded: ${r.error}`);

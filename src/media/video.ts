@@ -33,7 +33,6 @@ export {
   type DecodedVideoFrame,
   type VideoReceiverOptions,
   type VideoReceiverOutput,
-  type VideoQueueStats,
   type VideoReceiverStats,
   type VideoWorkerStats,
 } from './video-receiver.js';

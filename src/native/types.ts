@@ -616,20 +616,6 @@ export interface NativeVideoSenderFeedback {
   stats(): NativeVideoSenderFeedbackStats;
 }
 
-/** Counters of one worker queue (native/binding/worker_owner.h). */
-export interface NativeVideoQueueStats {
-  queued: number;
-  dropped: number;
-  cancelled: number;
-  completed: number;
-  failed: number;
-  depth: number;
-  maxDepth: number;
-  queueTimeTotalUs: number;
-  queueTimeMaxUs: number;
-  queueTimeLastUs: number;
-}
-
 /** What a native VideoReceiver hands its onFrame handler (native/binding/video_receiver_wrap.cc). */
 export type NativeDecodedFrame =
   | {
@@ -669,12 +655,12 @@ export interface NativeVideoReceiver {
   requestImage(): void;
   setOutput(output: { format?: NativePixelFormat; maxWidth?: number; fps?: number }): void;
   stats(): NativeVideoReceiverStats;
-  workerStats(): { jobs: NativeVideoQueueStats; results: NativeVideoQueueStats };
+  workerStats(): NativeWorkerStats;
   close(): void;
 }
 
 /** What a native VideoSender hands its onPackets handler (native/binding/video_sender_wrap.cc). */
-export type NativeEncodedPackets =
+export type NativeEncodedVideoPackets =
   | {
       packets: Uint8Array[];
       keyframe: boolean;
@@ -704,7 +690,7 @@ export interface NativeVideoSender {
   requestKeyframe(): void;
   setMaxBitrate(bitrate: number): void;
   stats(): NativeVideoSenderStats;
-  workerStats(): { jobs: NativeVideoQueueStats; results: NativeVideoQueueStats };
+  workerStats(): NativeWorkerStats;
   close(): void;
 }
 
@@ -740,7 +726,7 @@ export interface NativeVideoBinding {
     mtu?: number;
     midExtension?: { id: number; mid: string } | null;
     minKeyframeIntervalMs?: number;
-    onPackets: (result: NativeEncodedPackets) => void;
+    onPackets: (result: NativeEncodedVideoPackets) => void;
   }) => NativeVideoSender;
   Vp8Depacketizer: new (options: {
     payloadType?: number;
