@@ -16,6 +16,8 @@ export const DEFAULT_MAX_SESSIONS = 1000;
 export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 10;
 /** Default rate of new peer connections (and `/start` calls) per client address: a token bucket. */
 export const DEFAULT_OFFER_RATE: OfferRateLimit = { burst: 20, perSecond: 2 };
+/** Default bytes of request bodies held at once, over all requests being read or answered (32 MiB). */
+export const DEFAULT_MAX_INFLIGHT_BODY_BYTES = 32 * 1024 * 1024;
 /** Most client addresses whose rate buckets are remembered (oldest forgotten first): about 1 MiB at most. */
 const MAX_TRACKED_ADDRESSES = 10_000;
 
@@ -170,10 +172,11 @@ export class AddressAdmission {
 
   /**
    * Takes one token from `address`'s bucket.
+   * @returns a function that gives the token back (once), for a request refused before it cost anything.
    * @throws HttpError 429 with `Retry-After` when the bucket is empty.
    */
-  takeToken(address: string, nowMs: number = performance.now()): void {
-    if (this.#rate === null) return;
+  takeToken(address: string, nowMs: number = performance.now()): () => void {
+    if (this.#rate === null) return () => {};
     const { burst, perSecond } = this.#rate;
     const b = this.#buckets.get(address) ?? { tokens: burst, atMs: nowMs };
     b.tokens = Math.min(burst, b.tokens + ((nowMs - b.atMs) / 1000) * perSecond);
@@ -190,6 +193,12 @@ export class AddressAdmission {
       });
     }
     b.tokens -= 1;
+    let refunded = false;
+    return () => {
+      if (refunded) return;
+      refunded = true;
+      b.tokens = Math.min(burst, b.tokens + 1);
+    };
   }
 
   /**
@@ -212,6 +221,60 @@ export class AddressAdmission {
       const left = (this.#live.get(address) ?? 1) - 1;
       if (left <= 0) this.#live.delete(address);
       else this.#live.set(address, left);
+    };
+  }
+}
+
+/** The bytes one request's body holds against a {@link BodyBudget}; released once, when the response ends. */
+export interface BodyLease {
+  /** Counts `n` more bytes; false (nothing counted) when the budget has no room. */
+  take(n: number): boolean;
+  /** Gives every byte of this lease back. Idempotent. */
+  release(): void;
+}
+
+/**
+ * Bytes of request bodies held at once by the whole listener: a body is counted as it arrives and until its
+ * response ends (the parsed offer is kept while the connection answers it, up to the gathering timeout). Many
+ * slow uploads at once could otherwise pin `maxBodyBytes` each, without bound.
+ */
+export class BodyBudget {
+  readonly #max: number;
+  #used = 0;
+
+  /** @param max total bytes (an integer, at least the per-request body limit). */
+  constructor(max: number, bodyLimit: number) {
+    if (!Number.isInteger(max) || max < bodyLimit) {
+      throw new SmallWebRTCRangeError(
+        'ERR_INVALID_ARG',
+        'maxInflightBodyBytes must be an integer >= maxBodyBytes',
+      );
+    }
+    this.#max = max;
+  }
+
+  /** Bytes counted now. */
+  get used(): number {
+    return this.#used;
+  }
+
+  /** A lease for one request. */
+  lease(): BodyLease {
+    let held = 0;
+    let released = false;
+    return {
+      take: (n: number): boolean => {
+        if (released || this.#used + n > this.#max) return false;
+        this.#used += n;
+        held += n;
+        return true;
+      },
+      release: (): void => {
+        if (released) return;
+        released = true;
+        this.#used -= held;
+        held = 0;
+      },
     };
   }
 }

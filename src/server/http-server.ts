@@ -16,11 +16,14 @@ import type { IceServer } from '../connection/index.js';
 import { SmallWebRTCRangeError } from '../errors.js';
 import {
   AddressAdmission,
+  BodyBudget,
   DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  DEFAULT_MAX_INFLIGHT_BODY_BYTES,
   DEFAULT_MAX_SESSION_CACHE_BYTES,
   DEFAULT_MAX_SESSIONS,
   DEFAULT_OFFER_RATE,
   SessionCache,
+  type BodyLease,
   type OfferRateLimit,
   type SmallWebRTCAuthorize,
 } from './admission.js';
@@ -69,6 +72,11 @@ export interface SmallWebRTCRequestListenerOptions extends SmallWebRTCRequestHan
   /** Max request body in bytes (default 256 KiB); larger bodies get 413. */
   maxBodyBytes?: number;
   /**
+   * Bytes of request bodies held at once over all requests, from their arrival until their response ends
+   * (default 32 MiB, at least `maxBodyBytes`); a body that does not fit gets 503 with `Retry-After`.
+   */
+  maxInflightBodyBytes?: number;
+  /**
    * ICE servers returned in `/start`'s `iceConfig` when the client sets `enableDefaultIceServers` and no
    * `iceServers` are configured. Default: Google's public STUN server, as the Pipecat runner does.
    */
@@ -88,6 +96,8 @@ export interface SmallWebRTCRequestListener {
   readonly handler: SmallWebRTCRequestHandler;
   /** The `/start` body cache (its `size` and accounted `bytes`, for monitoring). */
   readonly sessionCache: { readonly size: number; readonly bytes: number };
+  /** Bytes of request bodies held now (see `maxInflightBodyBytes`), for monitoring. */
+  readonly inflightBodyBytes: number;
   /** Closes the handler (disconnects all connections). */
   close(): Promise<void>;
 }
@@ -135,8 +145,11 @@ function isJsonContentType(value: string | undefined): boolean {
   return mime === 'application/json' || (mime.startsWith('application/') && mime.endsWith('+json'));
 }
 
-/** Reads the body up to `limit` bytes; over the limit -> HttpError 413 (the rest is drained, not stored). */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Reads the body up to `limit` bytes; over the limit -> HttpError 413 (the rest is drained, not stored). Each
+ * chunk is counted on `lease` first; when the listener's body budget is full -> HttpError 503.
+ */
+function readBody(req: IncomingMessage, limit: number, lease?: BodyLease): Promise<Buffer> {
   // express.json() or similar may have consumed the stream already.
   const pre = (req as IncomingMessage & { body?: unknown }).body;
   if (pre !== undefined && (req.readableEnded || req.complete)) {
@@ -153,7 +166,15 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = false;
+    let busy = false;
     req.on('data', (chunk: Buffer) => {
+      if (busy) return; // drained, not stored
+      if (lease && !tooLarge && !lease.take(chunk.length)) {
+        busy = true;
+        chunks.length = 0;
+        reject(new HttpError(503, 'Server busy, retry later', { 'Retry-After': '1', Connection: 'close' }));
+        return;
+      }
       size += chunk.length;
       if (size > limit) {
         tooLarge = true;
@@ -175,12 +196,12 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+async function readJson(req: IncomingMessage, limit: number, lease?: BodyLease): Promise<unknown> {
   if (!isJsonContentType(req.headers['content-type'])) {
     req.resume();
     throw new HttpError(415, 'Content-Type must be application/json');
   }
-  const raw = await readBody(req, limit);
+  const raw = await readBody(req, limit, lease);
   if (raw.length === 0) throw new HttpError(400, 'Request body is empty');
   try {
     return JSON.parse(raw.toString('utf8')) as unknown;
@@ -271,6 +292,9 @@ export function createSmallWebRTCRequestListener(
     options.offerRatePerAddress === undefined ? DEFAULT_OFFER_RATE : options.offerRatePerAddress,
     options.retryAfterSecs ?? 2,
   );
+  const bodyBudget = new BodyBudget(options.maxInflightBodyBytes ?? DEFAULT_MAX_INFLIGHT_BODY_BYTES, maxBody);
+  /** Each request's share of the body budget (released when its response closes). */
+  const leases = new WeakMap<IncomingMessage, BodyLease>();
   const clientAddress = (req: IncomingMessage): string =>
     options.clientAddress?.(req) ?? req.socket.remoteAddress ?? 'unknown';
 
@@ -300,8 +324,14 @@ export function createSmallWebRTCRequestListener(
       return;
     }
     const address = clientAddress(req);
-    admission.takeToken(address);
-    const release = admission.reserve(address);
+    const refund = admission.takeToken(address);
+    let release: () => void;
+    try {
+      release = admission.reserve(address);
+    } catch (err) {
+      refund(); // refused without creating anything: only the concurrency limit applies
+      throw err;
+    }
     try {
       const answer = await handler.handleWebRequest(body, options.onNewConnection);
       const connection = handler.getConnection(answer.pc_id);
@@ -311,6 +341,9 @@ export function createSmallWebRTCRequestListener(
       sendJson(res, 200, answer);
     } catch (err) {
       release();
+      // A malformed body or offer (4xx) is refused before a peer connection exists: it does not count against
+      // the rate, which guards connection churn (a client's bad requests are cheap and answered in ms).
+      if (isHttpError(err) && err.status >= 400 && err.status < 500) refund();
       throw err;
     }
   }
@@ -324,10 +357,10 @@ export function createSmallWebRTCRequestListener(
     let parsed: unknown = {};
     try {
       admission.takeToken(clientAddress(req));
-      const raw = await readBody(req, maxBody);
+      const raw = await readBody(req, maxBody, leases.get(req));
       if (raw.length > 0) parsed = JSON.parse(raw.toString('utf8')) as unknown;
     } catch (err) {
-      if (isHttpError(err) && (err.status === 413 || err.status === 429)) throw err;
+      if (isHttpError(err) && (err.status === 413 || err.status === 429 || err.status === 503)) throw err;
       parsed = {};
     }
     const obj = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? parsed : {};
@@ -365,7 +398,7 @@ export function createSmallWebRTCRequestListener(
       return;
     }
     if (req.method === 'POST') {
-      const body = await readJson(req, maxBody);
+      const body = await readJson(req, maxBody, leases.get(req));
       if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
         const b = body as Record<string, unknown>;
         // request_data = body request_data, or requestData, or the cached /start body (docs/protocol.md,
@@ -377,7 +410,7 @@ export function createSmallWebRTCRequestListener(
       }
       await offer(req, body, res);
     } else if (req.method === 'PATCH') {
-      await patch(await readJson(req, maxBody), res);
+      await patch(await readJson(req, maxBody, leases.get(req)), res);
     } else {
       throw new HttpError(405, 'Method not allowed');
     }
@@ -445,8 +478,8 @@ export function createSmallWebRTCRequestListener(
       await authorize(req);
     }
     if (pathname === '/api/offer') {
-      if (method === 'POST') return offer(req, await readJson(req, maxBody), res);
-      if (method === 'PATCH') return patch(await readJson(req, maxBody), res);
+      if (method === 'POST') return offer(req, await readJson(req, maxBody, leases.get(req)), res);
+      if (method === 'PATCH') return patch(await readJson(req, maxBody, leases.get(req)), res);
       throw new HttpError(405, 'Method not allowed');
     }
     if (pathname === '/start' && method === 'POST') return start(req, res);
@@ -470,6 +503,9 @@ export function createSmallWebRTCRequestListener(
   }
 
   const listener = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): void => {
+    const lease = bodyBudget.lease();
+    leases.set(req, lease);
+    res.once('close', () => lease.release());
     route(req, res, next).catch((err: unknown) => {
       if (isHttpError(err)) {
         if (err.status >= 500) log().warn(`${req.method} ${req.url} -> ${err.status} ${err.detail}`);
@@ -483,7 +519,9 @@ export function createSmallWebRTCRequestListener(
       }
     });
   };
-  return Object.assign(listener, {
+  // defineProperty, not Object.assign: assign would copy the getter's value once.
+  Object.defineProperty(listener, 'inflightBodyBytes', { get: () => bodyBudget.used, enumerable: true });
+  return Object.assign(listener as typeof listener & { readonly inflightBodyBytes: number }, {
     handler,
     sessionCache: sessions,
     close: () => handler.close(),
@@ -510,6 +548,8 @@ export interface SmallWebRTCServer {
   readonly handler: SmallWebRTCRequestHandler;
   /** The `/start` body cache (its `size` and accounted `bytes`, for monitoring). */
   readonly sessionCache: { readonly size: number; readonly bytes: number };
+  /** Bytes of request bodies held now (see `maxInflightBodyBytes`), for monitoring. */
+  readonly inflightBodyBytes: number;
   /** Disconnects all connections, then stops the HTTP server. Idempotent. */
   close(): Promise<void>;
 }
@@ -550,6 +590,9 @@ export async function startSmallWebRTCServer(
     server,
     handler: listener.handler,
     sessionCache: listener.sessionCache,
+    get inflightBodyBytes(): number {
+      return listener.inflightBodyBytes;
+    },
     close() {
       closing ??= (async () => {
         await listener.close();

@@ -130,6 +130,43 @@ describe('/start cache bounded by bytes', () => {
   });
 });
 
+describe('request bodies held at once bounded by bytes', () => {
+  it('slow uploads fill at most maxInflightBodyBytes; one more gets 503 + Retry-After; bytes come back', async () => {
+    // Before: every open upload kept up to maxBodyBytes, with no bound over all of them.
+    const s = await serve({ maxBodyBytes: 64 * 1024, maxInflightBodyBytes: 100 * 1024 });
+    const open: Array<ReturnType<typeof httpRequest>> = [];
+    const replies: Array<Promise<number>> = [];
+    for (let i = 0; i < 3; i++) {
+      const req = httpRequest(`${s.url}/start`, {
+        method: 'POST',
+        agent: false,
+        headers: { 'Content-Type': 'application/json', 'Content-Length': String(60_000) },
+      });
+      replies.push(
+        new Promise((resolve) => {
+          req.on('response', (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          });
+          req.on('error', () => resolve(-1));
+        }),
+      );
+      req.write('"' + 'a'.repeat(40_000)); // and never the rest: a slow client
+      open.push(req);
+      if (i < 2) await until(() => s.inflightBodyBytes >= 40_000 * (i + 1), 5000, `upload ${i} counted`);
+    }
+    // The third does not fit (3 x 40 kB > 100 KiB): refused while the first two are still held.
+    expect(await replies[2]).toBe(503);
+    expect(s.inflightBodyBytes).toBeLessThanOrEqual(100 * 1024);
+    for (const r of open) r.destroy();
+    await until(() => s.inflightBodyBytes === 0, 5000, 'the bytes given back when the uploads end');
+    expect((await send(`${s.url}/start`, 'POST', '{}')).status).toBe(200);
+    await expect(serve({ maxBodyBytes: 64 * 1024, maxInflightBodyBytes: 1024 })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARG',
+    });
+  });
+});
+
 describe('per-address admission and the connect deadline', () => {
   it('150 offers that never connect, from one address, no longer keep a real client out', async () => {
     // Before: all offers were admitted up to maxConnections and held their slots until the 60 s connect
