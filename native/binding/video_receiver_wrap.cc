@@ -53,12 +53,7 @@ class VideoReceiverWrap : public Napi::ObjectWrap<VideoReceiverWrap> {
   explicit VideoReceiverWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<VideoReceiverWrap>(info) {
     Napi::Env env = info.Env();
     Napi::Object o = ArgObject(info, 0, "options");
-    video::Vp8DepacketizerOptions d;
-    d.payload_type = static_cast<int>(FieldInteger(o, "payloadType", -1, -1, 127));
-    d.max_packets = static_cast<size_t>(FieldInteger(o, "maxPackets", 1024, 1, 1 << 16));
-    d.max_wait_ms = static_cast<int>(FieldInteger(o, "maxWaitMs", 100, 1, 10000));
-    d.loss.nack = FieldBool(o, "nack", false);
-    d.loss.pli_interval_ms = static_cast<int>(FieldInteger(o, "pliIntervalMs", 500, 0, 60000));
+    const video::Vp8DepacketizerOptions d = ReadDepacketizerOptions(o);
     ReadOutput(env, o);
     const int threads = static_cast<int>(FieldInteger(o, "threads", 1, 1, 8));
     const auto queue = static_cast<size_t>(FieldInteger(o, "decodeQueue", 4, 1, 100));

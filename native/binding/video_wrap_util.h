@@ -7,6 +7,7 @@
 
 #include "binding/errors.h"
 #include "core/video/video_frame.h"
+#include "core/video/vp8_depacketizer.h"
 #include "core/video/vp8_payload.h"
 
 namespace sw {
@@ -34,6 +35,23 @@ inline const char* PixelFormatName(video::PixelFormat f) {
       break;
   }
   return "I420";
+}
+
+// The depacketizer's options from a JS options object (the fields of Vp8DepacketizerOptions in
+// src/native/types.ts), with the defaults and bounds the Vp8Depacketizer and VideoReceiver wraps share.
+// Throws a coded TypeError or RangeError on a field of the wrong type or out of its range.
+inline video::Vp8DepacketizerOptions ReadDepacketizerOptions(const Napi::Object& o) {
+  video::Vp8DepacketizerOptions d;
+  d.payload_type = static_cast<int>(FieldInteger(o, "payloadType", -1, -1, 127));
+  d.max_packets = static_cast<size_t>(FieldInteger(o, "maxPackets", 1024, 1, 1 << 16));
+  d.max_frame_bytes = static_cast<size_t>(FieldInteger(o, "maxFrameBytes", 4 << 20, 1, 64 << 20));
+  d.max_wait_ms = static_cast<int>(FieldInteger(o, "maxWaitMs", 100, 1, 10000));
+  d.loss.nack = FieldBool(o, "nack", false);
+  d.loss.nack_interval_ms = static_cast<int>(FieldInteger(o, "nackIntervalMs", 40, 1, 10000));
+  d.loss.max_nack_retries = static_cast<int>(FieldInteger(o, "maxNackRetries", 3, 0, 100));
+  d.loss.max_nack_list = static_cast<size_t>(FieldInteger(o, "maxNackList", 250, 1, 10000));
+  d.loss.pli_interval_ms = static_cast<int>(FieldInteger(o, "pliIntervalMs", 500, 0, 60000));
+  return d;
 }
 
 // A malformed VP8 packet: RangeError with code ERR_VP8_MALFORMED and a stable `reason`.

@@ -42,16 +42,7 @@ class Vp8DepacketizerWrap : public Napi::ObjectWrap<Vp8DepacketizerWrap> {
   explicit Vp8DepacketizerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Vp8DepacketizerWrap>(info) {
     Napi::Env env = info.Env();
     Napi::Object o = OptionsArg(info, 0, "options");
-    video::Vp8DepacketizerOptions d;
-    d.payload_type = static_cast<int>(FieldInteger(o, "payloadType", -1, -1, 127));
-    d.max_packets = static_cast<size_t>(FieldInteger(o, "maxPackets", 1024, 1, 1 << 16));
-    d.max_frame_bytes = static_cast<size_t>(FieldInteger(o, "maxFrameBytes", 4 << 20, 1, 64 << 20));
-    d.max_wait_ms = static_cast<int>(FieldInteger(o, "maxWaitMs", 100, 1, 10000));
-    d.loss.nack = FieldBool(o, "nack", false);
-    d.loss.nack_interval_ms = static_cast<int>(FieldInteger(o, "nackIntervalMs", 40, 1, 10000));
-    d.loss.max_nack_retries = static_cast<int>(FieldInteger(o, "maxNackRetries", 3, 0, 100));
-    d.loss.max_nack_list = static_cast<size_t>(FieldInteger(o, "maxNackList", 250, 1, 10000));
-    d.loss.pli_interval_ms = static_cast<int>(FieldInteger(o, "pliIntervalMs", 500, 0, 60000));
+    const video::Vp8DepacketizerOptions d = ReadDepacketizerOptions(o);
     dp_ = GuardCore(env, [&] { return std::make_unique<video::Vp8Depacketizer>(d); });
   }
 
