@@ -2,6 +2,7 @@
 // thread, microseconds per packet) -> decode + downscale + colour conversion on a native worker thread
 // (milliseconds per frame, never on the thread that carries audio) -> images back through a latest-wins
 // queue, so a slow consumer sees the newest picture and never builds latency or memory.
+import { SmallWebRTCTypeError } from '../errors.js';
 import { getLogger } from '../logger.js';
 import { native } from '../native/binding.js';
 import type { NativeDecodedFrame, NativeVideoReceiver, NativeVideoReceiverStats } from '../native/types.js';
@@ -93,7 +94,7 @@ export class VideoReceiver {
   constructor(options: VideoReceiverOptions) {
     const o = checkOptions('options', options, false);
     if (typeof o.onFrame !== 'function') {
-      throw new TypeError('onFrame must be a function');
+      throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'onFrame must be a function');
     }
     const onFrame = o.onFrame as (frame: DecodedVideoFrame) => void;
     this.#handler = (r: NativeDecodedFrame): void => {

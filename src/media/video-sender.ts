@@ -2,6 +2,7 @@
 // packetization on a native worker thread (milliseconds per frame, never on the thread that carries
 // audio), packets back through a bounded queue. Frames waiting to be encoded are latest-wins: when the
 // encoder is behind, the newest image replaces the waiting one, so latency never builds up.
+import { SmallWebRTCTypeError } from '../errors.js';
 import { getLogger } from '../logger.js';
 import { native } from '../native/binding.js';
 import type {
@@ -87,7 +88,8 @@ export class VideoSender {
   /** @throws TypeError / RangeError (code ERR_INVALID_ARG) naming a bad option. */
   constructor(options: VideoSenderOptions) {
     const o = checkOptions('options', options, false);
-    if (typeof o.onPackets !== 'function') throw new TypeError('onPackets must be a function');
+    if (typeof o.onPackets !== 'function')
+      throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'onPackets must be a function');
     const onPackets = o.onPackets as (p: EncodedVideoPackets) => void;
     this.width = checkInt('width', o.width, 2, MAX_VIDEO_DIMENSION);
     this.height = checkInt('height', o.height, 2, MAX_VIDEO_DIMENSION);
