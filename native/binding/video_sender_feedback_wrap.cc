@@ -9,6 +9,7 @@
 
 #include "binding/audio_wrap_util.h"
 #include "binding/errors.h"
+#include "binding/video_wrap_util.h"
 #include "binding/wraps.h"
 #include "core/video/video_sender_feedback.h"
 
@@ -47,11 +48,7 @@ class VideoSenderFeedbackWrap : public Napi::ObjectWrap<VideoSenderFeedbackWrap>
     if (st != rtp::RtcpStatus::kOk) {
       ThrowRangeError(env, kErrRtcpMalformed, std::string("malformed RTCP: ") + rtp::RtcpStatusMessage(st));
     }
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("keyframeRequested", Napi::Boolean::New(env, r.keyframe_requested));
-    o.Set("rembBps", r.remb_bps < 0 ? env.Null() : Napi::Number::New(env, static_cast<double>(r.remb_bps)));
-    o.Set("nacked", Napi::Number::New(env, r.nacked));
-    return o;
+    return FeedbackResultToJs(env, r);
   }
   Napi::Value Take(const Napi::CallbackInfo& info) {
     const int64_t now = static_cast<int64_t>(ArgNumber(info, 0, "nowMs", -kMaxClockMs, kMaxClockMs));

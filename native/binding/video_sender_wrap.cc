@@ -157,11 +157,7 @@ class VideoSenderWrap : public Napi::ObjectWrap<VideoSenderWrap> {
     if (st != rtp::RtcpStatus::kOk) {
       ThrowRangeError(env, kErrRtcpMalformed, std::string("malformed RTCP: ") + rtp::RtcpStatusMessage(st));
     }
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("keyframeRequested", Napi::Boolean::New(env, r.keyframe_requested));
-    o.Set("rembBps", r.remb_bps < 0 ? env.Null() : Napi::Number::New(env, static_cast<double>(r.remb_bps)));
-    o.Set("nacked", Napi::Number::New(env, r.nacked));
-    return o;
+    return FeedbackResultToJs(env, r);
   }
   Napi::Value RequestKeyframe(const Napi::CallbackInfo& info) {
     CheckOpen(info.Env());

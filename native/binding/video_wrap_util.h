@@ -7,6 +7,7 @@
 
 #include "binding/errors.h"
 #include "core/video/video_frame.h"
+#include "core/video/video_sender_feedback.h"
 #include "core/video/vp8_depacketizer.h"
 #include "core/video/vp8_payload.h"
 
@@ -52,6 +53,16 @@ inline video::Vp8DepacketizerOptions ReadDepacketizerOptions(const Napi::Object&
   d.loss.max_nack_list = static_cast<size_t>(FieldInteger(o, "maxNackList", 250, 1, 10000));
   d.loss.pli_interval_ms = static_cast<int>(FieldInteger(o, "pliIntervalMs", 500, 0, 60000));
   return d;
+}
+
+// What one RTCP packet asked of a video sender, as the JS object both sender wraps return
+// ({ keyframeRequested, rembBps: number | null, nacked }).
+inline Napi::Object FeedbackResultToJs(Napi::Env env, const video::VideoFeedbackResult& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("keyframeRequested", Napi::Boolean::New(env, r.keyframe_requested));
+  o.Set("rembBps", r.remb_bps < 0 ? env.Null() : Napi::Number::New(env, static_cast<double>(r.remb_bps)));
+  o.Set("nacked", Napi::Number::New(env, r.nacked));
+  return o;
 }
 
 // A malformed VP8 packet: RangeError with code ERR_VP8_MALFORMED and a stable `reason`.
