@@ -73,7 +73,13 @@ describe('queue bounds in bytes', () => {
     await off.waitConnected();
     await until(() => off.channelOpen, 10_000, 'client channel open');
     const pad = 'q'.repeat(60_000);
-    for (let i = 0; i < 30; i++) off.sendJson({ type: 'early', n: i, pad });
+    // One message in flight at a time: 30 back-to-back 60 kB sends through node-datachannel's send buffer
+    // reached the server out of order in CI ([5, 15, 14, ...]), and the oldest-dropped check needs the
+    // arrival order to be the send order.
+    for (let i = 0; i < 30; i++) {
+      off.sendJson({ type: 'early', n: i, pad });
+      await until(() => (off.dc?.bufferedAmount() ?? 0) === 0, 10_000, `message ${i} sent`);
+    }
     await until(
       () => warnings.filter((w) => w.includes('before connect()')).length === 13,
       10_000,
