@@ -1,8 +1,11 @@
 /**
  * Child-process wrapper of {@link PipecatLikeClient} for tests that need a peer to vanish without closing
  * (SIGKILL: no DTLS close_notify, no SCTP ABORT, pings stop). Run with `fork(path, { execArgv: ['--import',
- * 'tsx'] })`. IPC protocol: child -> parent `{ offer }` once ready, `{ connected: true }` once connected and
- * the channel is open; parent -> child `{ answer: { sdp } }`.
+ * 'tsx'] })`. Two modes:
+ * - In-process signalling by IPC (no argument): child -> parent `{ offer }` once ready, `{ connected: true }`
+ *   once connected and the channel is open; parent -> child `{ answer: { sdp } }`.
+ * - Over HTTP (argument: the server's base URL): the child POSTs its offer to `/api/offer`, sends Opus silence
+ *   every 20 ms once connected, and reports `{ connected: true, pcId }` (or `{ error }`) by IPC.
  */
 import { PipecatLikeClient } from './pipecat-like-client.js';
 
@@ -10,14 +13,30 @@ const send = (m: unknown): void => {
   process.send?.(m);
 };
 
-const client = await PipecatLikeClient.create({ pingIntervalMs: 500 });
-process.on('message', (m: unknown) => {
-  const answer = (m as { answer?: { sdp: string } } | null)?.answer;
-  if (!answer) return;
-  client.setAnswer(answer);
-  client.waitConnected().then(
-    () => send({ connected: true }),
-    (err: unknown) => send({ error: String(err) }),
-  );
+const baseUrl = process.argv[2];
+const client = await PipecatLikeClient.create({
+  pingIntervalMs: 500,
+  ...(baseUrl !== undefined ? { baseUrl, video: false, screen: false } : {}),
 });
-send({ offer: client.offer });
+if (baseUrl !== undefined) {
+  try {
+    const r = await client.connect();
+    if (r.status !== 200) throw new Error(`offer answered ${r.status}: ${JSON.stringify(r.json)}`);
+    await client.waitConnected();
+    client.startRtp();
+    send({ connected: true, pcId: client.pcId });
+  } catch (err) {
+    send({ error: String(err) });
+  }
+} else {
+  process.on('message', (m: unknown) => {
+    const answer = (m as { answer?: { sdp: string } } | null)?.answer;
+    if (!answer) return;
+    client.setAnswer(answer);
+    client.waitConnected().then(
+      () => send({ connected: true }),
+      (err: unknown) => send({ error: String(err) }),
+    );
+  });
+  send({ offer: client.offer });
+}

@@ -1,0 +1,161 @@
+/**
+ * The server process of the fault tests: `startSmallWebRTCServer` with an echo bot per connection (transport
+ * audio in at 16 kHz -> the same frames as bot audio out), run as a child so that its memory, descriptors
+ * and exit are its own. Start with `fork(path, [JSON options], { execArgv: ['--import', 'tsx'] })`.
+ *
+ * IPC, child -> parent: `{ ready: url }` once listening; `{ closed: pcId, at }` (epoch ms) when a connection
+ * emits `closed`; `{ stats }` in answer to `{ stats: true }` (see {@link ServerStats}); `{ bye: true }` after
+ * `{ exit: true }` closed everything. The child then only disconnects IPC: it must exit by itself (a live
+ * handle, timer or native thread left behind keeps it running, which the tests detect).
+ */
+import {
+  FrameDirection,
+  FrameProcessor,
+  InputAudioRawFrame,
+  OutputAudioRawFrame,
+  Pipeline,
+  PipelineTask,
+  SmallWebRTCTransport,
+  TransportParams,
+  shutdownSmallWebRTC,
+  startSmallWebRTCServer,
+  type Frame,
+  type SmallWebRTCConnection,
+} from '../../src/index.js';
+import { processResources, type ProcessResources } from '../../testkit/process-resources.js';
+
+/** Options (argv[2], JSON). */
+export interface BotServerChildOptions {
+  livenessTimeoutSecs?: number;
+  maxConnections?: number;
+}
+
+/** One session's counters. */
+export interface SessionStats {
+  pcId: string;
+  /** Input frames that reached the bot. */
+  framesIn: number;
+  /** The audio receiver's counters (null once closed). */
+  receiver: Record<string, number | boolean> | null;
+  /** Bot audio frames the output transport wrote to the wire. */
+  framesOut: number;
+  /** App messages the transport delivered. */
+  appMessages: number;
+}
+
+/** What `{ stats: true }` answers. */
+export interface ServerStats extends ProcessResources {
+  connections: number;
+  /** Pipelines still running. */
+  pipelines: number;
+  /** Sessions whose connection has not closed, by pcId. */
+  sessions: SessionStats[];
+  heapUsedMiB: number;
+}
+
+const opts = JSON.parse(process.argv[2] ?? '{}') as BotServerChildOptions;
+const send = (m: unknown): void => {
+  process.send?.(m);
+};
+
+class Echo extends FrameProcessor {
+  framesIn = 0;
+  override async processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
+    if (frame instanceof InputAudioRawFrame) {
+      this.framesIn++;
+      await this.pushFrame(
+        new OutputAudioRawFrame({ audio: frame.audio, sampleRate: frame.sampleRate, numChannels: 1 }),
+        FrameDirection.DOWNSTREAM,
+      );
+      return;
+    }
+    await this.pushFrame(frame, direction);
+  }
+}
+
+interface Live {
+  conn: SmallWebRTCConnection;
+  transport: SmallWebRTCTransport;
+  echo: Echo;
+  appMessages: number;
+}
+const live = new Set<Live>();
+let pipelines = 0;
+const quiet = { debug() {}, info() {}, warn() {}, error: (...a: unknown[]) => console.error(...a) };
+
+const server = await startSmallWebRTCServer({
+  port: 0,
+  logger: quiet,
+  maxConnections: opts.maxConnections ?? 100,
+  maxConnectionsPerAddress: 1000,
+  offerRatePerAddress: null,
+  connectionOptions: {
+    bindAddress: '127.0.0.1',
+    ...(opts.livenessTimeoutSecs !== undefined ? { livenessTimeoutSecs: opts.livenessTimeoutSecs } : {}),
+  },
+  onNewConnection: (conn) => {
+    const transport = new SmallWebRTCTransport({
+      webrtcConnection: conn,
+      params: new TransportParams({ audioInEnabled: true, audioInSampleRate: 16000, audioOutEnabled: true }),
+    });
+    const echo = new Echo();
+    const entry: Live = { conn, transport, echo, appMessages: 0 };
+    live.add(entry);
+    const task = new PipelineTask(new Pipeline([transport.input(), echo, transport.output()]));
+    transport.eventHandler('on_client_closed', async () => {
+      await task.cancel();
+    });
+    transport.eventHandler('on_app_message', () => {
+      entry.appMessages++;
+    });
+    conn.on('closed', () => {
+      live.delete(entry);
+      send({ closed: conn.pcId, at: Date.now() });
+    });
+    pipelines++;
+    task.run().then(
+      () => pipelines--,
+      (err: unknown) => {
+        pipelines--;
+        console.error('pipeline failed', err);
+      },
+    );
+  },
+});
+
+function stats(): ServerStats {
+  const sessions: SessionStats[] = [];
+  for (const s of live) {
+    const input = s.transport.input().audioTrack;
+    const receiver = input?.receiverStats() ?? null;
+    sessions.push({
+      pcId: s.conn.pcId,
+      framesIn: s.echo.framesIn,
+      receiver: receiver ? { ...receiver } : null,
+      framesOut: s.transport.output().stats.framesWritten,
+      appMessages: s.appMessages,
+    });
+  }
+  return {
+    ...processResources(),
+    heapUsedMiB: process.memoryUsage().heapUsed / 1048576,
+    connections: server.handler.connectionCount,
+    pipelines,
+    sessions,
+  };
+}
+
+process.on('message', (m: unknown) => {
+  const msg = (m ?? {}) as { stats?: boolean; gc?: boolean; exit?: boolean };
+  if (msg.gc) (globalThis as { gc?: () => void }).gc?.();
+  if (msg.stats) send({ stats: stats() });
+  if (msg.exit) {
+    void (async () => {
+      await server.close();
+      await shutdownSmallWebRTC();
+      send({ bye: true });
+      process.disconnect();
+    })();
+  }
+});
+send({ ready: server.url });
