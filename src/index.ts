@@ -23,6 +23,8 @@ export type {
 // Signalling: request handler (Pipecat's SmallWebRTCRequestHandler) and the HTTP server / middleware.
 export {
   ConnectionMode,
+  DEFAULT_LOAD_WINDOW_MS,
+  DEFAULT_MAX_EVENT_LOOP_DELAY_MS,
   DEFAULT_SIGNALLING_LIMITS,
   HttpError,
   SmallWebRTCRequestHandler,
@@ -35,7 +37,12 @@ export type {
   SmallWebRTCAuthorize,
   SmallWebRTCConnectionCallback,
   SmallWebRTCIceCandidate,
+  SmallWebRTCLiveness,
+  SmallWebRTCLoadLimits,
+  SmallWebRTCLoadSample,
+  SmallWebRTCNotReadyReason,
   SmallWebRTCPatchRequest,
+  SmallWebRTCReadiness,
   SmallWebRTCRequest,
   SmallWebRTCRequestHandlerOptions,
   SmallWebRTCRequestListener,

@@ -27,6 +27,13 @@ import {
   type OfferRateLimit,
   type SmallWebRTCAuthorize,
 } from './admission.js';
+import {
+  LoadMonitor,
+  ServerHealth,
+  type SmallWebRTCLiveness,
+  type SmallWebRTCLoadLimits,
+  type SmallWebRTCReadiness,
+} from './health.js';
 import { HttpError, isHttpError } from './http-error.js';
 import { getLogger, type Logger } from '../logger.js';
 import {
@@ -87,6 +94,22 @@ export interface SmallWebRTCRequestListenerOptions extends SmallWebRTCRequestHan
   staticDir?: string;
   /** Called for requests no route (nor `staticDir`) matched, unless express's `next` is given. */
   fallback?: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+  /**
+   * Path of the liveness probe (`GET`/`HEAD`, 200 with a JSON body while the event loop answers; default
+   * `/healthz`, `null` to turn it off). On by default: it reveals nothing but load figures and a balancer or
+   * Kubernetes needs it without configuration; change the path if your app owns `/healthz`.
+   */
+  healthzPath?: string | null;
+  /**
+   * Path of the readiness probe (200 when a new session would be admitted, 503 with the reasons when the
+   * server is draining, at `maxConnections` or over a load limit; default `/readyz`, `null` to turn it off).
+   */
+  readyzPath?: string | null;
+  /**
+   * Load-aware admission (see {@link SmallWebRTCLoadLimits}; on by default with its defaults, `false` to
+   * turn it off): over a limit, new offers and `/start` get 503 + `Retry-After` and `/readyz` fails.
+   */
+  load?: SmallWebRTCLoadLimits | false;
 }
 
 /** A node:http / express-compatible request listener with its handler attached. */
@@ -98,7 +121,11 @@ export interface SmallWebRTCRequestListener {
   readonly sessionCache: { readonly size: number; readonly bytes: number };
   /** Bytes of request bodies held now (see `maxInflightBodyBytes`), for monitoring. */
   readonly inflightBodyBytes: number;
-  /** Closes the handler (disconnects all connections). */
+  /** The `/readyz` body: whether a new session would be admitted now, and why not. */
+  readiness(): SmallWebRTCReadiness;
+  /** The `/healthz` body. */
+  liveness(): SmallWebRTCLiveness;
+  /** Closes the handler (disconnects all connections) and stops the load monitor. */
   close(): Promise<void>;
 }
 
@@ -297,6 +324,28 @@ export function createSmallWebRTCRequestListener(
   const leases = new WeakMap<IncomingMessage, BodyLease>();
   const clientAddress = (req: IncomingMessage): string =>
     options.clientAddress?.(req) ?? req.socket.remoteAddress ?? 'unknown';
+  const probePath = (value: string | null | undefined, fallback: string): string | null => {
+    const path = value === undefined ? fallback : value;
+    if (path !== null && (typeof path !== 'string' || !path.startsWith('/')))
+      throw new SmallWebRTCRangeError(
+        'ERR_INVALID_ARG',
+        `probe paths must start with '/' (got ${String(path)})`,
+      );
+    return path;
+  };
+  const healthzPath = probePath(options.healthzPath, '/healthz');
+  const readyzPath = probePath(options.readyzPath, '/readyz');
+  const load = options.load === false ? null : new LoadMonitor(options.load ?? {});
+  const health = new ServerHealth(
+    {
+      sessions: () => handler.sessionCount,
+      maxSessions: () => handler.maxConnections,
+      closed: () => handler.closed,
+    },
+    load,
+    options.retryAfterSecs ?? 2,
+  );
+  load?.start();
 
   /** Runs `authorize` (fail closed). The unread body is drained, not stored. */
   async function authorize(req: IncomingMessage): Promise<void> {
@@ -323,6 +372,8 @@ export function createSmallWebRTCRequestListener(
       sendJson(res, 200, await handler.handleWebRequest(body, options.onNewConnection));
       return;
     }
+    // Draining or overloaded: 503 before anything is spent, so the client (or the balancer) tries elsewhere.
+    health.admitNewSession();
     const address = clientAddress(req);
     const refund = admission.takeToken(address);
     let release: () => void;
@@ -356,6 +407,7 @@ export function createSmallWebRTCRequestListener(
     // Python treats an unparseable /start body as {} (run.py L681-766).
     let parsed: unknown = {};
     try {
+      health.admitNewSession();
       admission.takeToken(clientAddress(req));
       const raw = await readBody(req, maxBody, leases.get(req));
       if (raw.length > 0) parsed = JSON.parse(raw.toString('utf8')) as unknown;
@@ -468,6 +520,15 @@ export function createSmallWebRTCRequestListener(
       throw new HttpError(400, 'Bad request URL');
     }
     const method = req.method ?? 'GET';
+    if ((method === 'GET' || method === 'HEAD') && (pathname === healthzPath || pathname === readyzPath)) {
+      req.resume();
+      if (pathname === healthzPath) sendJson(res, 200, health.liveness());
+      else {
+        const report = health.readiness();
+        sendJson(res, report.ready ? 200 : 503, report);
+      }
+      return;
+    }
     const session = /^\/sessions\/([^/]+)\/(.*)$/.exec(pathname);
     if (pathname === '/api/offer' || pathname === '/start' || session) {
       // A cross-site page must not spend this server's capacity through its visitors' browsers.
@@ -524,7 +585,12 @@ export function createSmallWebRTCRequestListener(
   return Object.assign(listener as typeof listener & { readonly inflightBodyBytes: number }, {
     handler,
     sessionCache: sessions,
-    close: () => handler.close(),
+    readiness: () => health.readiness(),
+    liveness: () => health.liveness(),
+    close: () => {
+      load?.stop();
+      return handler.close();
+    },
   });
 }
 
@@ -550,6 +616,10 @@ export interface SmallWebRTCServer {
   readonly sessionCache: { readonly size: number; readonly bytes: number };
   /** Bytes of request bodies held now (see `maxInflightBodyBytes`), for monitoring. */
   readonly inflightBodyBytes: number;
+  /** The `/readyz` body: whether a new session would be admitted now, and why not. */
+  readiness(): SmallWebRTCReadiness;
+  /** The `/healthz` body. */
+  liveness(): SmallWebRTCLiveness;
   /** Disconnects all connections, then stops the HTTP server. Idempotent. */
   close(): Promise<void>;
 }
@@ -593,6 +663,8 @@ export async function startSmallWebRTCServer(
     get inflightBodyBytes(): number {
       return listener.inflightBodyBytes;
     },
+    readiness: () => listener.readiness(),
+    liveness: () => listener.liveness(),
     close() {
       closing ??= (async () => {
         await listener.close();

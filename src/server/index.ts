@@ -24,6 +24,15 @@ export {
 } from './http-server.js';
 export { mungeSdpForEsp32 } from './esp32.js';
 export {
+  DEFAULT_LOAD_WINDOW_MS,
+  DEFAULT_MAX_EVENT_LOOP_DELAY_MS,
+  type SmallWebRTCLiveness,
+  type SmallWebRTCLoadLimits,
+  type SmallWebRTCLoadSample,
+  type SmallWebRTCNotReadyReason,
+  type SmallWebRTCReadiness,
+} from './health.js';
+export {
   DEFAULT_SIGNALLING_LIMITS,
   parseOfferRequest,
   parsePatchRequest,

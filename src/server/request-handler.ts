@@ -177,6 +177,21 @@ export class SmallWebRTCRequestHandler {
     return this.#connections.size;
   }
 
+  /** Live connections plus new ones being answered: what the `maxConnections` cap counts. */
+  get sessionCount(): number {
+    return this.#connections.size + this.#pending;
+  }
+
+  /** The cap on simultaneous connections (`Infinity` for none). */
+  get maxConnections(): number {
+    return this.#maxConnections;
+  }
+
+  /** Whether `close()` was called (every offer is refused from then on). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   /** The connection a pc_id maps to (current or pre-restart id), if any. */
   getConnection(pcId: string): SmallWebRTCConnection | undefined {
     return this.#pcs.get(pcId);
