@@ -179,6 +179,8 @@ export function parseSdp(sdp: string, maxMediaSections = DEFAULT_MAX_MEDIA_SECTI
       m.codecs = m.codecs
         .filter((c) => order.includes(c.payloadType) && c.name !== '')
         .sort((a, b) => order.indexOf(a.payloadType) - order.indexOf(b.payloadType));
+    } else {
+      m.codecs = []; // an application (or unknown) section has no RTP payload types: ignore any rtpmap
     }
   }
   const usable = media.filter(
@@ -193,6 +195,11 @@ export function parseSdp(sdp: string, maxMediaSections = DEFAULT_MAX_MEDIA_SECTI
   }
   const mids = usable.map((m) => m.mid);
   if (new Set(mids).size !== mids.length) throw invalid('sdp has duplicate mids');
+  // One SCTP association per peer connection (RFC 8841): libdatachannel answers only the last application
+  // section of an offer with several, so its answer would lack m-lines the offer has (RFC 3264 forbids it).
+  if (usable.filter((m) => m.kind === 'application').length > 1) {
+    throw invalid('sdp has more than one data channel (application) section');
+  }
   if (!hasFingerprint) throw invalid('sdp has no a=fingerprint (DTLS is required)');
   if (!hasUfrag) throw invalid('sdp has no a=ice-ufrag');
   return { media };

@@ -95,8 +95,12 @@ export function classifyInbound(text: string): InboundMessage {
         return { kind: 'signalling', message: { type: 'renegotiate' } };
       case 'peerLeft':
         return { kind: 'signalling', message: { type: 'peerLeft' } };
-      default:
-        return { kind: 'invalid', reason: `unknown signalling message ${JSON.stringify(msg['type'])}` };
+      default: {
+        // The reason is logged: never echo more than a short prefix of what the peer sent.
+        const type = JSON.stringify(msg['type']) ?? 'undefined';
+        const shown = type.length > 40 ? `${type.slice(0, 40)}...` : type;
+        return { kind: 'invalid', reason: `unknown signalling message ${shown}` };
+      }
     }
   }
   return { kind: 'app', message: obj };
