@@ -198,6 +198,7 @@ class AudioSenderWrap : public Napi::ObjectWrap<AudioSenderWrap> {
     o.Set("skippedSlots", static_cast<double>(st.skippedSlots));
     o.Set("droppedOnWriteSamples", static_cast<double>(st.droppedOnWriteSamples));
     o.Set("encodeErrors", static_cast<double>(st.encodeErrors));
+    o.Set("ringBytes", static_cast<double>(st.ringBytes));
     o.Set("nextSequence", s.nextSequence());
     o.Set("nextTimestamp", static_cast<double>(s.nextTimestamp()));
     return o;

@@ -418,6 +418,11 @@ export interface NativeAudioSenderStats {
   droppedOnWriteSamples: number;
   /** Encoder or packetizer failures. */
   encodeErrors: number;
+  /**
+   * Bytes of storage the ring holds now: it grows with the queued audio (never allocated up front for
+   * `capacityMs`) and is freed once the queue drains (above 1 s of 48 kHz stereo, 192 KB).
+   */
+  ringBytes: number;
   /** Sequence number of the next packet. */
   nextSequence: number;
   /** RTP timestamp of the next slot. */

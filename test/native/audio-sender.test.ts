@@ -1,5 +1,6 @@
 // AudioSender: RTP timestamps from sample counts, pacing on a simulated clock, stall handling, clear(),
 // played-out cursor, speaking transitions, capacity bound, RTP parameters and bad input.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { AudioSender, type SpeakingTransition } from '../../src/media/audio-sender.js';
 import { OpusDecoder } from '../../src/media/opus.js';
@@ -208,6 +209,29 @@ describe('AudioSender', () => {
     for (let i = 0; i < 100; i++) small.write(sine(8000, 1, 440, 0.001, 8000)); // 8-sample writes
     expect(small.queuedMs).toBeGreaterThan(99);
     expect(small.queuedMs).toBeLessThanOrEqual(100);
+  });
+
+  it('allocates its ring as audio is queued, not for capacityMs up front, and frees it once drained', () => {
+    // The maximum capacity (600 s of 48 kHz stereo) was reserved at construction: 115 MB of address space
+    // per sender, whatever was queued. Ten such senders now cost about nothing until audio is written.
+    const vmKiB = (): number => Number(/VmSize:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]);
+    const before = vmKiB();
+    const big = Array.from({ length: 10 }, () =>
+      sender({ sampleRate: 48000, channels: 2, encodeChannels: 2, capacityMs: 600_000 }),
+    );
+    const grownMiB = (vmKiB() - before) / 1024;
+    expect(grownMiB).toBeLessThan(100); // was 1,150 MiB
+    for (const tx of big) expect(tx.stats().ringBytes).toBeLessThan(64 * 1024);
+    const tx = big[0]!;
+    // 10 s queued: the ring holds it (48 kHz stereo s16 = 192 kB/s), within a factor 2 of growth slack.
+    expect(tx.write(sine(48000, 2, 440, 10, 8000))).toBe(480_000 * 2);
+    expect(tx.stats().ringBytes).toBeGreaterThanOrEqual(10 * 192_000);
+    expect(tx.stats().ringBytes).toBeLessThanOrEqual(2 * 10 * 192_000 + 65_536);
+    // Drained (and one silent slot after): the storage is given back.
+    drive(tx, 0, 10_100, 20);
+    expect(tx.queuedMs).toBe(0);
+    expect(tx.stats().ringBytes).toBeLessThanOrEqual(192_000);
+    for (const s of big) s.close();
   });
 
   it('adds the sdes:mid header extension and changes RTP parameters on setRtpParams', () => {

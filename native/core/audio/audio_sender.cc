@@ -156,7 +156,8 @@ AudioSender::AudioSender(const AudioSenderOptions& o) : o_(o) {
   settings_.packetLossPercent = o.packetLossPercent;
   frameSamples_ = static_cast<size_t>(kOpusRtpClockRate / 1000 * o.frameMs);
   capacitySamples_ = static_cast<size_t>(o.capacityMs) * 48;
-  ring().reserve(capacitySamples_ + 2 * frameSamples_);
+  // No ring storage up front: the FIFO grows with what is written (amortized doubling) and is freed again
+  // once drained (slot()), so capacityMs is a bound, not an allocation.
   batch_.slots.reserve(kMaxBurst);
   out_.bytes.reserve(kMaxBurst * 1400);
   out_.offsets.reserve(kMaxBurst);
@@ -234,6 +235,7 @@ AudioSenderStats AudioSender::stats() const {
   s.silencePackets = c.silencePackets.load();
   s.dtxSlots = c.dtxSlots.load();
   s.encodeErrors = c.encodeErrors.load();
+  s.ringBytes = ring().allocatedBytes();
   return s;
 }
 
@@ -273,6 +275,7 @@ void AudioSender::slot(double atMs) {
     // Only flush zeros (or nothing) left: drop them so they are not sent as "audio", realign the counters.
     ring().clear();
     expectedOut_ = consumedOut_ = 0;
+    if (ring().allocatedBytes() > kKeepRingBytes) ring().release();
   }
   const bool audio = real > 0;
   if (audio != speaking_) {

@@ -67,6 +67,7 @@ struct AudioSenderStats {
   uint64_t skippedSlots = 0;           // slots skipped after a stall
   uint64_t droppedOnWriteSamples = 0;  // input samples (per channel) refused because the ring was full
   uint64_t encodeErrors = 0;
+  uint64_t ringBytes = 0;  // storage the ring holds now (grows with the queued audio, freed once drained)
 };
 
 /** One slot handed from the pacing side (pull) to the encode side (AudioEncodeStage). */
@@ -156,6 +157,10 @@ class AudioSender {
  public:
   static constexpr int kMaxBurst = 3;  // slots sent back to back at most; more due = a stall, skip
   static constexpr size_t kClearFadeSamples = 480;  // clear() fades the next 10 ms out instead of cutting
+  // Ring storage kept once the ring drains: up to 1 s of 48 kHz stereo (192 KB). Above it (after a long
+  // utterance was queued) the storage is freed, so a sender's memory follows what is queued, not its
+  // capacityMs (600 s, 115 MB of stereo, at the maximum).
+  static constexpr size_t kKeepRingBytes = 48000 * 2 * sizeof(int16_t);
 
   /** Throws std::invalid_argument on a bad option. */
   explicit AudioSender(const AudioSenderOptions& o);

@@ -44,6 +44,14 @@ class PcmFifo {
     reserved_ = 0;
   }
   void reserve(size_t frames) { buf_.reserve(frames * channels_); }
+  /** Bytes of storage currently allocated (the vector's capacity), whatever is buffered. */
+  size_t allocatedBytes() const { return buf_.capacity() * sizeof(int16_t); }
+  /** Frees the storage; only when nothing is buffered (no-op otherwise). */
+  void release() {
+    if (frames() != 0 || reserved_ != 0) return;
+    std::vector<int16_t>().swap(buf_);
+    head_ = 0;
+  }
 
  private:
   void compact();
