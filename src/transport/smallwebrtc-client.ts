@@ -1,4 +1,5 @@
 import type { InputTrack, SmallWebRTCConnection } from '../connection/index.js';
+import { errorCode } from '../errors.js';
 import { TypedEmitter, type Listener } from '../events.js';
 import { logger } from '../pipeline/logger.js';
 import { AudioOutputTrack } from './tracks/audio-output-track.js';
@@ -39,6 +40,8 @@ export class SmallWebRTCClient {
   #connectPromise: Promise<void> | null = null;
   #closing = false;
   #closed = false;
+  /** on_client_disconnected / on_client_closed were emitted (once, whoever noticed the close first). */
+  #closedReported = false;
   /** The pipeline's output rate from the StartFrame (used when TransportParams leaves it unset), Hz. */
   #pipelineOutRate: number | null = null;
   /** Between a `connected` and the next `disconnected`/close: the peer can take our tracks. */
@@ -127,11 +130,30 @@ export class SmallWebRTCClient {
     this.#ensureAudioOutput();
   }
 
-  /** Connects once for all owners (reference-counted). A failed connect rejects for every owner. */
+  /**
+   * Connects once for all owners (reference-counted). A failed connect rejects for every owner. A client
+   * that already left (the connection closed before the pipeline started) is not a failure: a client
+   * leaving is normal, so this resolves and reports the departure (`on_client_disconnected`, then
+   * `on_client_closed`) if nobody saw it yet, and the application ends the task as after any departure.
+   */
   async connect(owner: object): Promise<void> {
     this.#owners.add(owner);
-    this.#connectPromise ??= this.connection.connect();
+    this.#connectPromise ??= this.#connectOnce();
     await this.#connectPromise;
+  }
+
+  async #connectOnce(): Promise<void> {
+    if (!this.connection.closed) {
+      try {
+        await this.connection.connect();
+        return;
+      } catch (err) {
+        // The peer left between the check and the call: the same case as below.
+        if (errorCode(err) !== 'ERR_CLOSED') throw err;
+      }
+    }
+    logger().info(`${this.connection.name}: the client left before the pipeline started`);
+    await this.#handleClosed();
   }
 
   /**
@@ -213,6 +235,8 @@ export class SmallWebRTCClient {
     this.#closed = true;
     this.#peerUp = false;
     this.#clearTracks();
+    if (this.#closedReported) return;
+    this.#closedReported = true;
     if (!byUs) await this.#events.emit('on_client_disconnected', this.connection);
     await this.#events.emit('on_client_closed', this.connection);
   }
