@@ -54,6 +54,36 @@ export interface DemoHookView {
   connect(endpoint?: string): Promise<unknown>;
   disconnect(): Promise<void>;
   enableMic(enable: boolean): void;
+  camEnabled: boolean;
+  remoteVideoTrack: MediaStreamTrack | null;
+  localVideoTrack: MediaStreamTrack | null;
+  /** Turns the camera on/off (acquired on first use). */
+  enableCam(enable: boolean): void;
+  /** getStats() of the video path (see demo.ts `VideoRtcStats`); null when not connected. */
+  videoStats(): Promise<{
+    inbound: {
+      framesDecoded: number;
+      framesReceived: number;
+      framesDropped: number;
+      frameWidth: number;
+      frameHeight: number;
+      framesPerSecond: number;
+      keyFramesDecoded: number;
+      pliCount: number;
+      nackCount: number;
+      packetsLost: number;
+      codec: string | null;
+    } | null;
+    outbound: {
+      framesEncoded: number;
+      framesSent: number;
+      frameWidth: number;
+      frameHeight: number;
+      framesPerSecond: number;
+      pliCount: number;
+      codec: string | null;
+    } | null;
+  } | null>;
   sendClientMessage(type: string, data?: unknown): void;
   /** getStats() of the audio path (see demo.ts `AudioRtcStats`); null when not connected. */
   audioStats(): Promise<{

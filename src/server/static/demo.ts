@@ -7,6 +7,12 @@
 // mic, the bot's audio played from its WebRTC track through an <audio> element. Add `?media=daily` to
 // the URL to use the transport's default manager instead (needs internet access).
 //
+// Camera: off at load unless the URL has `?cam=1`; the Camera button turns it on or off at any time. Turned on
+// while connected, the new camera track goes into the peer connection's camera transceiver (replaceTrack:
+// the transceiver is sendrecv from the start, so no renegotiation). The bot's video (transceiver 1 of the
+// answer) plays in the "Bot video" view; the effect menu sends `{ t: 'set-effect', d: { effect } }`, which
+// the video-transform bot (examples/video-transform.ts) understands and other bots ignore.
+//
 // Test hook: `window.demo` (see DemoHook) lets Chromium tests drive the page and read what it saw.
 import {
   PipecatClient,
@@ -51,6 +57,8 @@ interface DemoHook {
   botSpeaking: boolean;
   /** Whether the mic is enabled (client view). */
   micEnabled: boolean;
+  /** Whether the camera is enabled (client view). */
+  camEnabled: boolean;
   /** Last `{type:'stats'}` server message, null before the first one. */
   lastStats: Record<string, unknown> | null;
   /** Count of each callback seen, by name (e.g. `UserStartedSpeaking: 2`). */
@@ -63,6 +71,10 @@ interface DemoHook {
   remoteTrack: MediaStreamTrack | null;
   /** The local microphone track, if acquired. */
   localTrack: MediaStreamTrack | null;
+  /** The bot's video track once it started, else null. */
+  remoteVideoTrack: MediaStreamTrack | null;
+  /** The local camera track, if acquired. */
+  localVideoTrack: MediaStreamTrack | null;
   /** Last 300 events. */
   events: DemoEvent[];
   /** Errors seen (connect failures, RTVI errors), last 50. */
@@ -75,10 +87,40 @@ interface DemoHook {
   disconnect(): Promise<void>;
   /** Enable/disable the mic (sends trackStatus to the server). */
   enableMic(enable: boolean): void;
+  /** Enable/disable the camera (acquired on first use; sends trackStatus to the server). */
+  enableCam(enable: boolean): void;
   /** Send an RTVI client-message `{t, d}` to the bot. */
   sendClientMessage(type: string, data?: unknown): void;
   /** WebRTC getStats() of the audio path (inbound = bot audio, outbound = mic), null when not connected. */
   audioStats(): Promise<AudioRtcStats | null>;
+  /** WebRTC getStats() of the video path (inbound = bot video, outbound = camera), null when not connected. */
+  videoStats(): Promise<VideoRtcStats | null>;
+}
+
+/** The getStats() fields of the video path that tests and the page care about. */
+interface VideoRtcStats {
+  inbound: {
+    framesDecoded: number;
+    framesReceived: number;
+    framesDropped: number;
+    frameWidth: number;
+    frameHeight: number;
+    framesPerSecond: number;
+    keyFramesDecoded: number;
+    pliCount: number;
+    nackCount: number;
+    packetsLost: number;
+    codec: string | null;
+  } | null;
+  outbound: {
+    framesEncoded: number;
+    framesSent: number;
+    frameWidth: number;
+    frameHeight: number;
+    framesPerSecond: number;
+    pliCount: number;
+    codec: string | null;
+  } | null;
 }
 
 /** The getStats() fields of the audio path that tests and the page care about. */
@@ -107,6 +149,7 @@ declare global {
 const params = new URLSearchParams(location.search);
 // `?raw=1`: no echo cancellation / noise suppression / AGC, so a test compares levels with the WAV it fed.
 const rawAudio = params.get('raw') === '1';
+const camAtStart = params.get('cam') === '1';
 const MAX_HISTORY = 3000; // 5 minutes of 100 ms samples
 const MAX_EVENTS = 300;
 
@@ -128,8 +171,15 @@ class LocalMediaManager {
   private _callbacks: RTVIEventCallbacks = {};
   private _options: PipecatClientOptions | undefined;
   private _micEnabled = true;
+  private _camEnabled = false;
   private _stream: MediaStream | null = null;
+  private _camStream: MediaStream | null = null;
+  private _camPending: Promise<void> | null = null;
   private _mic: MediaDeviceInfo | null = null;
+  private _cam: MediaDeviceInfo | null = null;
+
+  /** Where a camera acquired mid-call goes (the camera transceiver's sender), set by the page. */
+  cameraSender: () => RTCRtpSender | null = () => null;
 
   setUserAudioCallback(_cb: unknown): void {
     // Audio goes over WebRTC, not through a recorder callback.
@@ -140,6 +190,7 @@ class LocalMediaManager {
     this._options = options;
     this._callbacks = options.callbacks ?? {};
     this._micEnabled = options.enableMic ?? true;
+    this._camEnabled = options.enableCam ?? false;
   }
 
   get supportsScreenShare(): boolean {
@@ -150,18 +201,20 @@ class LocalMediaManager {
     await this.acquire();
     const devices = await navigator.mediaDevices.enumerateDevices();
     this._callbacks.onAvailableMicsUpdated?.(devices.filter((d) => d.kind === 'audioinput'));
-    this._callbacks.onAvailableCamsUpdated?.([]);
+    this._callbacks.onAvailableCamsUpdated?.(devices.filter((d) => d.kind === 'videoinput'));
     this._callbacks.onAvailableSpeakersUpdated?.(devices.filter((d) => d.kind === 'audiooutput'));
   }
 
   async connect(): Promise<void> {
     await this.acquire();
+    if (this._camEnabled) await this.acquireCamera();
   }
 
   async disconnect(): Promise<void> {
-    const stream = this._stream;
+    const tracks = [...(this._stream?.getTracks() ?? []), ...(this._camStream?.getTracks() ?? [])];
     this._stream = null;
-    for (const t of stream?.getTracks() ?? []) {
+    this._camStream = null;
+    for (const t of tracks) {
       t.stop();
       this._callbacks.onTrackStopped?.(t, localParticipant);
     }
@@ -176,7 +229,7 @@ class LocalMediaManager {
   }
 
   async getAllCams(): Promise<MediaDeviceInfo[]> {
-    return [];
+    return (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput');
   }
 
   async getAllSpeakers(): Promise<MediaDeviceInfo[]> {
@@ -195,8 +248,8 @@ class LocalMediaManager {
     return this._mic ?? {};
   }
 
-  get selectedCam(): Record<string, never> {
-    return {};
+  get selectedCam(): MediaDeviceInfo | Record<string, never> {
+    return this._cam ?? {};
   }
 
   get selectedSpeaker(): Record<string, never> {
@@ -209,13 +262,26 @@ class LocalMediaManager {
   }
 
   enableCam(enable: boolean): void {
-    if (enable) console.warn('demo: the camera is not used by this page');
+    this._camEnabled = enable;
+    for (const t of this._camStream?.getVideoTracks() ?? []) t.enabled = enable;
+    if (!enable || this._camStream || !this.cameraSender()) return;
+    // Turned on mid-call for the first time: acquire, then put the track on the camera transceiver.
+    this._camPending ??= this.acquireCamera()
+      .then(async () => {
+        const track = this._camStream?.getVideoTracks()[0];
+        const sender = this.cameraSender();
+        if (track && sender) await sender.replaceTrack(track);
+      })
+      .catch((e: unknown) => error(`camera failed: ${e instanceof Error ? e.message : String(e)}`))
+      .finally(() => {
+        this._camPending = null;
+      });
   }
 
   enableScreenShare(_enable: boolean): void {}
 
   get isCamEnabled(): boolean {
-    return false;
+    return this._camEnabled;
   }
 
   get isMicEnabled(): boolean {
@@ -228,7 +294,24 @@ class LocalMediaManager {
 
   tracks(): Tracks {
     const audio = this._stream?.getAudioTracks()[0];
-    return { local: audio ? { audio } : {} };
+    const video = this._camStream?.getVideoTracks()[0];
+    return { local: { ...(audio ? { audio } : {}), ...(video ? { video } : {}) } };
+  }
+
+  private async acquireCamera(): Promise<void> {
+    if (this._camStream) return;
+    this._camStream = await navigator.mediaDevices.getUserMedia({
+      audio: false,
+      video: { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 30 } },
+    });
+    const track = this._camStream.getVideoTracks()[0];
+    if (!track) return;
+    track.enabled = this._camEnabled;
+    const settings = track.getSettings();
+    const devices = await navigator.mediaDevices.enumerateDevices();
+    this._cam = devices.find((d) => d.kind === 'videoinput' && d.deviceId === settings.deviceId) ?? null;
+    if (this._cam) this._callbacks.onCamUpdated?.(this._cam);
+    this._callbacks.onTrackStarted?.(track, localParticipant);
   }
 
   private async acquire(): Promise<void> {
@@ -335,6 +418,8 @@ function render(): void {
   $<HTMLButtonElement>('connect').disabled = connected;
   $<HTMLButtonElement>('disconnect').disabled = !connected;
   $<HTMLButtonElement>('mic').textContent = demo.micEnabled ? 'Mute mic' : 'Unmute mic';
+  $<HTMLButtonElement>('cam').textContent = demo.camEnabled ? 'Camera off' : 'Camera on';
+  $<HTMLSelectElement>('effect').disabled = !demo.botReady;
 }
 
 // Renders whatever stats object the server sends as a two-column table (nested objects flattened a.b.c).
@@ -365,8 +450,25 @@ function renderStats(stats: Record<string, unknown>, tableId = 'stats'): void {
   );
 }
 
+function showVideo(id: 'bot-video' | 'self-video', track: MediaStreamTrack | null): void {
+  const el = $<HTMLVideoElement>(id);
+  $(`${id}-box`).className = track ? '' : 'hidden';
+  el.srcObject = track ? new MediaStream([track]) : null;
+  if (track) el.play().catch((e: unknown) => error(`video play() failed: ${String(e)}`));
+}
+
 function onTrackStarted(track: MediaStreamTrack, participant?: Participant): void {
   log('TrackStarted', { kind: track.kind, local: participant?.local ?? false });
+  if (track.kind === 'video') {
+    if (participant?.local) {
+      demo.localVideoTrack = track;
+      showVideo('self-video', track);
+    } else {
+      demo.remoteVideoTrack = track;
+      showVideo('bot-video', track);
+    }
+    return;
+  }
   if (track.kind !== 'audio') return;
   if (participant?.local) {
     demo.localTrack = track;
@@ -383,6 +485,14 @@ function onTrackStarted(track: MediaStreamTrack, participant?: Participant): voi
 
 function onTrackStopped(track: MediaStreamTrack, participant?: Participant): void {
   log('TrackStopped', { kind: track.kind, local: participant?.local ?? false });
+  if (track.kind === 'video') {
+    // A remote video track reports "stopped" while muted (no frames for a while); keep showing its element.
+    if (participant?.local && demo.localVideoTrack === track) {
+      demo.localVideoTrack = null;
+      showVideo('self-video', null);
+    }
+    return;
+  }
   if (participant?.local) {
     if (demo.localTrack === track) stopMeter('local');
   } else if (demo.remoteTrack === track) {
@@ -465,12 +575,19 @@ const transportOptions: SmallWebRTCTransportConstructorOptions = {
   // Never a public STUN server: the demo is host-candidates only (loopback / LAN).
   iceServers: [],
 };
-if (params.get('media') !== 'daily') transportOptions.mediaManager = new LocalMediaManager();
+const localMedia = params.get('media') !== 'daily' ? new LocalMediaManager() : null;
+if (localMedia) transportOptions.mediaManager = localMedia;
+const transport = new SmallWebRTCTransport(transportOptions);
+// SmallWebRTCTransport keeps its RTCPeerConnection in `pc` (not in its typings); its transceivers are in
+// creation order: audio, camera, screen.
+const peerConnection = (): RTCPeerConnection | null =>
+  (transport as unknown as { pc?: RTCPeerConnection | null }).pc ?? null;
+if (localMedia) localMedia.cameraSender = () => peerConnection()?.getTransceivers()[1]?.sender ?? null;
 
 const client = new PipecatClient({
-  transport: new SmallWebRTCTransport(transportOptions),
+  transport,
   enableMic: true,
-  enableCam: false,
+  enableCam: camAtStart,
   callbacks,
 });
 
@@ -485,12 +602,15 @@ const demo: DemoHook = {
   userSpeaking: false,
   botSpeaking: false,
   micEnabled: true,
+  camEnabled: camAtStart,
   lastStats: null,
   counters: {},
   remoteAudioRms: [],
   localAudioRms: [],
   remoteTrack: null,
   localTrack: null,
+  remoteVideoTrack: null,
+  localVideoTrack: null,
   events: [],
   errors: [],
   async initDevices() {
@@ -515,12 +635,59 @@ const demo: DemoHook = {
     log('EnableMic', enable);
     render();
   },
+  enableCam(enable: boolean) {
+    client.enableCam(enable);
+    demo.camEnabled = enable;
+    log('EnableCam', enable);
+    render();
+  },
   sendClientMessage(type: string, data?: unknown) {
     client.sendClientMessage(type, data);
   },
+  async videoStats() {
+    const pc = peerConnection();
+    if (!pc) return null;
+    const report = await pc.getStats();
+    const byId = new Map<string, Record<string, unknown>>();
+    report.forEach((s: Record<string, unknown>) => byId.set(String(s.id), s));
+    const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+    const codecOf = (s: Record<string, unknown>): string | null => {
+      const c = byId.get(String(s.codecId));
+      return c ? String(c.mimeType) : null;
+    };
+    const out: VideoRtcStats = { inbound: null, outbound: null };
+    for (const s of byId.values()) {
+      // The camera's stream is the one with frames (a screen transceiver, if any, stays idle).
+      if (s.type === 'inbound-rtp' && s.kind === 'video' && (!out.inbound || num(s.framesDecoded) > 0)) {
+        out.inbound = {
+          framesDecoded: num(s.framesDecoded),
+          framesReceived: num(s.framesReceived),
+          framesDropped: num(s.framesDropped),
+          frameWidth: num(s.frameWidth),
+          frameHeight: num(s.frameHeight),
+          framesPerSecond: num(s.framesPerSecond),
+          keyFramesDecoded: num(s.keyFramesDecoded),
+          pliCount: num(s.pliCount),
+          nackCount: num(s.nackCount),
+          packetsLost: num(s.packetsLost),
+          codec: codecOf(s),
+        };
+      } else if (s.type === 'outbound-rtp' && s.kind === 'video' && (!out.outbound || num(s.framesEncoded) > 0)) {
+        out.outbound = {
+          framesEncoded: num(s.framesEncoded),
+          framesSent: num(s.framesSent),
+          frameWidth: num(s.frameWidth),
+          frameHeight: num(s.frameHeight),
+          framesPerSecond: num(s.framesPerSecond),
+          pliCount: num(s.pliCount),
+          codec: codecOf(s),
+        };
+      }
+    }
+    return out;
+  },
   async audioStats() {
-    // SmallWebRTCTransport keeps its RTCPeerConnection in `pc` (not in its typings).
-    const pc = (client.transport as unknown as { pc?: RTCPeerConnection | null }).pc;
+    const pc = peerConnection();
     if (!pc) return null;
     const report = await pc.getStats();
     const byId = new Map<string, Record<string, unknown>>();
@@ -562,6 +729,10 @@ $('disconnect').addEventListener('click', () => {
   demo.disconnect().catch((e: unknown) => error(String(e)));
 });
 $('mic').addEventListener('click', () => demo.enableMic(!demo.micEnabled));
+$('cam').addEventListener('click', () => demo.enableCam(!demo.camEnabled));
+$('effect').addEventListener('change', () => {
+  demo.sendClientMessage('set-effect', { effect: $<HTMLSelectElement>('effect').value });
+});
 $('version').textContent = `@pipecat-ai/client-js ${client.version}`;
 // The browser's own view of the audio path, once a second while connected.
 window.setInterval(() => {
@@ -570,6 +741,14 @@ window.setInterval(() => {
     .audioStats()
     .then((st) => {
       if (st) renderStats(st as unknown as Record<string, unknown>, 'rtc-stats');
+    })
+    .catch(() => undefined);
+  if (!demo.remoteVideoTrack) return;
+  demo
+    .videoStats()
+    .then((st) => {
+      const v = st?.inbound;
+      $('bot-video-size').textContent = v ? `${v.frameWidth}x${v.frameHeight}, ${v.framesPerSecond} fps` : '';
     })
     .catch(() => undefined);
 }, 1000);

@@ -17,7 +17,8 @@ export interface VideoOutputTrackOptions {
   /** Bitrate cap, bit/s (`videoOutBitrate`); the receiver's REMB estimate moves the target below it. */
   bitrate: number;
   /**
-   * `videoOutIsLive`: true sends each image once, the newest when several came within one frame period; false
+   * `videoOutIsLive`: true sends each image once, as soon as it is set unless the previous frame left less than
+   * 3/4 of a frame period ago (then at the next clock tick that allows it, the newest image winning); false
    * repeats the current image (or cycles the sprite) every frame period.
    */
   live: boolean;
@@ -55,6 +56,8 @@ export class VideoOutputTrack implements OutboundTrack, MediaClockClient {
   #next = 0;
   #fresh = false;
   #nextFrameMs = 0;
+  /** When the last live frame went to the encoder (performance.now() ms). */
+  #lastSentMs = -Infinity;
   #closed = false;
   readonly #stats: Omit<VideoOutputTrackStats, 'sender'> = { framesSent: 0, framesOut: 0, sendFailures: 0 };
 
@@ -84,6 +87,9 @@ export class VideoOutputTrack implements OutboundTrack, MediaClockClient {
     this.#images = [checkImage('image', image)];
     this.#next = 0;
     this.#fresh = true;
+    // Live: a picture that may go out now goes out now, not at the next clock tick (up to 10 ms later) or the
+    // next frame slot (up to a frame period later): every millisecond here is camera-to-screen lag.
+    if (this.#o.live) this.#sendLive(performance.now());
   }
 
   /** Cycles through `images`, one per frame period (Pipecat's SpriteFrame). */
@@ -128,6 +134,7 @@ export class VideoOutputTrack implements OutboundTrack, MediaClockClient {
       }
     });
     this.#nextFrameMs = 0;
+    this.#lastSentMs = -Infinity;
     this.#fresh = this.#images.length > 0;
     mediaClock.add(this);
   }
@@ -148,13 +155,31 @@ export class VideoOutputTrack implements OutboundTrack, MediaClockClient {
     this.#images = [];
   }
 
+  /**
+   * Live: sends the fresh image if the last frame left at least 3/4 of a frame period ago. Pictures that
+   * arrive at the frame rate with some jitter thus go out as they come, and faster ones are thinned to the
+   * frame rate (newest wins) without ever waiting a whole period.
+   */
+  #sendLive(nowMs: number): void {
+    const sender = this.#sender;
+    if (sender === null || !this.#fresh || this.#images.length === 0) return;
+    if (nowMs < this.#lastSentMs + this.#periodMs * 0.75) return;
+    this.#fresh = false;
+    this.#lastSentMs = nowMs;
+    sender.send(this.#images[0]!, nowMs);
+    this.#stats.framesSent++;
+  }
+
   /** Media clock tick: one frame per frame period (live: only a new image; else the current one again). */
   tick(nowMs: number): void {
+    if (this.#o.live) {
+      this.#sendLive(nowMs);
+      return;
+    }
     const sender = this.#sender;
     if (sender === null || this.#images.length === 0 || nowMs < this.#nextFrameMs) return;
     // A late tick does not send a burst: the schedule restarts from now.
     this.#nextFrameMs = Math.max(this.#nextFrameMs + this.#periodMs, nowMs);
-    if (this.#o.live && !this.#fresh) return;
     this.#fresh = false;
     const image = this.#images[this.#next % this.#images.length]!;
     this.#next = (this.#next + 1) % this.#images.length;
