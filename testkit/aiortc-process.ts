@@ -36,11 +36,19 @@ export class AiortcClient {
 
   constructor(
     url: string,
-    opts: { path?: string; duration?: number; video?: boolean; requestData?: unknown } = {},
+    opts: {
+      path?: string;
+      duration?: number;
+      video?: boolean;
+      /** Send a `[width, height]` picture of four colour quadrants as the camera (VP8, 30 fps). */
+      camera?: readonly [number, number];
+      requestData?: unknown;
+    } = {},
   ) {
     const args = [AIORTC_CLIENT, '--url', url, '--duration', String(opts.duration ?? 30)];
     if (opts.path) args.push('--path', opts.path);
     if (opts.video) args.push('--video');
+    if (opts.camera) args.push('--camera', `${opts.camera[0]}x${opts.camera[1]}`);
     if (opts.requestData !== undefined) args.push('--request-data', JSON.stringify(opts.requestData));
     this.#child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let buf = '';
