@@ -5,9 +5,11 @@
  *
  * IPC, child -> parent: `{ ready: url }` once listening; `{ closed: pcId, at }` (epoch ms) when a connection
  * emits `closed`; `{ stats }` in answer to `{ stats: true }` (see {@link ServerStats}); `{ bye: true }` after
- * `{ exit: true }` closed everything. The child then only disconnects IPC: it must exit by itself (a live
+ * `{ exit: true }` closed everything; `{ heapSnapshot: path }` once written (after `{ heapSnapshot: path }`). The child then only disconnects IPC: it must exit by itself (a live
  * handle, timer or native thread left behind keeps it running, which the tests detect).
  */
+import { writeHeapSnapshot } from 'node:v8';
+
 import {
   FrameDirection,
   FrameProcessor,
@@ -146,8 +148,10 @@ function stats(): ServerStats {
 }
 
 process.on('message', (m: unknown) => {
-  const msg = (m ?? {}) as { stats?: boolean; gc?: boolean; exit?: boolean };
+  const msg = (m ?? {}) as { stats?: boolean; gc?: boolean; exit?: boolean; heapSnapshot?: string };
   if (msg.gc) (globalThis as { gc?: () => void }).gc?.();
+  // Diagnostics of a leak: a heap snapshot at the given path (open it in Chrome DevTools' Memory tab).
+  if (msg.heapSnapshot) send({ heapSnapshot: writeHeapSnapshot(msg.heapSnapshot) });
   if (msg.stats) send({ stats: stats() });
   if (msg.exit) {
     void (async () => {

@@ -98,6 +98,11 @@ export class BotServerProcess {
     return this.stats();
   }
 
+  /** Writes a heap snapshot of the server to `path` (for leak hunting); resolves with the path. */
+  heapSnapshot(path: string): Promise<string> {
+    return this.#ask({ heapSnapshot: path }, (m) => m['heapSnapshot'] as string | undefined, 120_000);
+  }
+
   /** Waits for `closed` of connection `pcId`; resolves with its epoch ms. */
   async waitClosed(pcId: string, timeoutMs: number): Promise<number> {
     await until(() => this.closedAt.has(pcId), timeoutMs, `closed of ${pcId}`);
