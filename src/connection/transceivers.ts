@@ -80,6 +80,30 @@ export interface TransceiversOptions {
  * sender's sink) and keeps a reference to every Track node-datachannel gave us (a collected Track crashes at
  * close). All on the JS thread.
  */
+/**
+ * Track wrappers whose native `closed` callback has not run yet. node-datachannel keeps every Track wrapper
+ * in a native list that `cleanup()` walks, and removes it from there only in that callback: a wrapper
+ * collected before it would leave a dangling pointer (the crash at cleanup() this project has seen). So each
+ * Track is referenced here, module-wide (the connection that made it may be collected first), from its
+ * creation until its `closed` callback ran (libdatachannel fires it once, when the track or its
+ * PeerConnection closes); the native side finishes its own bookkeeping right after our callback returns, so
+ * the reference is dropped on the next turn of the event loop.
+ */
+const unclosedTracks = new Set<Track>();
+
+function guardTrack(track: Track): Track {
+  unclosedTracks.add(track);
+  try {
+    track.onClosed(() => {
+      setImmediate(() => unclosedTracks.delete(track));
+    });
+  } catch (err) {
+    // Already destroyed: it simply stays referenced.
+    getLogger().debug('track onClosed failed', err);
+  }
+  return track;
+}
+
 export class Transceivers {
   readonly #o: TransceiversOptions;
   readonly #list: Transceiver[] = [];
@@ -98,7 +122,7 @@ export class Transceivers {
 
   /** Keeps a Track we did not add (a remote track we do not handle) alive with the others. */
   keep(track: Track): void {
-    this.#refs.push(track);
+    this.#refs.push(guardTrack(track));
   }
 
   /**
@@ -145,7 +169,7 @@ export class Transceivers {
           inactive = new nodeDataChannel.Video(m.mid, 'Inactive');
           inactive.addVideoCodec(pt.payloadType, rtpmap);
         }
-        this.#refs.push(pc.addTrack(inactive));
+        this.#refs.push(guardTrack(pc.addTrack(inactive)));
         continue;
       }
       const desc =
@@ -168,7 +192,7 @@ export class Transceivers {
         desc.addSSRC(ssrc, cname, stream, `${m.kind}-${m.mid}`);
       }
       if (!directionSends(direction) && !directionReceives(direction)) direction = 'inactive';
-      const track = pc.addTrack(desc);
+      const track = guardTrack(pc.addTrack(desc));
       this.#refs.push(track);
       const first = codecs[0] as SdpCodec;
       const t: Transceiver = {
@@ -233,6 +257,18 @@ export class Transceivers {
       if (t.input) {
         t.input.end();
         if (t.input.started) ended.push(t.input);
+      }
+    }
+    // Closing each Track is what makes node-datachannel drop its onMessage callback: closing the
+    // PeerConnection closes the native tracks but leaves their wrappers' callbacks registered (as global
+    // handles), and ours reaches this object and, through it, the whole connection, its transport and
+    // pipeline. Without this every closed session stayed in memory (about 33 kB of JS heap and 60 kB of RSS
+    // each, test/reliability/churn.test.ts). The wrappers stay referenced by `guardTrack` until closed.
+    for (const track of this.#refs) {
+      try {
+        track.close();
+      } catch (err) {
+        getLogger().debug(`${this.#o.name}: track close failed`, err);
       }
     }
     return ended;
