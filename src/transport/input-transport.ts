@@ -20,6 +20,8 @@ import type { TransportParams } from './transport-params.js';
 
 /** Input frames waiting for the VAD before the oldest are dropped (1 s of 20 ms frames). */
 const MAX_PENDING_FRAMES = 50;
+/** Queued among the audio frames when the microphone source changes: the VAD starts over there. */
+const VAD_RESET = Symbol('vad-reset');
 
 /** Counters of the input side, for stats pages and tests. */
 export interface InputTransportStats {
@@ -70,7 +72,7 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
   #imagesPushed = 0;
   #inRate = 16000;
   #channels: 1 | 2 = 1;
-  #pending: AudioFrame[] = [];
+  #pending: Array<AudioFrame | typeof VAD_RESET> = [];
   #draining = false;
   #framesPushed = 0;
   #framesDropped = 0;
@@ -172,8 +174,12 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
     });
     this.#audio = track;
     this.#audioStats = track.stats;
-    // A restart_pc brings a new microphone track: the same AudioInputTrack rebinds to it.
-    this.#unwatchTrack = this.#client.onAudioInputChanged((source: InputTrack | null) => track.bind(source));
+    // A restart_pc brings a new microphone track: the same AudioInputTrack rebinds to it, and the VAD starts
+    // over (in order with the frames already queued: the old peer's last frames are analysed first).
+    this.#unwatchTrack = this.#client.onAudioInputChanged((source: InputTrack | null) => {
+      track.bind(source);
+      if (source !== null && this.#vad !== null) this.#enqueue([VAD_RESET]);
+    });
     track.bind(this.#client.audioInput);
   }
 
@@ -238,12 +244,14 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
     }
   }
 
-  #enqueue(frames: AudioFrame[]): void {
+  #enqueue(frames: Array<AudioFrame | typeof VAD_RESET>): void {
     for (const f of frames) this.#pending.push(f);
     if (this.#pending.length > MAX_PENDING_FRAMES) {
       const drop = this.#pending.length - MAX_PENDING_FRAMES;
-      this.#pending.splice(0, drop);
-      this.#framesDropped += drop;
+      const dropped = this.#pending.splice(0, drop);
+      // A dropped reset still happens: it goes back to the front of what is kept.
+      if (dropped.includes(VAD_RESET)) this.#pending.unshift(VAD_RESET);
+      this.#framesDropped += dropped.filter((f) => f !== VAD_RESET).length;
     }
     if (!this.#draining) void this.detached(() => this.#drain());
   }
@@ -253,6 +261,10 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
     this.#draining = true;
     try {
       for (let f = this.#pending.shift(); f !== undefined; f = this.#pending.shift()) {
+        if (f === VAD_RESET) {
+          await this.#vad?.reset();
+          continue;
+        }
         const frame = new InputAudioRawFrame({
           audio: f.audio,
           sampleRate: f.sampleRate,

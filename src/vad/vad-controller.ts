@@ -101,6 +101,16 @@ export class VADController {
     this.analyzer.setSampleRate(sampleRate);
   }
 
+  /**
+   * Starts over for a new audio source (a `restart_pc` brings a new peer and a new microphone): the
+   * analyzer's state machine and model state are reset, and a turn still open is closed first (stopped
+   * frames pushed), so the new peer's first words are a new turn and no state leaks from the old stream.
+   */
+  async reset(): Promise<void> {
+    if (this.#userSpeaking) await this.#stopped();
+    this.analyzer.reset();
+  }
+
   async #started(): Promise<void> {
     const host = this.#host;
     this.#userSpeaking = true;

@@ -7,9 +7,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 
 import {
+  BaseVADAnalyzer,
   BotStartedSpeakingFrame,
   BotStoppedSpeakingFrame,
   InputAudioRawFrame,
+  UserStartedSpeakingFrame,
+  UserStoppedSpeakingFrame,
+  VADState,
   SmallWebRTCConnection,
   TransportParams,
 } from '../../src/index.js';
@@ -35,7 +39,53 @@ async function restart(conn: SmallWebRTCConnection): Promise<PipecatLikeClient> 
   return off;
 }
 
+/** Voice = a loud window (RMS above 0.05 of full scale): the test's tones are voice, silence is not. */
+class LoudnessVAD extends BaseVADAnalyzer {
+  constructor() {
+    // stopSecs 5: a turn ends only by the reset under test within the test's time, not by silence.
+    super({ sampleRate: 16000, params: { startSecs: 0.1, stopSecs: 5, minVolume: 0, confidence: 0.5 } });
+  }
+  numFramesRequired(): number {
+    return 512;
+  }
+  protected voiceConfidence(window: Float32Array): number {
+    let sum = 0;
+    for (const x of window) sum += x * x;
+    return Math.sqrt(sum / window.length) > 0.05 ? 1 : 0;
+  }
+}
+
 describe('SmallWebRTCTransport across restart_pc', () => {
+  it('starts the VAD over for the new peer: the open turn is closed, no state carries over', async () => {
+    const vad = new LoudnessVAD();
+    const session = await startSession(
+      new TransportParams({ audioInEnabled: true, audioOutEnabled: false, vadAnalyzer: vad }),
+    );
+    const { off: off1, conn, tap, task, running, events } = session;
+    const count = (cls: typeof UserStartedSpeakingFrame | typeof UserStoppedSpeakingFrame): number =>
+      tap.down.filter((f) => f instanceof cls).length;
+    try {
+      await off1.sendSpeech(tone(440, 48000, 1000, 16000));
+      await until(() => count(UserStartedSpeakingFrame) === 1, 10_000, 'user started speaking');
+      expect(vad.stats().speechStarts).toBe(1);
+      expect(count(UserStoppedSpeakingFrame)).toBe(0);
+      // The client reconnects with a new peer connection while its user's turn is still open.
+      const off2 = await restart(conn);
+      off1.close();
+      await until(() => events.filter((e) => e === 'connected').length === 2, 10_000, 'second connect');
+      await until(() => count(UserStoppedSpeakingFrame) === 1, 4_000, 'the open turn closed by the restart');
+      expect(vad.stats().speechStarts).toBe(0); // reset: counters start over
+      expect(vad.stats().state).toBe(VADState.QUIET);
+      // The new peer's speech is a new turn.
+      await off2.sendSpeech(tone(440, 48000, 1000, 16000));
+      await until(() => count(UserStartedSpeakingFrame) === 2, 10_000, 'new peer started speaking');
+      expect(vad.stats().speechStarts).toBe(1);
+    } finally {
+      await task.cancel();
+      await running;
+    }
+  });
+
   it('keeps audio flowing both ways, fires on_client_connected again, and leaks no timers', async () => {
     const intervals = trackIntervals();
     const session = await startSession(new TransportParams({ audioInEnabled: true, audioOutEnabled: true }));
