@@ -6,6 +6,17 @@ import { DEFAULT_MAX_MEDIA_SECTIONS } from './sdp.js';
 
 /** Default seconds a peer may take to complete ICE and DTLS before it is closed (see the option). */
 export const DEFAULT_CONNECTION_TIMEOUT_SECS = 15;
+/**
+ * Default bound on detecting a vanished peer (see the option): 5 s. The Pipecat clients ping every 1 s and
+ * send RTP and RTCP besides, so a live client is never silent for more than about a second; Pipecat itself
+ * calls a peer not connected after 3 s without a ping (`is_connected()`), and only aioice's consent checks
+ * (5 s x 6 failures, about 30 s) ever close it. 5 s is Pipecat's 3 s plus two more ping intervals: a Wi-Fi
+ * roam or a short loss of a few seconds survives, while a killed tab or a dropped phone frees its session
+ * (and stops the bot and its paid services) within 5 s instead of 10 or 30.
+ */
+export const DEFAULT_LIVENESS_TIMEOUT_SECS = 5;
+/** Silence after which a client that never pings is declared gone (aioice's consent failure time), s. */
+export const NON_PINGING_SILENCE_SECS = 30;
 /** Seconds after the first `connected` without an open channel before queueing stops (Python). */
 export const DATA_CHANNEL_TIMEOUT_SECS = 10;
 /** The `a=max-message-size` we announce (bytes), as aiortc; the client will not send larger messages. */
@@ -23,10 +34,11 @@ export interface SmallWebRTCConnectionOptions {
    */
   connectionTimeoutSecs?: number;
   /**
-   * Bound, in seconds, on detecting a peer that vanished without closing (default 10): nothing received (no
-   * ping, RTP, RTCP or SCTP) for this long from a client that pings (the Pipecat clients ping every 1 s),
-   * or ICE `disconnected` for this long. Clients that never ping are declared gone after
-   * `max(livenessTimeoutSecs, 30)` s of total silence. Either way `closed` follows.
+   * Bound, in seconds, on detecting a peer that vanished without closing (default 5, see
+   * {@link DEFAULT_LIVENESS_TIMEOUT_SECS} for why): nothing received (no ping, RTP, RTCP or SCTP) for this
+   * long from a client that pings (the Pipecat clients ping every 1 s), or ICE `disconnected` for this long.
+   * Clients that never ping are declared gone after `max(livenessTimeoutSecs, 30)` s of total silence.
+   * Either way `closed` follows. Raise it for clients on links known to drop out for longer.
    */
   livenessTimeoutSecs?: number;
   /** Local address to bind ICE sockets to (e.g. `127.0.0.1` for loopback tests, or one interface). */
@@ -107,7 +119,8 @@ export function resolveConnectionOptions(options: SmallWebRTCConnectionOptions):
   const connectionTimeoutMs =
     checkPositive('connectionTimeoutSecs', options.connectionTimeoutSecs, DEFAULT_CONNECTION_TIMEOUT_SECS) *
     1000;
-  const livenessTimeoutMs = checkPositive('livenessTimeoutSecs', options.livenessTimeoutSecs, 10) * 1000;
+  const livenessTimeoutMs =
+    checkPositive('livenessTimeoutSecs', options.livenessTimeoutSecs, DEFAULT_LIVENESS_TIMEOUT_SECS) * 1000;
   const gatheringTimeoutMs = checkPositive('gatheringTimeoutSecs', options.gatheringTimeoutSecs, 10) * 1000;
   const dataChannelTimeoutMs =
     checkPositive('dataChannelTimeoutSecs', options.dataChannelTimeoutSecs, DATA_CHANNEL_TIMEOUT_SECS) * 1000;

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { getLogger } from '../logger.js';
+import { NON_PINGING_SILENCE_SECS } from './connection-options.js';
 
 /** A ping younger than this keeps `isConnected()` true (Python; docs/protocol.md, "Liveness"). */
 export const PING_LIVENESS_MS = 3000;
@@ -167,7 +168,7 @@ export class PeerLiveness {
    */
   watch(): void {
     const timeoutMs = this.#o.livenessTimeoutMs;
-    const silentLimit = Math.max(timeoutMs, 30_000);
+    const silentLimit = Math.max(timeoutMs, NON_PINGING_SILENCE_SECS * 1000);
     const periodMs = Math.min(500, timeoutMs / 4);
     let lastTickMs = performance.now();
     let skipped = false;
