@@ -80,5 +80,8 @@ describe('C++ unit tests (native_tests)', () => {
     expect(out).toMatch(/fuzz_audio_receiver_fuzz/);
     expect(out).toMatch(/fuzz_audio_sender_fuzz/);
     expect(out).toMatch(/fuzz_vp8_depacketizer_fuzz/);
+    expect(out).toMatch(/fuzz_rtcp_feedback_fuzz/);
+    expect(out).toMatch(/fuzz_jitter_buffer_fuzz/);
+    expect(out).toMatch(/fuzz_vp8_decode_fuzz/);
   }, 300_000);
 });
