@@ -217,3 +217,30 @@ TEST(Vp8EncoderKeyframeOnDemandAndBitrate) {
   CHECK(enc.Encode(img.view(), true, &out, &key) && key);
   CHECK(dec.Decode(out.data(), out.size()) == DecodeResult::kFrame);
 }
+
+TEST(Vp8DecoderRefusesKeyframesAboveThePixelLimit) {
+  // A real 64x48 keyframe whose header is rewritten to announce 16383x16383 (the picture size is the
+  // peer's word): refused before libvpx allocates for it; the decoder still decodes the real one after.
+  Vp8EncoderOptions eo;
+  eo.width = 64;
+  eo.height = 48;
+  Vp8Encoder enc(eo);
+  const auto src = TestImage(64, 48, 0);
+  std::vector<uint8_t> key;
+  bool is_key = false;
+  CHECK(enc.EncodeImage(src.data(), src.size(), PixelFormat::kRgb, 64, 48, true, &key, &is_key));
+  CHECK(is_key && key.size() > 10);
+  std::vector<uint8_t> big = key;
+  big[6] = 0xff;  // width 16383, scale 0 (14 bits little endian)
+  big[7] = 0x3f;
+  big[8] = 0xff;  // height 16383
+  big[9] = 0x3f;
+  Vp8Decoder dec;
+  CHECK(dec.Decode(big.data(), big.size()) == DecodeResult::kError);
+  CHECK(dec.last_error().find("exceeds the decode limit") != std::string::npos);
+  CHECK(dec.Decode(key.data(), key.size()) == DecodeResult::kFrame);
+  CHECK_EQ(dec.image().width, 64);
+  // A lower limit applies to real sizes too.
+  Vp8Decoder small(1, 64 * 47);
+  CHECK(small.Decode(key.data(), key.size()) == DecodeResult::kError);
+}

@@ -1,6 +1,7 @@
 // The VP8 video path through the public TS classes: encode -> packetize -> depacketize -> decode round trips
 // checked by PSNR, loss handled by NACK or by PLI -> keyframe, corrupt packets as typed errors, colour
 // conversion byte orders and scaling, bad arguments and closed objects.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseRtcp, parseRtp } from '../../src/media/rtp.js';
 import { convertImage, imageBytes, type VideoImage } from '../../src/media/video-frame.js';
@@ -230,6 +231,28 @@ describe('VP8 video', () => {
     const low = bits(15, 30);
     expect(high).toBeGreaterThan(600_000);
     expect(low).toBeLessThan(high / 3);
+  });
+
+  it('refuses a keyframe announcing a picture above 4096x4096 pixels before libvpx allocates for it', () => {
+    // The picture size is the peer's word: a 2 KB keyframe claiming 16383x16383 made libvpx allocate for it
+    // (RSS +851 MiB, even though the decode then failed). Now it is refused first, and costs nothing.
+    const enc = new Vp8Encoder({ width: 64, height: 48, framerate: 30, bitrate: 300_000 });
+    const key = enc.encode(testImage(64, 48, 0), true);
+    enc.close();
+    expect(key?.keyframe).toBe(true);
+    const big = Buffer.from(key!.data);
+    big.writeUInt16LE(16383, 6); // 14-bit width, scale 0
+    big.writeUInt16LE(16383, 8);
+    const rssMiB = (): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]) / 1024;
+    const dec = new Vp8Decoder();
+    const before = rssMiB();
+    expect(() => dec.decode(big)).toThrow(
+      expect.objectContaining({ code: 'ERR_CODEC', message: expect.stringMatching(/exceeds the decode limit/) }),
+    );
+    expect(rssMiB() - before).toBeLessThan(100);
+    // The real keyframe still decodes on the same decoder.
+    expect(dec.decode(key!.data)).toMatchObject({ width: 64, height: 48 });
+    dec.close();
   });
 
   it('rejects bad arguments with typed errors and throws ERR_CLOSED after close()', () => {

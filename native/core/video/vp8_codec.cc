@@ -4,13 +4,17 @@
 #include <vpx/vp8dx.h>
 
 #include <stdexcept>
+#include <string>
+
+#include "core/video/vp8_payload.h"
 
 namespace sw::video {
 
 // ---- decoder ----------------------------------------------------------------------------------------
 
-Vp8Decoder::Vp8Decoder(int threads) : threads_(threads) {
+Vp8Decoder::Vp8Decoder(int threads, int64_t max_pixels) : threads_(threads), max_pixels_(max_pixels) {
   if (threads < 1 || threads > 8) throw std::invalid_argument("threads must be in [1, 8]");
+  if (max_pixels < 4) throw std::invalid_argument("max_pixels must be at least 4");
   Init();
 }
 
@@ -38,6 +42,14 @@ void Vp8Decoder::Reset() {
 DecodeResult Vp8Decoder::Decode(const uint8_t* data, size_t size) {
   if (data == nullptr || size == 0 || size > UINT32_MAX) {
     error_ = "empty frame";
+    return DecodeResult::kError;
+  }
+  // The picture size is the peer's word (see kMaxDecodePixels): check it before libvpx allocates for it.
+  Vp8FrameHeader fh;
+  if (ParseVp8FrameHeader(data, size, &fh) == Vp8Status::kOk && fh.keyframe &&
+      int64_t{fh.width} * fh.height > max_pixels_) {
+    error_ = "keyframe of " + std::to_string(fh.width) + "x" + std::to_string(fh.height) +
+             " exceeds the decode limit of " + std::to_string(max_pixels_) + " pixels";
     return DecodeResult::kError;
   }
   if (vpx_codec_decode(&ctx_, data, static_cast<unsigned>(size), nullptr, 0) != VPX_CODEC_OK) {

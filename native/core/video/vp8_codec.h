@@ -20,10 +20,17 @@ enum class DecodeResult : uint8_t {
   kError,      // libvpx refused the data (corrupt, or a delta frame without its references)
 };
 
+// Largest picture a decoder accepts, in pixels: 4096 x 4096 (a 5K screen share is 14.7 Mpx). The size of a
+// VP8 stream comes from its keyframe header, i.e. from the peer: libvpx allocates its frame buffers for
+// whatever a keyframe announces (a 2 KB keyframe claiming 16383 x 16383 cost 851 MiB of RSS), so a larger
+// keyframe is refused before libvpx sees it. At the limit libvpx holds about 54 MB, the RGB image 50 MB.
+inline constexpr int64_t kMaxDecodePixels = int64_t{4096} * 4096;
+
 class Vp8Decoder {
  public:
-  // `threads`: libvpx decoder threads (1..8). Throws std::runtime_error when libvpx cannot initialise.
-  explicit Vp8Decoder(int threads = 1);
+  // `threads`: libvpx decoder threads (1..8). `max_pixels`: keyframes announcing a larger picture are
+  // refused (kError) without reaching libvpx. Throws std::runtime_error when libvpx cannot initialise.
+  explicit Vp8Decoder(int threads = 1, int64_t max_pixels = kMaxDecodePixels);
   ~Vp8Decoder();
   Vp8Decoder(const Vp8Decoder&) = delete;
   Vp8Decoder& operator=(const Vp8Decoder&) = delete;
@@ -42,6 +49,7 @@ class Vp8Decoder {
   vpx_codec_ctx_t ctx_{};
   bool open_ = false;
   int threads_;
+  int64_t max_pixels_;
   I420View image_;
   std::string error_;
   uint64_t frames_ = 0;
