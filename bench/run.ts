@@ -1,6 +1,7 @@
 // `npm run bench`: the benchmark suite a user runs on their own machine. Runs each bench in its own process
 // (micro: per-chunk native cost vs the C floor and the pure-JS path; setup: offer -> answer -> connected ->
-// first RTP; video: VP8 per-frame cost, when present; scale: N echo sessions in one server process), then
+// first RTP; video: VP8 per-frame cost, when present; latency: per-chunk latency by stage, the echo bot's
+// added latency and round trip; scale: N echo sessions in one server process), then
 // writes beside their JSON in bench/results/ a combined JSON, a Markdown summary (each result as
 // median / p95 / p99 / max) and an SVG chart of the scale run: `summary-<time>.{json,md}`, `scale-<time>.svg`,
 // and the same as `summary-latest.*`.
@@ -47,6 +48,12 @@ const BENCHES: Bench[] = [
     script: 'bench/video/run.ts',
     args: QUICK ? ['--frames', '20', '--reps', '1'] : [],
     what: 'VP8 CPU us per frame',
+  },
+  {
+    name: 'latency',
+    script: 'bench/latency/run.ts',
+    args: QUICK ? ['--quick'] : [],
+    what: 'per-chunk latency by stage, echo bot server-added latency and round trip, ms',
   },
   {
     name: 'scale',
@@ -145,6 +152,67 @@ function videoMd(r: {
   return `${lines.join('\n')}\n\nCPU us per frame (bench/video reports median and p95).\n`;
 }
 
+type D = Parameters<typeof fmtDist>[0];
+function latencyMd(r: {
+  inProcess: {
+    chunks: number;
+    receive: Record<string, D>;
+    send: Record<string, D>;
+    interruption: Record<string, D>;
+    serverAdded: D;
+    clientRoundTrip: D;
+  };
+  otherProcess: {
+    clientRoundTrip: D;
+    serverAdded: D;
+    serverCpuPercent: number;
+    onsetsHeard: number;
+    onsetsSent: number;
+  };
+}): string {
+  const a = r.inProcess;
+  const b = r.otherProcess;
+  const row = (path: string, stages: Array<[string, D]>): string =>
+    `| ${path} | ${stages.map(([n, d]) => `${n}: ${fmtDist(d)}`).join('<br>')} |`;
+  return [
+    '| path | stage: median / p95 / p99 / max, ms |',
+    '|---|---|',
+    row('receive (RTP in -> frame at the first processor)', [
+      ['client send -> server JS callback (SRTP, UDP, thread hop)', a.receive['wireAndHop']],
+      ['native push (parse, jitter buffer, decode, resample)', a.receive['native']],
+      ['buffer hold (jitter buffer)', a.receive['bufferHold']],
+      ['JS hop to the first processor (input transport, VAD)', a.receive['jsHop']],
+      ['total from the client send', a.receive['total']],
+    ]),
+    row('send (frame queued -> RTP out)', [
+      ['JS hop + output queue (frame -> AudioSender.write)', a.send['jsHopAndQueue']],
+      ['buffer hold (ring, up to the pacing slot)', a.send['bufferHold']],
+      ['native (Opus encode on the worker + hop back)', a.send['native']],
+      ['wire to the client', a.send['wire']],
+      ['total to the client', a.send['total']],
+    ]),
+    row('interruption (InterruptionFrame -> last stale packet)', [
+      ['JS hop (-> ring cleared)', a.interruption['jsHop']],
+      ['buffer hold (-> last slot with stale audio)', a.interruption['bufferHold']],
+      ['native (-> its packet sent)', a.interruption['native']],
+      ['total at the server', a.interruption['total']],
+      ['last loud frame decoded by the client', a.interruption['lastLoudAtClient']],
+    ]),
+    row('echo bot, in process', [
+      ['server-added (RTP in -> echoed RTP out)', a.serverAdded],
+      ['client round trip', a.clientRoundTrip],
+    ]),
+    row('echo bot, client in another process', [
+      ['server-added (RTP in -> echoed RTP out)', b.serverAdded],
+      [`client round trip (${b.onsetsHeard}/${b.onsetsSent} tone onsets)`, b.clientRoundTrip],
+    ]),
+    '',
+    `${a.chunks} chunks in process. Server CPU with one echo session (VAD on, both directions): ${b.serverCpuPercent} % of a core. ` +
+      'Stages are timed by wrapping the library classes in the bench process (the library has no instrumentation).',
+    '',
+  ].join('\n');
+}
+
 function scaleMd(r: { rows: ScaleRow[]; seconds: number }, chart: string): string {
   const within = largestWithin10ms(r.rows);
   return (
@@ -197,6 +265,7 @@ for (const [i, b] of BENCHES.entries()) {
     if (b.name === 'micro') md.push(microMd(result as Parameters<typeof microMd>[0]));
     if (b.name === 'setup') md.push(setupMd(result as Parameters<typeof setupMd>[0]));
     if (b.name === 'video') md.push(videoMd(result as Parameters<typeof videoMd>[0]));
+    if (b.name === 'latency') md.push(latencyMd(result as Parameters<typeof latencyMd>[0]));
     if (b.name === 'scale') {
       const chart = `scale-${runStamp}.svg`;
       writeFileSync(join(dir, chart), scaleChart((result as { rows: ScaleRow[] }).rows));
