@@ -29,6 +29,7 @@ export {
   HttpError,
   SmallWebRTCRequestHandler,
   createSmallWebRTCRequestListener,
+  ownerOfId,
   startSmallWebRTCServer,
 } from './server/index.js';
 export type {
@@ -47,6 +48,7 @@ export type {
   SmallWebRTCRequestHandlerOptions,
   SmallWebRTCRequestListener,
   SmallWebRTCRequestListenerOptions,
+  SmallWebRTCRoutingOptions,
   SmallWebRTCServer,
   SmallWebRTCServerOptions,
 } from './server/index.js';

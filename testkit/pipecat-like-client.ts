@@ -18,6 +18,7 @@
  * client.offer / client.candidates / client.setAnswer(answer) / await client.reoffer()     // in process
  * await client.connect({ trickle?, autoPatch?, pcId?, extra? }) / client.patchCandidates() // over HTTP
  * await client.renegotiate() / await client.restart()                                      // over HTTP
+ * client.useEndpoint(baseUrl, offerPath?)   // later requests go elsewhere (through a front, another process)
  * await client.waitConnected()      // PC connected and `chat` open (without a channel: connected)
  * client.sendJson(obj) / client.sendText(text) / client.sendBinary(bytes) / client.sendTrackStatus(i, on)
  * client.messages / client.texts / await client.waitForMessage((m) => boolean)   // what `chat` received
@@ -194,6 +195,15 @@ export class PipecatLikeClient {
   get offerUrl(): string {
     if (this.#opts.baseUrl === undefined) throw new Error('PipecatLikeClient created without baseUrl');
     return this.#opts.baseUrl + this.#opts.offerPath;
+  }
+
+  /**
+   * Sends the following HTTP requests to another server or front (and offer path), e.g. a session made on one
+   * process whose PATCHes go through another (scale-out routing tests).
+   */
+  useEndpoint(baseUrl: string, offerPath = this.#opts.offerPath): void {
+    this.#opts.baseUrl = baseUrl;
+    this.#opts.offerPath = offerPath;
   }
 
   /** Replaces the current peer (if any) with a new one and waits for its offer with all candidates. */

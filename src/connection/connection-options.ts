@@ -63,6 +63,12 @@ export interface SmallWebRTCConnectionOptions {
    * and later ones discarded (default 10, Python `DATA_CHANNEL_TIMEOUT_SECS`; a client may have no channel).
    */
   dataChannelTimeoutSecs?: number;
+  /**
+   * Owner tag written into every `pc_id` (`SmallWebRTCConnection#3-<ownerTag>.<uuid hex>`), so that a front can
+   * route a `PATCH` or re-offer to the process that holds the peer (docs/scaling.md, "The routing key"). 1-32
+   * characters `[A-Za-z0-9_]`. Default none: `SmallWebRTCConnection#3-<uuid hex>`, as Pipecat.
+   */
+  ownerTag?: string;
 }
 
 /**
@@ -81,7 +87,12 @@ export interface ConnectionConfig {
   readonly maxMediaSections: number;
   /** Address written over the host candidates of our answer, or null to announce what was gathered. */
   readonly advertisedIp: string | null;
+  /** Owner tag written into every pc_id, or null. */
+  readonly ownerTag: string | null;
 }
+
+/** What an owner tag may contain (it sits between `-` and `.` in a pc_id and before `.` in a session id). */
+export const OWNER_TAG_PATTERN = /^[A-Za-z0-9_]{1,32}$/;
 
 function checkPositive(name: string, v: unknown, dflt: number): number {
   if (v === undefined) return dflt;
@@ -138,6 +149,12 @@ export function resolveConnectionOptions(options: SmallWebRTCConnectionOptions):
   if (options.enableIceUdpMux !== undefined && typeof options.enableIceUdpMux !== 'boolean') {
     throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'enableIceUdpMux must be a boolean');
   }
+  if (
+    options.ownerTag !== undefined &&
+    (typeof options.ownerTag !== 'string' || !OWNER_TAG_PATTERN.test(options.ownerTag))
+  ) {
+    throw new SmallWebRTCRangeError('ERR_INVALID_ARG', 'ownerTag must be 1-32 characters [A-Za-z0-9_]');
+  }
   // a=max-message-size 65536 in our answer, as aiortc: the Pipecat JS client caps its sends at the value we
   // announce (docs/protocol.md, "The server's answer") and libdatachannel drops larger inbound ones.
   const rtcConfig: RtcConfig = {
@@ -157,5 +174,6 @@ export function resolveConnectionOptions(options: SmallWebRTCConnectionOptions):
     dataChannelTimeoutMs,
     maxMediaSections,
     advertisedIp: options.advertisedIp ?? null,
+    ownerTag: options.ownerTag ?? null,
   });
 }

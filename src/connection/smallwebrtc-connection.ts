@@ -139,7 +139,10 @@ export class SmallWebRTCConnection {
     return this.#config.iceServers.map((s) => ({ ...s, urls: Array.isArray(s.urls) ? [...s.urls] : s.urls }));
   }
 
-  /** Opaque id for the client (`<name>-<uuid4 hex>`, 122 random bits); changes on `restartPc`. */
+  /**
+   * Opaque id for the client (`<name>-<uuid4 hex>`, 122 random bits; `<name>-<ownerTag>.<uuid4 hex>` with the
+   * `ownerTag` option); changes on `restartPc`.
+   */
   get pcId(): string {
     return this.#pcId;
   }
@@ -413,7 +416,8 @@ export class SmallWebRTCConnection {
   // ------------------------------------------------------------------------------------------- internals
 
   #newPcId(): string {
-    return `${this.name}-${randomUUID().replace(/-/g, '')}`;
+    const tag = this.#config.ownerTag;
+    return `${this.name}-${tag === null ? '' : `${tag}.`}${randomUUID().replace(/-/g, '')}`;
   }
 
   #assertOpen(what: string): void {

@@ -41,6 +41,7 @@ import {
   type SmallWebRTCConnectionCallback,
   type SmallWebRTCRequestHandlerOptions,
 } from './request-handler.js';
+import { OWNER_HEADER, OwnerRouter, type SmallWebRTCRoutingOptions } from './routing.js';
 
 /** Options of {@link createSmallWebRTCRequestListener}. */
 export interface SmallWebRTCRequestListenerOptions extends SmallWebRTCRequestHandlerOptions {
@@ -110,6 +111,12 @@ export interface SmallWebRTCRequestListenerOptions extends SmallWebRTCRequestHan
    * turn it off): over a limit, new offers and `/start` get 503 + `Retry-After` and `/readyz` fails.
    */
   load?: SmallWebRTCLoadLimits | false;
+  /**
+   * Scale-out routing (docs/scaling.md): this process's owner tag goes into every `pc_id` and session id, and
+   * a request for another owner's `pc_id` or session is forwarded to it (`peers`) or answered 421 naming the
+   * owner. Default none. Not applied to a `handler` passed in (give its connections the same `ownerTag`).
+   */
+  routing?: SmallWebRTCRoutingOptions;
 }
 
 /** A node:http / express-compatible request listener with its handler attached. */
@@ -297,7 +304,14 @@ export function createSmallWebRTCRequestListener(
   options: SmallWebRTCRequestListenerOptions = {},
 ): SmallWebRTCRequestListener {
   const log = (): Logger => options.logger ?? getLogger();
-  const handler = options.handler ?? new SmallWebRTCRequestHandler(options);
+  const router = options.routing ? new OwnerRouter(options.routing) : null;
+  const handler =
+    options.handler ??
+    new SmallWebRTCRequestHandler(
+      router
+        ? { ...options, connectionOptions: { ...options.connectionOptions, ownerTag: router.owner } }
+        : options,
+    );
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   if (!Number.isInteger(maxBody) || maxBody < 1024)
     throw new SmallWebRTCRangeError('ERR_INVALID_ARG', 'maxBodyBytes must be an integer >= 1024');
@@ -323,7 +337,10 @@ export function createSmallWebRTCRequestListener(
   /** Each request's share of the body budget (released when its response closes). */
   const leases = new WeakMap<IncomingMessage, BodyLease>();
   const clientAddress = (req: IncomingMessage): string =>
-    options.clientAddress?.(req) ?? req.socket.remoteAddress ?? 'unknown';
+    router?.forwardedClientAddress(req) ??
+    options.clientAddress?.(req) ??
+    req.socket.remoteAddress ??
+    'unknown';
   const probePath = (value: string | null | undefined, fallback: string): string | null => {
     const path = value === undefined ? fallback : value;
     if (path !== null && (typeof path !== 'string' || !path.startsWith('/')))
@@ -423,7 +440,7 @@ export function createSmallWebRTCRequestListener(
         `Transport '${String(transport).slice(0, 40)}' is not supported (only 'webrtc')`,
       );
     }
-    const sessionId = randomUUID();
+    const sessionId = router ? `${router.owner}.${randomUUID()}` : randomUUID();
     sessions.set(sessionId, body ?? {});
     const configured = handler.iceServers;
     const iceServers =
@@ -437,6 +454,11 @@ export function createSmallWebRTCRequestListener(
     sessionId: string,
     rest: string,
   ): Promise<void> {
+    const owner = router?.foreignOwner(sessionId);
+    if (router && owner) {
+      await router.forward(req, res, owner, `session ${sessionId}`, clientAddress(req));
+      return;
+    }
     if (!sessions.has(sessionId)) {
       req.resume();
       throw new HttpError(404, 'Invalid or not-yet-ready session_id');
@@ -531,6 +553,7 @@ export function createSmallWebRTCRequestListener(
     }
     const session = /^\/sessions\/([^/]+)\/(.*)$/.exec(pathname);
     if (pathname === '/api/offer' || pathname === '/start' || session) {
+      if (router) res.setHeader(OWNER_HEADER, router.owner);
       // A cross-site page must not spend this server's capacity through its visitors' browsers.
       if (!cors.allowed && method !== 'GET' && method !== 'HEAD') {
         req.resume();
@@ -539,9 +562,15 @@ export function createSmallWebRTCRequestListener(
       await authorize(req);
     }
     if (pathname === '/api/offer') {
-      if (method === 'POST') return offer(req, await readJson(req, maxBody, leases.get(req)), res);
-      if (method === 'PATCH') return patch(await readJson(req, maxBody, leases.get(req)), res);
-      throw new HttpError(405, 'Method not allowed');
+      if (method !== 'POST' && method !== 'PATCH') throw new HttpError(405, 'Method not allowed');
+      const body = await readJson(req, maxBody, leases.get(req));
+      const pcId = (body as { pc_id?: unknown } | null)?.pc_id;
+      const owner = router?.foreignOwner(pcId);
+      if (router && owner) {
+        const raw = Buffer.from(JSON.stringify(body));
+        return router.forward(req, res, owner, `pc_id ${String(pcId)}`, clientAddress(req), raw);
+      }
+      return method === 'POST' ? offer(req, body, res) : patch(body, res);
     }
     if (pathname === '/start' && method === 'POST') return start(req, res);
     if (pathname === '/status' && method === 'GET') {
@@ -589,6 +618,7 @@ export function createSmallWebRTCRequestListener(
     liveness: () => health.liveness(),
     close: () => {
       load?.stop();
+      router?.close();
       return handler.close();
     },
   });

@@ -41,3 +41,4 @@ export {
   type SmallWebRTCPatchRequest,
   type SmallWebRTCRequest,
 } from '../validation.js';
+export { ownerOfId, type SmallWebRTCRoutingOptions } from './routing.js';
