@@ -7,7 +7,7 @@
 import { Agent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 
 import { OWNER_TAG_PATTERN } from '../connection/connection-options.js';
-import { SmallWebRTCRangeError } from '../errors.js';
+import { SmallWebRTCError, SmallWebRTCRangeError } from '../errors.js';
 import { HttpError } from './http-error.js';
 
 /** Routing options of the request listener (docs/scaling.md, "The routing key"). */
@@ -148,7 +148,10 @@ export class OwnerRouter {
     else if (req.headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
     await new Promise<void>((done, fail) => {
       const up = httpRequest(url, { method: req.method, headers, agent: this.#agent });
-      const timer = setTimeout(() => up.destroy(new Error('timeout')), this.#timeoutMs);
+      const timer = setTimeout(
+        () => up.destroy(new SmallWebRTCError('ERR_HTTP', 'forwarding timed out')),
+        this.#timeoutMs,
+      );
       timer.unref();
       up.on('response', (upRes) => {
         clearTimeout(timer);
