@@ -11,6 +11,9 @@ import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, resolve, sep } from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+import type { Registry } from 'prom-client';
 
 import type { IceServer } from '../connection/index.js';
 import { SmallWebRTCRangeError } from '../errors.js';
@@ -36,6 +39,7 @@ import {
 } from './health.js';
 import { HttpError, isHttpError } from './http-error.js';
 import { getLogger, type Logger } from '../logger.js';
+import { ServerMetrics, type SmallWebRTCMetricsOptions } from './metrics.js';
 import {
   SmallWebRTCRequestHandler,
   type SmallWebRTCConnectionCallback,
@@ -117,6 +121,11 @@ export interface SmallWebRTCRequestListenerOptions extends SmallWebRTCRequestHan
    * owner. Default none. Not applied to a `handler` passed in (give its connections the same `ownerTag`).
    */
   routing?: SmallWebRTCRoutingOptions;
+  /**
+   * Prometheus metrics (docs/operations.md, "Metrics"): served at `/metrics` by default, behind the
+   * `authorize` hook when one is set (see {@link SmallWebRTCMetricsOptions}); `false` turns them off.
+   */
+  metrics?: SmallWebRTCMetricsOptions | false;
 }
 
 /** A node:http / express-compatible request listener with its handler attached. */
@@ -132,6 +141,8 @@ export interface SmallWebRTCRequestListener {
   readiness(): SmallWebRTCReadiness;
   /** The `/healthz` body. */
   liveness(): SmallWebRTCLiveness;
+  /** The Prometheus registry of this listener's metrics (`null` with `metrics: false`). */
+  readonly metricsRegistry: Registry | null;
   /** Closes the handler (disconnects all connections) and stops the load monitor. */
   close(): Promise<void>;
 }
@@ -363,6 +374,21 @@ export function createSmallWebRTCRequestListener(
     options.retryAfterSecs ?? 2,
   );
   load?.start();
+  const metrics =
+    options.metrics === false
+      ? null
+      : new ServerMetrics(
+          options.metrics ?? {},
+          {
+            connectionCount: () => handler.connectionCount,
+            health,
+            closed: () => handler.closed,
+          },
+          options.authorize,
+          log,
+        );
+  /** When each request arrived (the start of a session's setup time). */
+  const arrivals = new WeakMap<IncomingMessage, number>();
 
   /** Runs `authorize` (fail closed). The unread body is drained, not stored. */
   async function authorize(req: IncomingMessage): Promise<void> {
@@ -406,6 +432,7 @@ export function createSmallWebRTCRequestListener(
       // The slot is held until the connection closes (by the client, the connect deadline or liveness).
       if (connection) connection.on('closed', release);
       else release();
+      if (connection) metrics?.sessionStarted(connection, arrivals.get(req) ?? performance.now());
       sendJson(res, 200, answer);
     } catch (err) {
       release();
@@ -542,6 +569,7 @@ export function createSmallWebRTCRequestListener(
       throw new HttpError(400, 'Bad request URL');
     }
     const method = req.method ?? 'GET';
+    if (metrics && (await metrics.serve(req, res, pathname))) return;
     if ((method === 'GET' || method === 'HEAD') && (pathname === healthzPath || pathname === readyzPath)) {
       req.resume();
       if (pathname === healthzPath) sendJson(res, 200, health.liveness());
@@ -596,6 +624,14 @@ export function createSmallWebRTCRequestListener(
     const lease = bodyBudget.lease();
     leases.set(req, lease);
     res.once('close', () => lease.release());
+    if (metrics && req.method === 'POST' && /(^|\/)api\/offer(\?|$)/.test(req.url ?? '')) {
+      arrivals.set(req, performance.now());
+      res.once('finish', () => {
+        // A request forwarded to its owner (routing) is counted there, not twice in an aggregate.
+        if (router && res.getHeader(OWNER_HEADER) !== router.owner) return;
+        metrics.offerAnswered(res.statusCode);
+      });
+    }
     route(req, res, next).catch((err: unknown) => {
       if (isHttpError(err)) {
         if (err.status >= 500) log().warn(`${req.method} ${req.url} -> ${err.status} ${err.detail}`);
@@ -616,9 +652,11 @@ export function createSmallWebRTCRequestListener(
     sessionCache: sessions,
     readiness: () => health.readiness(),
     liveness: () => health.liveness(),
+    metricsRegistry: metrics?.registry ?? null,
     close: () => {
       load?.stop();
       router?.close();
+      metrics?.close();
       return handler.close();
     },
   });
@@ -650,6 +688,8 @@ export interface SmallWebRTCServer {
   readiness(): SmallWebRTCReadiness;
   /** The `/healthz` body. */
   liveness(): SmallWebRTCLiveness;
+  /** The Prometheus registry of this server's metrics (`null` with `metrics: false`). */
+  readonly metricsRegistry: Registry | null;
   /** Disconnects all connections, then stops the HTTP server. Idempotent. */
   close(): Promise<void>;
 }
@@ -695,6 +735,7 @@ export async function startSmallWebRTCServer(
     },
     readiness: () => listener.readiness(),
     liveness: () => listener.liveness(),
+    metricsRegistry: listener.metricsRegistry,
     close() {
       closing ??= (async () => {
         await listener.close();

@@ -24,6 +24,12 @@ export {
 } from './http-server.js';
 export { mungeSdpForEsp32 } from './esp32.js';
 export {
+  clusterMetrics,
+  type SmallWebRTCMetricsOptions,
+  type SmallWebRTCOfferResult,
+  type SmallWebRTCSessionEndReason,
+} from './metrics.js';
+export {
   DEFAULT_LOAD_WINDOW_MS,
   DEFAULT_MAX_EVENT_LOOP_DELAY_MS,
   type SmallWebRTCLiveness,

@@ -1,4 +1,5 @@
 import type { InputTrack } from '../connection/index.js';
+import { attachMediaStats } from '../connection/media-stats.js';
 import type { AudioFrame, AudioReceiverStats } from '../media/audio-receiver.js';
 import { FrameDirection, FrameProcessor, type FrameProcessorSetup } from '../pipeline/frame-processor.js';
 import {
@@ -64,6 +65,8 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
     stalled: false,
   };
   #unwatchTrack: (() => void) | null = null;
+  /** Detaches the receiver's counters from the connection's monitoring totals (keeping its last reading). */
+  #detachStats: (() => void) | null = null;
   #video: VideoInputTrack[] = [];
   #unwatchVideo: (() => void) | null = null;
   /** The newest picture per source not yet pushed (latest wins while a push is in progress). */
@@ -174,6 +177,18 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
     });
     this.#audio = track;
     this.#audioStats = track.stats;
+    // Read by the server's /metrics and session log at scrape time only (never per packet).
+    this.#detachStats = attachMediaStats(this.#client.connection, () => {
+      const s = track.receiverStats();
+      return s === null
+        ? null
+        : {
+            packetsIn: s.received,
+            packetsLost: s.lost,
+            concealedSecs: s.concealedMs / 1000,
+            jitterBufferDelaySecs: s.targetDelayMs / 1000,
+          };
+    });
     // A restart_pc brings a new microphone track: the same AudioInputTrack rebinds to it, and the VAD starts
     // over (in order with the frames already queued: the old peer's last frames are analysed first).
     this.#unwatchTrack = this.#client.onAudioInputChanged((source: InputTrack | null) => {
@@ -186,6 +201,8 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
   #stopAudio(): void {
     this.#unwatchTrack?.();
     this.#unwatchTrack = null;
+    this.#detachStats?.(); // before close: takes the receiver's last reading
+    this.#detachStats = null;
     if (this.#audio !== null) this.#audioStats = { ...this.#audio.stats };
     this.#audio?.close();
     this.#audio = null;

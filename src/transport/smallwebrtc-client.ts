@@ -1,4 +1,5 @@
 import type { InputTrack, SmallWebRTCConnection } from '../connection/index.js';
+import { attachMediaStats } from '../connection/media-stats.js';
 import { errorCode } from '../errors.js';
 import { TypedEmitter, type Listener } from '../events.js';
 import { logger } from '../pipeline/logger.js';
@@ -47,6 +48,8 @@ export class SmallWebRTCClient {
   /** Between a `connected` and the next `disconnected`/close: the peer can take our tracks. */
   #peerUp = false;
   #audioOut: AudioOutputTrack | null = null;
+  /** Detaches the bot audio sender's counters from the connection's monitoring totals. */
+  #detachAudioOutStats: (() => void) | null = null;
   #audioIn: InputTrack | null = null;
   #videoOut: VideoOutputTrack | null = null;
   #videoIn: { camera: InputTrack | null; screenVideo: InputTrack | null } = {
@@ -210,6 +213,10 @@ export class SmallWebRTCClient {
       onSpeaking: (speaking) => void this.#events.emit('on_bot_speaking', speaking),
     });
     this.#audioOut = track;
+    this.#detachAudioOutStats = attachMediaStats(this.connection, () => {
+      const s = track.stats();
+      return { packetsOut: s.packetsSent, sendUnderruns: s.skippedSlots };
+    });
     this.connection.replaceAudioTrack(track);
   }
 
@@ -264,6 +271,8 @@ export class SmallWebRTCClient {
     }
     if (this.#audioOut) {
       this.connection.replaceAudioTrack(null);
+      this.#detachAudioOutStats?.(); // before close: takes the sender's last reading
+      this.#detachAudioOutStats = null;
       this.#audioOut.close();
       this.#audioOut = null;
     }

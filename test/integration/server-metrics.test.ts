@@ -1,0 +1,285 @@
+// Prometheus metrics and session log lines with real peers: a node-datachannel client (testkit) talks to an
+// echo bot behind the HTTP server; /metrics is scraped over HTTP and parsed as the text exposition format.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+import nodeDataChannel from 'node-datachannel';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+
+import {
+  FrameDirection,
+  FrameProcessor,
+  InputAudioRawFrame,
+  OutputAudioRawFrame,
+  Pipeline,
+  PipelineTask,
+  SmallWebRTCTransport,
+  TransportParams,
+  startSmallWebRTCServer,
+  type Frame,
+  type SmallWebRTCServer,
+  type SmallWebRTCServerOptions,
+} from '../../src/index.js';
+import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
+import { until } from '../../testkit/wait.js';
+
+class Echo extends FrameProcessor {
+  override async processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
+    if (frame instanceof InputAudioRawFrame) {
+      await this.pushFrame(
+        new OutputAudioRawFrame({ audio: frame.audio, sampleRate: frame.sampleRate, numChannels: 1 }),
+        FrameDirection.DOWNSTREAM,
+      );
+      return;
+    }
+    await this.pushFrame(frame, direction);
+  }
+}
+
+interface LogLine {
+  level: string;
+  message: string;
+  details: unknown[];
+}
+
+const servers: SmallWebRTCServer[] = [];
+const clients: PipecatLikeClient[] = [];
+
+async function echoServer(options: SmallWebRTCServerOptions = {}): Promise<{
+  server: SmallWebRTCServer;
+  lines: LogLine[];
+}> {
+  const lines: LogLine[] = [];
+  const logger = {
+    debug() {},
+    info: (message: string, ...details: unknown[]) => lines.push({ level: 'info', message, details }),
+    warn: (message: string, ...details: unknown[]) => lines.push({ level: 'warn', message, details }),
+    error: (message: string, ...details: unknown[]) => lines.push({ level: 'error', message, details }),
+  };
+  const server = await startSmallWebRTCServer({
+    port: 0,
+    logger,
+    load: false,
+    connectionOptions: { bindAddress: '127.0.0.1' },
+    onNewConnection: (conn) => {
+      const transport = new SmallWebRTCTransport({
+        webrtcConnection: conn,
+        params: new TransportParams({
+          audioInEnabled: true,
+          audioInSampleRate: 16000,
+          audioOutEnabled: true,
+        }),
+      });
+      const task = new PipelineTask(new Pipeline([transport.input(), new Echo(), transport.output()]));
+      transport.eventHandler('on_client_closed', async () => {
+        await task.cancel();
+      });
+      void task.run().catch(() => {});
+    },
+    ...options,
+  });
+  servers.push(server);
+  return { server, lines };
+}
+
+/** One sample of the text exposition format. */
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/**
+ * Parses the Prometheus text format (version 0.0.4) strictly enough to fail on a malformed line: every line is
+ * a `# HELP`, a `# TYPE` with a known type, or `name{label="value",...} number`; every sample's family has a
+ * TYPE declared before it.
+ */
+function parseExposition(text: string): { samples: Sample[]; types: Map<string, string> } {
+  const types = new Map<string, string>();
+  const samples: Sample[] = [];
+  // Values as Prometheus parses them (Go's ParseFloat: NaN and Inf in any case; prom-client writes `Nan`).
+  const sampleRe = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? ([+-]?(?:[0-9.e+-]+|nan|inf))$/i;
+  const labelRe = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(?:,|$)/gy;
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const help = /^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .*$/.exec(line);
+    if (help) continue;
+    const type = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$/.exec(line);
+    if (type) {
+      types.set(type[1]!, type[2]!);
+      continue;
+    }
+    const m = sampleRe.exec(line);
+    if (!m) throw new Error(`not a valid exposition line: ${line}`);
+    const name = m[1]!;
+    const family = [...types.keys()].find(
+      (f) =>
+        name === f ||
+        ((name.endsWith('_bucket') || name.endsWith('_sum') || name.endsWith('_count')) &&
+          name.startsWith(`${f}_`)),
+    );
+    if (family === undefined) throw new Error(`sample before its TYPE: ${line}`);
+    const labels: Record<string, string> = {};
+    if (m[3]) {
+      labelRe.lastIndex = 0;
+      let consumed = 0;
+      for (let l = labelRe.exec(m[3]); l; l = labelRe.exec(m[3])) {
+        labels[l[1]!] = l[2]!;
+        consumed = labelRe.lastIndex;
+      }
+      if (consumed !== m[3].length) throw new Error(`bad labels: ${line}`);
+    }
+    const raw = m[4]!.toLowerCase();
+    const value = raw.endsWith('nan')
+      ? NaN
+      : raw.endsWith('inf')
+        ? raw.startsWith('-')
+          ? -Infinity
+          : Infinity
+        : Number(raw);
+    if (Number.isNaN(value) && !raw.endsWith('nan')) throw new Error(`bad value: ${line}`);
+    samples.push({ name, labels, value });
+  }
+  return { samples, types };
+}
+
+async function scrape(url: string, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${url}/metrics`, { headers });
+}
+
+async function metricsOf(server: SmallWebRTCServer): Promise<ReturnType<typeof parseExposition>> {
+  const res = await scrape(server.url);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+  return parseExposition(await res.text());
+}
+
+function value(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
+  return samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    ?.value;
+}
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  for (const s of servers.splice(0)) await s.close();
+});
+
+afterAll(() => {
+  nodeDataChannel.cleanup();
+});
+
+describe('/metrics', () => {
+  it('reports a real session, its packets and its end; the text format parses; session log lines', async () => {
+    const { server, lines } = await echoServer();
+    const c = await PipecatLikeClient.create({ baseUrl: server.url, video: false, screen: false });
+    clients.push(c);
+    expect((await c.connect()).status).toBe(200);
+    await c.waitConnected();
+    c.startRtp();
+    // Packets counted natively are visible at the next scrape.
+    let m = await metricsOf(server);
+    await until(
+      async () => {
+        m = await metricsOf(server);
+        return (
+          (value(m.samples, 'smallwebrtc_audio_packets_received_total') ?? 0) >= 25 &&
+          (value(m.samples, 'smallwebrtc_audio_packets_sent_total') ?? 0) >= 10
+        );
+      },
+      15_000,
+      '25 packets in and 10 out on /metrics',
+    );
+    expect(m.types.get('smallwebrtc_sessions_active')).toBe('gauge');
+    expect(m.types.get('smallwebrtc_offers_total')).toBe('counter');
+    expect(m.types.get('smallwebrtc_session_setup_seconds')).toBe('histogram');
+    expect(value(m.samples, 'smallwebrtc_sessions_active')).toBe(1);
+    expect(value(m.samples, 'smallwebrtc_sessions_started_total')).toBe(1);
+    expect(value(m.samples, 'smallwebrtc_offers_total', { result: 'answered' })).toBe(1);
+    expect(value(m.samples, 'smallwebrtc_session_setup_seconds_count')).toBe(1);
+    expect(value(m.samples, 'smallwebrtc_session_setup_seconds_sum')).toBeGreaterThan(0);
+    expect(value(m.samples, 'smallwebrtc_audio_jitter_buffer_delay_seconds')).toBeGreaterThan(0);
+    expect(value(m.samples, 'smallwebrtc_audio_packets_lost_total')).toBe(0);
+    expect(value(m.samples, 'smallwebrtc_ready')).toBe(1);
+    expect(value(m.samples, 'smallwebrtc_draining')).toBe(0);
+    // Process figures (prom-client default metrics).
+    expect(value(m.samples, 'process_cpu_seconds_total')).toBeGreaterThan(0);
+    expect(m.types.get('nodejs_eventloop_lag_p99_seconds')).toBe('gauge');
+    const received = value(m.samples, 'smallwebrtc_audio_packets_received_total')!;
+
+    // A malformed offer is counted by its result.
+    const bad = await fetch(`${server.url}/api/offer`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ type: 'offer' }),
+    });
+    expect(bad.status).toBe(400);
+
+    const pcId = c.pcId;
+    c.close();
+    await until(
+      async () => {
+        m = await metricsOf(server);
+        return value(m.samples, 'smallwebrtc_sessions_active') === 0;
+      },
+      15_000,
+      'the session to end',
+    );
+    expect(value(m.samples, 'smallwebrtc_offers_total', { result: 'rejected' })).toBe(1);
+    expect(value(m.samples, 'smallwebrtc_sessions_ended_total', { reason: 'ended' })).toBe(1);
+    // An ended session's packets stay counted (a counter never goes back).
+    expect(value(m.samples, 'smallwebrtc_audio_packets_received_total')).toBeGreaterThanOrEqual(received);
+
+    const start = lines.find((l) => l.message.startsWith('session start'));
+    const end = lines.find((l) => l.message.startsWith('session end'));
+    expect(start?.message).toContain(`pc_id=${pcId}`);
+    expect(start?.details[0]).toMatchObject({ event: 'session_start', pcId });
+    expect(end?.message).toMatch(
+      new RegExp(`^session end pc_id=${pcId} reason=ended duration_s=[0-9.]+ setup_ms=\\d+ packets_in=\\d+ `),
+    );
+    const d = end?.details[0] as { packetsIn: number; packetsOut: number; lossPct: number; reason: string };
+    expect(d.reason).toBe('ended');
+    expect(d.packetsIn).toBeGreaterThanOrEqual(received);
+    expect(d.packetsOut).toBeGreaterThan(0);
+    expect(d.lossPct).toBe(0);
+  }, 60_000);
+
+  it('path, off switch, and access: the authorize hook by default, or its own', async () => {
+    const token = (req: { headers: Record<string, unknown> }): boolean =>
+      req.headers['authorization'] === 'Bearer s3cret';
+    const { server: guarded } = await echoServer({ authorize: token });
+    expect((await scrape(guarded.url)).status).toBe(403);
+    expect((await scrape(guarded.url, { Authorization: 'Bearer s3cret' })).status).toBe(200);
+
+    const { server: own } = await echoServer({
+      authorize: token,
+      metrics: { path: '/internal/metrics', authorize: (req) => req.headers['x-scraper'] === 'prom' },
+    });
+    expect((await scrape(own.url, { Authorization: 'Bearer s3cret' })).status).toBe(404);
+    const res = await fetch(`${own.url}/internal/metrics`, { headers: { 'X-Scraper': 'prom' } });
+    expect(res.status).toBe(200);
+    expect(parseExposition(await res.text()).types.size).toBeGreaterThan(10);
+
+    const { server: off } = await echoServer({ metrics: false });
+    expect((await scrape(off.url)).status).toBe(404);
+    expect(off.metricsRegistry).toBeNull();
+    // Two servers in one process each have their own registry.
+    expect(guarded.metricsRegistry).not.toBe(own.metricsRegistry);
+  });
+
+  it("clusterMetrics() in a node:cluster primary sums the workers' registries", async () => {
+    const fixture = fileURLToPath(new URL('./fixtures/cluster-metrics.ts', import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', fixture], {
+      timeout: 45_000,
+    });
+    const out = JSON.parse(stdout) as { contentType: string; body: string; ports: number[] };
+    expect(out.ports).toHaveLength(1); // both workers on one port
+    expect(out.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+    const { samples } = parseExposition(out.body);
+    // Each worker sent one malformed offer: the aggregate has both, whichever worker answered them.
+    expect(value(samples, 'smallwebrtc_offers_total', { result: 'rejected' })).toBe(2);
+    expect(value(samples, 'smallwebrtc_ready')).toBe(2); // ready workers
+    expect(value(samples, 'smallwebrtc_sessions_active')).toBe(0);
+    expect(value(samples, 'process_cpu_seconds_total')).toBeGreaterThan(0);
+  }, 60_000);
+});
