@@ -35,6 +35,10 @@ export {
 } from './server/index.js';
 export type {
   OfferRateLimit,
+  SmallWebRTCClusterOptions,
+  SmallWebRTCClusterPrimary,
+  SmallWebRTCWorkerInfo,
+  SmallWebRTCWorkers,
   SignallingLimits,
   SmallWebRTCAuthorize,
   SmallWebRTCConnectionCallback,

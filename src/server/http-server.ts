@@ -46,6 +46,15 @@ import {
   type SmallWebRTCRequestHandlerOptions,
 } from './request-handler.js';
 import { OWNER_HEADER, OwnerRouter, type SmallWebRTCRoutingOptions } from './routing.js';
+import {
+  clusterRole,
+  startClusterPrimary,
+  workerContext,
+  workerPortRange,
+  type SmallWebRTCClusterOptions,
+  type SmallWebRTCClusterPrimary,
+  type SmallWebRTCWorkers,
+} from './cluster.js';
 
 /** Options of {@link createSmallWebRTCRequestListener}. */
 export interface SmallWebRTCRequestListenerOptions extends SmallWebRTCRequestHandlerOptions {
@@ -672,6 +681,10 @@ export interface SmallWebRTCServerOptions extends SmallWebRTCRequestListenerOpti
 
 /** A running signalling server. */
 export interface SmallWebRTCServer {
+  /** `'server'`, or `'worker'` in a worker of cluster mode (`workers` option). */
+  readonly role: 'server' | 'worker';
+  /** This process's owner tag with `routing` or in cluster mode, else null. */
+  readonly owner: string | null;
   /** Base URL, e.g. `http://127.0.0.1:7860`. */
   readonly url: string;
   /** Bound port. */
@@ -698,8 +711,55 @@ export interface SmallWebRTCServer {
  * Starts the signalling server on node:http. Note: `host` here is the listen address; the ESP32 candidate
  * filter address is the handler option of the same name and is only used with `esp32Mode`.
  */
+export function startSmallWebRTCServer(
+  options: SmallWebRTCServerOptions & SmallWebRTCClusterOptions & { workers: SmallWebRTCWorkers },
+): Promise<SmallWebRTCServer | SmallWebRTCClusterPrimary>;
+export function startSmallWebRTCServer(options?: SmallWebRTCServerOptions): Promise<SmallWebRTCServer>;
 export async function startSmallWebRTCServer(
-  options: SmallWebRTCServerOptions = {},
+  options: SmallWebRTCServerOptions & SmallWebRTCClusterOptions = {},
+): Promise<SmallWebRTCServer | SmallWebRTCClusterPrimary> {
+  const role = clusterRole(options);
+  if (role === 'primary') return startClusterPrimary(options);
+  if (role === 'single') return startOne(options, null);
+  // A worker of cluster mode: its own owner tag and UDP ports, the other workers as forwarding peers.
+  const ctx = workerContext(options.routing?.owner);
+  const userPeers = options.routing?.peers;
+  const server = await startOne(
+    {
+      ...options,
+      routing: {
+        ...options.routing,
+        owner: ctx.owner,
+        secret: ctx.secret,
+        peers: (owner) =>
+          ctx.peers[owner] ??
+          (typeof userPeers === 'function'
+            ? userPeers(owner)
+            : userPeers && Object.prototype.hasOwnProperty.call(userPeers, owner)
+              ? userPeers[owner]
+              : undefined),
+      },
+      connectionOptions: workerPortRange(options.connectionOptions, ctx.slot, ctx.size),
+    },
+    ctx,
+  );
+  return server;
+}
+
+async function listen(server: Server, port: number, host: string, exclusive: boolean): Promise<number> {
+  await new Promise<void>((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen({ port, host, exclusive }, () => {
+      server.off('error', reject);
+      resolvePromise();
+    });
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+async function startOne(
+  options: SmallWebRTCServerOptions,
+  worker: ReturnType<typeof workerContext> | null,
 ): Promise<SmallWebRTCServer> {
   const listenHost = options.host ?? '127.0.0.1';
   const listener = createSmallWebRTCRequestListener({
@@ -710,21 +770,19 @@ export async function startSmallWebRTCServer(
   // Bound slow clients: a whole request must arrive within 30 s.
   server.requestTimeout = 30_000;
   server.headersTimeout = 15_000;
-  await new Promise<void>((resolvePromise, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 7860, listenHost, () => {
-      server.off('error', reject);
-      resolvePromise();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, options.port ?? 7860, listenHost, false);
+  // In cluster mode, a loopback port of this worker alone, where the other workers forward its sessions.
+  const internal = worker ? createServer(listener) : null;
+  const internalPort = internal ? await listen(internal, 0, '127.0.0.1', true) : 0;
   const urlHost = listenHost.includes(':')
     ? `[${listenHost}]`
     : listenHost === '0.0.0.0'
       ? '127.0.0.1'
       : listenHost;
   let closing: Promise<void> | null = null;
-  return {
+  const result: SmallWebRTCServer = {
+    role: worker ? 'worker' : 'server',
+    owner: options.routing?.owner ?? null,
     url: `http://${urlHost}:${port}`,
     port,
     server,
@@ -739,12 +797,20 @@ export async function startSmallWebRTCServer(
     close() {
       closing ??= (async () => {
         await listener.close();
-        await new Promise<void>((done) => {
-          server.close(() => done());
-          server.closeAllConnections();
-        });
+        await Promise.all(
+          [server, internal].map(
+            (srv) =>
+              new Promise<void>((done) => {
+                if (!srv) return done();
+                srv.close(() => done());
+                srv.closeAllConnections();
+              }),
+          ),
+        );
       })();
       return closing;
     },
   };
+  worker?.announce(`http://127.0.0.1:${internalPort}`, port, () => result.close());
+  return result;
 }

@@ -48,3 +48,9 @@ export {
   type SmallWebRTCRequest,
 } from '../validation.js';
 export { ownerOfId, type SmallWebRTCRoutingOptions } from './routing.js';
+export {
+  type SmallWebRTCClusterOptions,
+  type SmallWebRTCClusterPrimary,
+  type SmallWebRTCWorkerInfo,
+  type SmallWebRTCWorkers,
+} from './cluster.js';

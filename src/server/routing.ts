@@ -38,6 +38,8 @@ export interface SmallWebRTCRoutingOptions {
 export const OWNER_HEADER = 'x-smallwebrtc-owner';
 /** Request header set on a forwarded request (the forwarder's owner tag): it is never forwarded again. */
 export const FORWARDED_BY_HEADER = 'x-smallwebrtc-forwarded-by';
+/** Response header of a forwarded request: the process that received it and forwarded it to the owner. */
+export const VIA_HEADER = 'x-smallwebrtc-via';
 const CLIENT_ADDRESS_HEADER = 'x-smallwebrtc-client-address';
 const SECRET_HEADER = 'x-smallwebrtc-route-secret';
 
@@ -158,6 +160,7 @@ export class OwnerRouter {
         const out: Record<string, string | string[]> = {};
         for (const [k, v] of Object.entries(upRes.headers))
           if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+        out[VIA_HEADER] = this.owner;
         if (upRes.headers['content-length'] !== undefined)
           out['content-length'] = upRes.headers['content-length'];
         res.writeHead(upRes.statusCode ?? 502, out);

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 
 import { resolveConnectionOptions } from '../../src/connection/connection-options.js';
 import { errorCode } from '../../src/errors.js';
+import { workerPortRange } from '../../src/server/cluster.js';
 import { ownerOfId } from '../../src/server/routing.js';
 
 const hex = (): string => randomUUID().replace(/-/g, '');
@@ -42,5 +43,18 @@ describe('ownerTag connection option', () => {
       }
       expect(errorCode(err), String(bad)).toBe('ERR_INVALID_ARG');
     }
+  });
+});
+
+describe('workerPortRange (cluster mode)', () => {
+  it('gives each worker its own slice of the UDP range, or its own mux port', () => {
+    const o = { portRangeBegin: 40000, portRangeEnd: 40099 };
+    expect(workerPortRange(o, 0, 4)).toEqual({ portRangeBegin: 40000, portRangeEnd: 40024 });
+    expect(workerPortRange(o, 3, 4)).toEqual({ portRangeBegin: 40075, portRangeEnd: 40099 });
+    const mux = { portRangeBegin: 3478, portRangeEnd: 3479, enableIceUdpMux: true };
+    expect(workerPortRange(mux, 1, 2)).toMatchObject({ portRangeBegin: 3479, portRangeEnd: 3479 });
+    expect(() => workerPortRange(mux, 0, 3)).toThrow(/needs 3 ports/);
+    expect(workerPortRange({ bindAddress: '127.0.0.1' }, 1, 2)).toEqual({ bindAddress: '127.0.0.1' });
+    expect(workerPortRange(undefined, 1, 2)).toBeUndefined();
   });
 });
