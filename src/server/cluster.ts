@@ -11,6 +11,8 @@ import { availableParallelism } from 'node:os';
 import type { SmallWebRTCConnectionOptions } from '../connection/index.js';
 import { SmallWebRTCError, SmallWebRTCRangeError } from '../errors.js';
 import { getLogger, type Logger } from '../logger.js';
+import { HttpError } from './http-error.js';
+import { clusterMetrics } from './metrics.js';
 
 /** How many workers: a number, or `'auto'` for one per core (`os.availableParallelism()`). */
 export type SmallWebRTCWorkers = number | 'auto';
@@ -115,6 +117,16 @@ export interface WorkerContext {
   peers: Record<string, string>;
   /** Tells the primary this worker serves, and runs `close` when the primary asks. */
   announce(url: string, port: number, close: () => Promise<void>): void;
+  /** Every worker's metrics, aggregated by the primary (HttpError 503 when it does not answer in 6 s). */
+  clusterMetrics(): Promise<{ contentType: string; body: string }>;
+}
+
+interface MetricsReply {
+  type: 'smallwebrtc:metrics';
+  id: number;
+  contentType?: string;
+  body?: string;
+  error?: string;
 }
 
 /** In a worker of our cluster: its owner tag, slot and the peer map the primary keeps current. */
@@ -123,7 +135,32 @@ export function workerContext(prefix: string | undefined): WorkerContext {
   const size = Number(process.env[ENV_SIZE]);
   const owner = `${prefix !== undefined ? `${prefix}_` : ''}w${cluster.worker!.id}`;
   const peers: Record<string, string> = {};
+  const pending = new Map<number, (m: MetricsReply) => void>();
+  let nextId = 0;
+  process.on('message', (m: MetricsReply | null) => {
+    if (m?.type === 'smallwebrtc:metrics') pending.get(m.id)?.(m);
+  });
   return {
+    clusterMetrics() {
+      const id = nextId++;
+      return new Promise((resolvePromise, reject) => {
+        const timer = setTimeout(() => answer({ type: 'smallwebrtc:metrics', id, error: 'timeout' }), 6000);
+        const answer = (m: MetricsReply): void => {
+          clearTimeout(timer);
+          pending.delete(id);
+          if (m.body !== undefined && m.contentType !== undefined)
+            resolvePromise({ contentType: m.contentType, body: m.body });
+          else
+            reject(
+              new HttpError(503, `cluster metrics unavailable (${m.error ?? 'no answer'})`, {
+                'Retry-After': '1',
+              }),
+            );
+        };
+        pending.set(id, answer);
+        process.send?.({ type: 'smallwebrtc:metrics', id });
+      });
+    },
     owner,
     slot,
     size,
@@ -168,7 +205,16 @@ export async function startClusterPrimary(
   const fork = (slot: number): void => {
     const worker = cluster.fork({ [ENV_SLOT]: String(slot), [ENV_SIZE]: String(size), [ENV_SECRET]: secret });
     let owner: string | null = null;
-    worker.on('message', (m: ReadyMessage | null) => {
+    worker.on('message', (m: ReadyMessage | MetricsReply | null) => {
+      if (m?.type === 'smallwebrtc:metrics') {
+        const reply = (r: Omit<MetricsReply, 'type' | 'id'>): void => {
+          if (worker.isConnected()) worker.send({ type: 'smallwebrtc:metrics', id: m.id, ...r });
+        };
+        clusterMetrics().then(reply, (err: unknown) =>
+          reply({ error: err instanceof Error ? err.message : String(err) }),
+        );
+        return;
+      }
       if (m?.type !== 'smallwebrtc:ready') return;
       owner = m.owner;
       port = m.port;

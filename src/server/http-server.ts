@@ -323,6 +323,14 @@ function toIceConfigServers(list: string[] | IceServer[]): IceServer[] {
 export function createSmallWebRTCRequestListener(
   options: SmallWebRTCRequestListenerOptions = {},
 ): SmallWebRTCRequestListener {
+  return createListener(options, null);
+}
+
+/** The listener; `metricsSource`: where `/metrics` comes from in a cluster worker (the primary's aggregate). */
+function createListener(
+  options: SmallWebRTCRequestListenerOptions,
+  metricsSource: (() => Promise<{ contentType: string; body: string }>) | null,
+): SmallWebRTCRequestListener {
   const log = (): Logger => options.logger ?? getLogger();
   const router = options.routing ? new OwnerRouter(options.routing) : null;
   const handler =
@@ -396,6 +404,7 @@ export function createSmallWebRTCRequestListener(
           options.authorize,
           log,
         );
+  if (metrics && metricsSource) metrics.source = metricsSource;
   /** When each request arrived (the start of a session's setup time). */
   const arrivals = new WeakMap<IncomingMessage, number>();
 
@@ -762,10 +771,10 @@ async function startOne(
   worker: ReturnType<typeof workerContext> | null,
 ): Promise<SmallWebRTCServer> {
   const listenHost = options.host ?? '127.0.0.1';
-  const listener = createSmallWebRTCRequestListener({
-    ...options,
-    host: options.esp32Mode ? options.host : null,
-  });
+  const listener = createListener(
+    { ...options, host: options.esp32Mode ? options.host : null },
+    worker ? () => worker.clusterMetrics() : null,
+  );
   const server = createServer(listener);
   // Bound slow clients: a whole request must arrive within 30 s.
   server.requestTimeout = 30_000;

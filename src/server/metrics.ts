@@ -147,6 +147,11 @@ export class ServerMetrics {
   readonly #offers: Counter<'result'>;
   readonly #setup: Histogram;
   #closed = false;
+  /**
+   * Where `/metrics` comes from instead of this registry (cluster mode: every worker aggregated by the
+   * primary); `?scope=process` still serves this process's own registry.
+   */
+  source: (() => Promise<{ contentType: string; body: string }>) | null = null;
 
   /** @throws RangeError (ERR_INVALID_ARG) for a bad path, or a registry that already holds these metrics. */
   constructor(
@@ -403,9 +408,12 @@ export class ServerMetrics {
       }
       if (ok !== true) throw new HttpError(403, 'Forbidden');
     }
-    const body = await this.registry.metrics();
+    const own = this.source === null || /[?&]scope=process(&|$)/.test(req.url ?? '');
+    const { body, contentType } = own
+      ? { body: await this.registry.metrics(), contentType: this.registry.contentType }
+      : await this.source!();
     res.writeHead(200, {
-      'Content-Type': this.registry.contentType,
+      'Content-Type': contentType,
       'Content-Length': String(Buffer.byteLength(body)),
       'Cache-Control': 'no-store',
     });

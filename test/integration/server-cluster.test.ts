@@ -100,6 +100,15 @@ describe('startSmallWebRTCServer({ workers: 2 })', () => {
     // and were forwarded (the relayed answer says so in X-SmallWebRTC-Via).
     expect(via.forwarded).toBeGreaterThan(0);
 
+    // /metrics on the one port is the whole cluster (the primary aggregates every worker's registry);
+    // ?scope=process is the worker that got the scrape.
+    const gauge = (text: string): number =>
+      Number(/^smallwebrtc_sessions_active(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? NaN);
+    expect(gauge(await (await fetch(`${ready}/metrics`)).text())).toBe(12);
+    const own = gauge(await (await fetch(`${ready}/metrics?scope=process`)).text());
+    expect(own).toBeGreaterThan(0);
+    expect(own).toBeLessThan(12);
+
     // Kill w1 (no goodbye): its sessions are lost, w2's are not; a replacement (w3) takes its slot.
     const victim = workers.find((w) => w.owner === 'w1')!;
     process.kill(victim.pid, 'SIGKILL');
