@@ -80,6 +80,7 @@ export type {
   SmallWebRTCTransportEvents,
   SmallWebRTCTransportOptions,
   TransportParamsInit,
+  VideoInParams,
 } from './transport/index.js';
 
 // Pipeline core (Pipecat's Pipeline, PipelineTask, PipelineRunner, FrameProcessor, BaseObject) and frames.
@@ -157,6 +158,7 @@ export {
   TextFrame,
   TranscriptionFrame,
   UserImageRawFrame,
+  UserImageRequestFrame,
   UserSpeakingFrame,
   UserStartedSpeakingFrame,
   UserStoppedSpeakingFrame,
@@ -173,6 +175,7 @@ export type {
   StartFrameOptions,
   TranscriptionInit,
   UserImageRawFrameInit,
+  UserImageRequestFrameInit,
 } from './pipeline/index.js';
 
 // RTVI (Pipecat's RTVIProcessor and RTVIObserver, the client-ready -> bot-ready handshake).

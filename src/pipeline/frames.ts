@@ -362,6 +362,67 @@ export class InputImageRawFrame extends SystemFrame implements ImageRawFrame {
   }
 }
 
+/** Fields of {@link UserImageRequestFrame}. */
+export interface UserImageRequestFrameInit {
+  /** The participant whose picture is wanted (for SmallWebRTC: the connection's pc_id). */
+  userId: string;
+  /** Text carried over to the answering image (e.g. the question to ask a vision model about it). */
+  text?: string;
+  /** Carried over to the answering image: whether the context aggregator should append it. */
+  appendToContext?: boolean;
+  /** `'camera'` (default) or `'screenVideo'`. */
+  videoSource?: string;
+  /** Name of the function call that asked for the picture, if any. */
+  functionName?: string;
+  /** Tool call id of that function call, if any. */
+  toolCallId?: string;
+  /** Called by whoever consumes the answering image (not by the transport), if set. */
+  resultCallback?: (...args: unknown[]) => unknown;
+}
+
+/**
+ * Asks the input transport for a picture of a user (Pipecat's `UserImageRequestFrame`): the next picture
+ * of `videoSource` from that user is pushed downstream once more as a {@link UserImageRawFrame} carrying
+ * this request, its `text` and `appendToContext`. Usually pushed upstream (from an LLM function call) so it
+ * reaches the input transport, which passes it on.
+ */
+export class UserImageRequestFrame extends SystemFrame {
+  /** The participant whose picture is wanted. */
+  readonly userId: string;
+  /** Text for the answering image. */
+  readonly text: string | undefined;
+  /** Whether the answering image should be appended to the LLM context. */
+  readonly appendToContext: boolean | undefined;
+  /** The video source asked for; undefined means `'camera'`. */
+  readonly videoSource: string | undefined;
+  /** The function call that asked, if any. */
+  readonly functionName: string | undefined;
+  /** Its tool call id, if any. */
+  readonly toolCallId: string | undefined;
+  /** Callback for the consumer of the image, if any. */
+  readonly resultCallback: ((...args: unknown[]) => unknown) | undefined;
+
+  constructor(init: UserImageRequestFrameInit) {
+    super();
+    if (init === null || typeof init !== 'object' || typeof init.userId !== 'string') {
+      throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'UserImageRequestFrame: userId must be a string');
+    }
+    if (init.videoSource !== undefined && typeof init.videoSource !== 'string') {
+      throw new SmallWebRTCTypeError(
+        'ERR_INVALID_ARG',
+        'UserImageRequestFrame: videoSource must be a string',
+      );
+    }
+    this.userId = init.userId;
+    this.text = init.text;
+    this.appendToContext = init.appendToContext;
+    this.videoSource = init.videoSource;
+    this.functionName = init.functionName;
+    this.toolCallId = init.toolCallId;
+    this.resultCallback = init.resultCallback;
+  }
+}
+
 /** Fields of {@link UserImageRawFrame}. */
 export interface UserImageRawFrameInit extends ImageRawFrameInit {
   /** The participant the image belongs to (for SmallWebRTC: the pc_id). */
@@ -371,7 +432,7 @@ export interface UserImageRawFrameInit extends ImageRawFrameInit {
   /** Whether an LLM context aggregator should append the image to the context. */
   appendToContext?: boolean;
   /** The request this image answers, if any. */
-  request?: unknown;
+  request?: UserImageRequestFrame;
 }
 
 /** A user's camera/screen image as delivered by the input transport (Pipecat's `UserImageRawFrame`). */
@@ -383,7 +444,7 @@ export class UserImageRawFrame extends InputImageRawFrame {
   /** Whether to append the image to the LLM context. */
   readonly appendToContext: boolean | undefined;
   /** The request this image answers, if any. */
-  readonly request: unknown;
+  readonly request: UserImageRequestFrame | undefined;
 
   constructor(init: UserImageRawFrameInit) {
     super(init);

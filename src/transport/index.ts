@@ -1,5 +1,5 @@
 // Public names of the transport layer (Pipecat's SmallWebRTCTransport and its parameters).
-export { TransportParams, type TransportParamsInit } from './transport-params.js';
+export { TransportParams, type TransportParamsInit, type VideoInParams } from './transport-params.js';
 export {
   SmallWebRTCTransport,
   type SmallWebRTCTransportEvents,

@@ -10,14 +10,16 @@ import {
   InputTransportMessageFrame,
   StartFrame,
   UserImageRawFrame,
+  UserImageRequestFrame,
 } from '../pipeline/frames.js';
+import { SmallWebRTCTypeError } from '../errors.js';
 import { logger } from '../pipeline/logger.js';
 import { VADController } from '../vad/vad-controller.js';
 import type { SmallWebRTCClient } from './smallwebrtc-client.js';
 import { AudioInputTrack, type AudioInputTrackStats } from './tracks/audio-input-track.js';
 import { VideoInputTrack, type VideoInputSource } from './tracks/video-input-track.js';
 import type { VideoImage } from '../media/video-frame.js';
-import type { TransportParams } from './transport-params.js';
+import type { TransportParams, VideoInParams } from './transport-params.js';
 
 /** Input frames waiting for the VAD before the oldest are dropped (1 s of 20 ms frames). */
 const MAX_PENDING_FRAMES = 50;
@@ -73,6 +75,12 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
   #pendingImages = new Map<VideoInputSource, VideoImage>();
   #pushingImages = false;
   #imagesPushed = 0;
+  /** Picture rate and width per source (`videoIn`, then `captureParticipantVideo`). */
+  #videoOut: Record<VideoInputSource, Required<VideoInParams>>;
+  /** Image requests waiting for the next picture of their source, oldest first. */
+  #imageRequests: UserImageRequestFrame[] = [];
+  /** Per pending picture: the requests it answers (taken when the picture arrived). */
+  #pendingAnswers = new Map<VideoInputSource, UserImageRequestFrame[]>();
   #inRate = 16000;
   #channels: 1 | 2 = 1;
   #pending: Array<AudioFrame | typeof VAD_RESET> = [];
@@ -85,6 +93,7 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
     this.#client = client;
     this.#params = params;
     this.#vad = params.vadAnalyzer !== undefined ? new VADController(params.vadAnalyzer, this) : null;
+    this.#videoOut = { camera: { ...params.videoIn }, screenVideo: { ...params.videoIn } };
   }
 
   /** Input counters and the peer's mute/stall state. */
@@ -156,7 +165,54 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
       await this.#client.disconnect(this);
       return;
     }
+    if (frame instanceof UserImageRequestFrame) this.requestParticipantImage(frame);
     await this.pushFrame(frame, direction);
+  }
+
+  /**
+   * Pipecat's `request_participant_image`: the next picture of `frame.videoSource` (default camera) is pushed
+   * once more as a `UserImageRawFrame` carrying the request, its `text` and `appendToContext`, whatever
+   * `videoIn.fps` says. When that source's decoder has no reference (nothing received yet, or a keyframe is
+   * awaited after loss) or its stream has paused for a second or more, a keyframe is requested too, so the
+   * picture does not wait for the sender's next keyframe. A request for another user than this connection's
+   * pc_id, or for an unknown source, or without `videoInEnabled`, is logged and left unanswered.
+   */
+  requestParticipantImage(frame: UserImageRequestFrame): void {
+    const source = frame.videoSource ?? 'camera';
+    if (!this.#params.videoInEnabled) {
+      logger().warn(`${this.name}: ${frame.name} ignored, videoInEnabled is false`);
+      return;
+    }
+    if (source !== 'camera' && source !== 'screenVideo') {
+      logger().warn(`${this.name}: ${frame.name} for unknown video source ${source} ignored`);
+      return;
+    }
+    if (frame.userId !== this.#client.connection.pcId) {
+      logger().debug(`${this.name}: ${frame.name} for user ${frame.userId}, not ours; ignored`);
+      return;
+    }
+    this.#imageRequests.push(frame);
+    for (const t of this.#video) if (t.source === source) t.requestImage();
+  }
+
+  /**
+   * Pipecat's `capture_participant_video` / `capture_participant_media`: changes the picture rate and width
+   * limit of one source from its next frame on (fields left out keep their value; see
+   * `TransportParams.videoIn`).
+   * @throws TypeError / RangeError (ERR_INVALID_ARG) for an unknown source or a bad value.
+   */
+  captureParticipantVideo(videoSource: VideoInputSource = 'camera', options: VideoInParams = {}): void {
+    if (videoSource !== 'camera' && videoSource !== 'screenVideo') {
+      throw new SmallWebRTCTypeError(
+        'ERR_INVALID_ARG',
+        `captureParticipantVideo: videoSource must be 'camera' or 'screenVideo', got ${String(videoSource)}`,
+      );
+    }
+    const next = { ...this.#videoOut[videoSource] };
+    // TransportParams validates the values (same ranges and messages as videoIn).
+    const checked = this.#params.with({ videoIn: { ...next, ...options } }).videoIn;
+    this.#videoOut[videoSource] = { ...checked };
+    for (const t of this.#video) if (t.source === videoSource) t.setOutput(checked);
   }
 
   /** Pushes an inbound client message both ways, as Pipecat does (62f4708d4). */
@@ -214,6 +270,8 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
     for (const source of ['camera', 'screenVideo'] as const) {
       const track = new VideoInputTrack({
         source,
+        fps: this.#videoOut[source].fps,
+        maxWidth: this.#videoOut[source].maxWidth,
         name: `${this.name} ${source}`,
         onImage: (image) => this.#enqueueImage(source, image),
       });
@@ -232,10 +290,22 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
     for (const t of this.#video) t.close();
     this.#video = [];
     this.#pendingImages.clear();
+    this.#pendingAnswers.clear();
   }
 
   #enqueueImage(source: VideoInputSource, image: VideoImage): void {
     this.#pendingImages.set(source, image);
+    // The requests made before this picture arrived are answered with it (a newer picture replacing it
+    // before the push answers them instead).
+    if (this.#imageRequests.some((r) => (r.videoSource ?? 'camera') === source)) {
+      const answers = this.#pendingAnswers.get(source) ?? [];
+      this.#imageRequests = this.#imageRequests.filter((r) => {
+        if ((r.videoSource ?? 'camera') !== source) return true;
+        answers.push(r);
+        return false;
+      });
+      this.#pendingAnswers.set(source, answers);
+    }
     if (!this.#pushingImages) void this.detached(() => this.#pushImages());
   }
 
@@ -244,6 +314,24 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
     try {
       for (const [source, image] of this.#pendingImages) {
         this.#pendingImages.delete(source);
+        const requests = this.#pendingAnswers.get(source) ?? [];
+        this.#pendingAnswers.delete(source);
+        // As Pipecat: each request gets an extra frame with the same picture. The regular frame's pixels may
+        // be rewritten in place downstream (the video-transform example does), so the answers get a copy
+        // made before it is pushed.
+        const answers = requests.map((request) => {
+          const answer = new UserImageRawFrame({
+            userId: request.userId,
+            image: Uint8Array.prototype.slice.call(image.data),
+            size: [image.width, image.height],
+            format: 'RGB',
+            ...(request.text !== undefined ? { text: request.text } : {}),
+            ...(request.appendToContext !== undefined ? { appendToContext: request.appendToContext } : {}),
+            request,
+          });
+          answer.transportSource = source;
+          return answer;
+        });
         const frame = new UserImageRawFrame({
           userId: this.#client.connection.pcId,
           image: image.data,
@@ -253,6 +341,10 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
         frame.transportSource = source;
         await this.pushFrame(frame, FrameDirection.DOWNSTREAM);
         this.#imagesPushed++;
+        for (const answer of answers) {
+          await this.pushFrame(answer, FrameDirection.DOWNSTREAM);
+          this.#imagesPushed++;
+        }
       }
     } catch (err) {
       logger().error(`${this.name}: input video handling failed`, err);

@@ -12,7 +12,8 @@ import { FrameDirection } from '../pipeline/frame-processor.js';
 import { SmallWebRTCInputTransport } from './input-transport.js';
 import { SmallWebRTCOutputTransport } from './output-transport.js';
 import { SmallWebRTCClient } from './smallwebrtc-client.js';
-import { TransportParams } from './transport-params.js';
+import { TransportParams, type VideoInParams } from './transport-params.js';
+import type { VideoInputSource } from './tracks/video-input-track.js';
 
 /** Events of {@link SmallWebRTCTransport}; handlers receive the transport first (Pipecat's names). */
 export interface SmallWebRTCTransportEvents {
@@ -122,6 +123,16 @@ export class SmallWebRTCTransport extends BaseObject<SmallWebRTCTransportEvents>
   /** Queues an image or sprite through the output processor (a no-op if `output()` was never created). */
   async sendImage(frame: OutputImageRawFrame | SpriteFrame): Promise<void> {
     await this.#output?.queueFrame(frame, FrameDirection.DOWNSTREAM);
+  }
+
+  /**
+   * Pipecat's `capture_participant_video`: sets the picture rate and width limit of one source (`camera`
+   * by default, or `screenVideo`) from its next frame on; fields left out keep their value (initially
+   * `TransportParams.videoIn`). Both sources are captured from the StartFrame when `videoInEnabled`.
+   * @throws TypeError / RangeError (ERR_INVALID_ARG) for an unknown source or a bad value.
+   */
+  captureParticipantVideo(videoSource: VideoInputSource = 'camera', options: VideoInParams = {}): void {
+    this.input().captureParticipantVideo(videoSource, options);
   }
 
   /**

@@ -36,6 +36,14 @@ export interface TransportParamsInit {
   audioOutEndSilenceSecs?: number;
   /** Receive the client's camera (and screen on demand) as `UserImageRawFrame`s. Default false. */
   videoInEnabled?: boolean;
+  /**
+   * Beyond Pipecat: how the camera and screen pictures are delivered. `fps`: pictures per second at most per
+   * source (0..240, 0 = every decoded frame; the frames in between are still decoded, since later frames
+   * refer to them, but not colour-converted nor pushed); `maxWidth`: downscale (aspect kept) to at most this
+   * many pixels wide before the colour conversion (0..4096, 0 = the decoded size). Default `{ fps: 0,
+   * maxWidth: 0 }`. Changed later per source with `SmallWebRTCTransport.captureParticipantVideo()`.
+   */
+  videoIn?: VideoInParams;
   /** Send bot video (`OutputImageRawFrame` / `SpriteFrame`). Default false. */
   videoOutEnabled?: boolean;
   /** Render every image at the frame rate as it arrives (true) or repeat the last image (false). Default false. */
@@ -50,6 +58,14 @@ export interface TransportParamsInit {
   videoOutBitrate?: number;
   /** Voice activity detector run by the input transport on input audio; none by default. */
   vadAnalyzer?: VADAnalyzer;
+}
+
+/** Rate and size of the input pictures ({@link TransportParamsInit.videoIn}). */
+export interface VideoInParams {
+  /** Pictures per second at most per source; 0: every frame. Default 0. */
+  fps?: number;
+  /** Downscale to at most this width before colour conversion; 0: the decoded size. Default 0. */
+  maxWidth?: number;
 }
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set([
@@ -68,6 +84,7 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set([
   'audioOutAutoSilence',
   'audioOutEndSilenceSecs',
   'videoInEnabled',
+  'videoIn',
   'videoOutEnabled',
   'videoOutIsLive',
   'videoOutWidth',
@@ -137,6 +154,44 @@ function channels(init: TransportParamsInit, field: 'audioInChannels' | 'audioOu
   return v === 2 ? 2 : 1;
 }
 
+function videoIn(init: TransportParamsInit): Readonly<Required<VideoInParams>> {
+  const v: unknown = init.videoIn;
+  if (v === undefined || v === null) return Object.freeze({ fps: 0, maxWidth: 0 });
+  if (typeof v !== 'object' || Array.isArray(v)) {
+    throw new SmallWebRTCTypeError(
+      'ERR_INVALID_ARG',
+      'TransportParams.videoIn must be an object { fps?, maxWidth? }',
+    );
+  }
+  const o = v as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (key !== 'fps' && key !== 'maxWidth') {
+      throw new SmallWebRTCTypeError('ERR_INVALID_ARG', `TransportParams.videoIn: unknown field ${key}`);
+    }
+  }
+  const field = (name: 'fps' | 'maxWidth', max: number, integer: boolean, unit: string): number => {
+    const x = o[name];
+    if (x === undefined) return 0;
+    if (typeof x !== 'number') {
+      throw new SmallWebRTCTypeError(
+        'ERR_INVALID_ARG',
+        `TransportParams.videoIn.${name} must be a number, got ${typeof x}`,
+      );
+    }
+    if (!Number.isFinite(x) || (integer && !Number.isInteger(x)) || x < 0 || x > max) {
+      throw new SmallWebRTCRangeError(
+        'ERR_INVALID_ARG',
+        `TransportParams.videoIn.${name} must be ${integer ? 'an integer' : 'a number'} in [0, ${max}] ${unit}, got ${x}`,
+      );
+    }
+    return x;
+  };
+  return Object.freeze({
+    fps: field('fps', 240, false, 'frames/s'),
+    maxWidth: field('maxWidth', 4096, true, 'px'),
+  });
+}
+
 function vad(init: TransportParamsInit): VADAnalyzer | undefined {
   const v: unknown = init.vadAnalyzer;
   if (v === undefined || v === null) return undefined;
@@ -163,7 +218,8 @@ function vad(init: TransportParamsInit): VADAnalyzer | undefined {
  * Differences from Pipecat: `audioOutBitrate` is honoured (Opus encoder bitrate; Pipecat's aiortc path
  * ignores it and sends 96 kb/s) and defaults to 32000; `audioOutChannels: 2` is sent as stereo Opus;
  * `audioInMinDelayMs`/`audioInMaxDelayMs` bound the jitter buffer; `vadAnalyzer` is kept here (Pipecat
- * moved VAD to the user aggregator) because the seed's documented usage passes it to the transport.
+ * moved VAD to the user aggregator) because the seed's documented usage passes it to the transport;
+ * `videoIn` (picture rate and width before colour conversion) is ours.
  * Not carried over: `audioInFilter`, `audioOutMixer`, `audioOutDestinations`, `videoOutCodec`,
  * `videoOutColorFormat`, `videoOutDestinations` (no SmallWebRTC implementation in Pipecat either).
  */
@@ -198,6 +254,8 @@ export class TransportParams {
   readonly audioOutEndSilenceSecs: number;
   /** Receive camera/screen video. Default false. */
   readonly videoInEnabled: boolean;
+  /** Input picture rate and width limit (0: unlimited). Default `{ fps: 0, maxWidth: 0 }`. */
+  readonly videoIn: Readonly<Required<VideoInParams>>;
   /** Send bot video. Default false. */
   readonly videoOutEnabled: boolean;
   /** Live video (queue every image) vs. repeat the last one. Default false. */
@@ -246,6 +304,7 @@ export class TransportParams {
     this.audioOutAutoSilence = bool(init, 'audioOutAutoSilence', true);
     this.audioOutEndSilenceSecs = num(init, 'audioOutEndSilenceSecs', 2, 0, 60, false, 's');
     this.videoInEnabled = bool(init, 'videoInEnabled', false);
+    this.videoIn = videoIn(init);
     this.videoOutEnabled = bool(init, 'videoOutEnabled', false);
     this.videoOutIsLive = bool(init, 'videoOutIsLive', false);
     this.videoOutWidth = num(init, 'videoOutWidth', 1024, 16, 4096, true, 'px');

@@ -3,7 +3,13 @@
 // 'camera') of what was sent, and asks for a keyframe with a real RTCP PLI when the stream cannot be decoded.
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { OutputImageRawFrame, TransportParams, UserImageRawFrame } from '../../src/index.js';
+import {
+  FrameDirection,
+  OutputImageRawFrame,
+  TransportParams,
+  UserImageRawFrame,
+  UserImageRequestFrame,
+} from '../../src/index.js';
 import { parseRtcp } from '../../src/media/rtp.js';
 import { convertImage, type VideoImage } from '../../src/media/video-frame.js';
 import { Vp8Decoder, Vp8Encoder } from '../../src/media/vp8-codec.js';
@@ -11,6 +17,7 @@ import { Vp8Depacketizer } from '../../src/media/vp8-depacketizer.js';
 import { Vp8Packetizer } from '../../src/media/vp8-packetizer.js';
 import { until } from '../../testkit/wait.js';
 import { startSession, type Session } from '../helpers/transport-session.js';
+import { sleep } from '../../testkit/wait.js';
 
 function testImage(width: number, height: number, frame: number): VideoImage {
   const data = new Uint8Array(width * height * 3);
@@ -31,6 +38,70 @@ function psnr(a: Uint8Array, b: Uint8Array): number {
   let se = 0;
   for (let i = 0; i < a.length; i++) se += (a[i]! - b[i]!) ** 2;
   return se === 0 ? 99 : 10 * Math.log10((255 * 255 * a.length) / se);
+}
+
+/**
+ * The client's camera (or screen) as a real VP8 sender: our encoder and packetizer, 30 fps in RTP time,
+ * paced every `paceMs`; a PLI from the server is answered with a keyframe on the next frame.
+ */
+class PeerCamera {
+  readonly plis: number[] = [];
+  readonly sentAt = new Map<number, number>(); // RTP timestamp -> frame index
+  readonly #enc: Vp8Encoder;
+  readonly #pk: Vp8Packetizer;
+  #i = 0;
+  #answered = 0;
+
+  constructor(
+    readonly s: Session,
+    readonly kind: 'video' | 'screen',
+    readonly width = 320,
+    readonly height = 240,
+  ) {
+    this.#enc = new Vp8Encoder({ width, height, bitrate: 800_000 });
+    this.#pk = new Vp8Packetizer({ ssrc: s.off.ssrcs[kind], payloadType: 96, initialSequence: 1000 });
+    s.off.onRtcp(kind, (b) => {
+      for (const p of parseRtcp(b))
+        if (p.kind === 'pli' && p.mediaSsrc === s.off.ssrcs[kind]) this.plis.push(performance.now());
+    });
+  }
+
+  /** Frames sent so far. */
+  get sent(): number {
+    return this.#i;
+  }
+
+  async send(frames: number, paceMs = 33): Promise<void> {
+    await until(() => this.s.off.tracks[this.kind]?.isOpen() === true, 10_000, `${this.kind} track open`);
+    for (let n = 0; n < frames; n++, this.#i++) {
+      const keyframe = this.plis.length > this.#answered;
+      this.#answered = this.plis.length;
+      const frame = this.#enc.encode(testImage(this.width, this.height, this.#i), keyframe)!;
+      const ts = (this.#i * 3000) >>> 0;
+      this.sentAt.set(ts, this.#i);
+      for (const p of this.#pk.packetize(frame.data, ts))
+        this.s.off.tracks[this.kind]!.sendMessageBinary(Buffer.from(p));
+      await sleep(paceMs);
+    }
+  }
+
+  close(): void {
+    this.#enc.close();
+    this.#pk.close();
+  }
+}
+
+function imagesOf(s: Session, source: string): UserImageRawFrame[] {
+  return s.tap.down.filter(
+    (f): f is UserImageRawFrame =>
+      f instanceof UserImageRawFrame && f.transportSource === source && f.request === undefined,
+  );
+}
+
+function answersOf(s: Session): UserImageRawFrame[] {
+  return s.tap.down.filter(
+    (f): f is UserImageRawFrame => f instanceof UserImageRawFrame && f.request !== undefined,
+  );
 }
 
 const sessions: Session[] = [];
@@ -134,5 +205,118 @@ describe('SmallWebRTCTransport video input', () => {
     expect(stats?.sendFailures).toBe(0);
     dp.close();
     dec.close();
+  });
+  it('videoIn { fps, maxWidth } decimates and downscales; captureParticipantVideo changes it mid-stream', async () => {
+    const s = await startSession(
+      new TransportParams({
+        audioInEnabled: false,
+        audioOutEnabled: false,
+        videoInEnabled: true,
+        videoIn: { fps: 10, maxWidth: 160 },
+      }),
+    );
+    sessions.push(s);
+    const cam = new PeerCamera(s, 'video');
+    const track = (): NonNullable<ReturnType<typeof s.transport.input>['videoTracks'][number]> =>
+      s.transport.input().videoTracks.find((t) => t.source === 'camera')!;
+    // 90 frames of 30 fps RTP time (3 s) at 10 fps: about 30 pictures, every decoded frame counted.
+    await cam.send(90);
+    await until(() => track().receiverStats()!.frames >= 90, 10_000, 'frames assembled');
+    await sleep(200);
+    const decimated = imagesOf(s, 'camera');
+    const framesBefore = track().receiverStats()!.frames;
+    expect(framesBefore).toBe(90);
+    // Counts, not time: 90 frames at 3000 ticks each are 3 s of RTP time, so 30 pictures at 10 fps.
+    expect(decimated.length).toBeGreaterThanOrEqual(24);
+    expect(decimated.length).toBeLessThanOrEqual(32);
+    for (const f of decimated) expect(f.size).toEqual([160, 120]);
+    expect(decimated[0]!.image.length).toBe(160 * 120 * 3);
+
+    // Every frame at the full size from the next frame on.
+    s.transport.captureParticipantVideo('camera', { fps: 0, maxWidth: 0 });
+    await cam.send(30);
+    await until(() => track().receiverStats()!.frames >= 120, 10_000, 'frames assembled');
+    await sleep(200);
+    const full = imagesOf(s, 'camera').slice(decimated.length);
+    expect(full.length).toBeGreaterThanOrEqual(24); // a busy thread may skip a picture (latest wins)
+    expect(full.length).toBeLessThanOrEqual(30);
+    for (const f of full) expect(f.size).toEqual([320, 240]);
+    expect(() => s.transport.captureParticipantVideo('camera', { fps: -1 })).toThrow(/videoIn.fps/);
+    expect(() => s.transport.captureParticipantVideo('webcam' as 'camera', { fps: 1 })).toThrow(
+      /videoSource/,
+    );
+    cam.close();
+  });
+
+  it('UserImageRequestFrame: the next picture answers it; a keyframe is asked for only after a pause', async () => {
+    const s = await startSession(
+      new TransportParams({
+        audioInEnabled: false,
+        audioOutEnabled: false,
+        videoInEnabled: true,
+        videoIn: { fps: 1 },
+      }),
+    );
+    sessions.push(s);
+    const cam = new PeerCamera(s, 'video');
+    await cam.send(15);
+    await until(() => imagesOf(s, 'camera').length >= 1, 10_000, 'first picture');
+    const plisFlowing = cam.plis.length;
+
+    // While the camera flows: answered by the next frame (fps 1 would have skipped it), no keyframe asked.
+    const ask = new UserImageRequestFrame({
+      userId: s.conn.pcId,
+      text: 'what do you see?',
+      appendToContext: true,
+    });
+    const askedAt = cam.sent;
+    await s.tap.pushFrame(ask, FrameDirection.UPSTREAM);
+    const sending = cam.send(10);
+    await until(() => answersOf(s).length >= 1, 10_000, 'answer');
+    await sending;
+    const answer = answersOf(s)[0]!;
+    expect(answer.request).toBe(ask);
+    expect(answer.text).toBe('what do you see?');
+    expect(answer.appendToContext).toBe(true);
+    expect(answer.userId).toBe(s.conn.pcId);
+    expect(answer.transportSource).toBe('camera');
+    expect(answer.size).toEqual([320, 240]);
+    // The picture is a frame sent around the request (the one in flight at most), not an old one.
+    const scores = [...cam.sentAt.values()].map((i) => ({
+      i,
+      q: psnr(testImage(320, 240, i).data, answer.image),
+    }));
+    const bestFrame = scores.reduce((a, b) => (b.q > a.q ? b : a)).i;
+    expect(bestFrame).toBeGreaterThanOrEqual(askedAt - 1);
+    expect(cam.plis.length).toBe(plisFlowing);
+
+    // A request for another user is not answered by this transport.
+    await s.tap.pushFrame(new UserImageRequestFrame({ userId: 'someone-else' }), FrameDirection.UPSTREAM);
+
+    // After a pause of the camera (no RTP for more than 1 s), a request asks for a keyframe at once.
+    await sleep(1300);
+    const plisBefore = cam.plis.length;
+    const again = new UserImageRequestFrame({ userId: s.conn.pcId, videoSource: 'camera' });
+    await s.tap.pushFrame(again, FrameDirection.UPSTREAM);
+    await until(() => cam.plis.length > plisBefore, 5_000, 'PLI after the pause');
+    await cam.send(5);
+    await until(() => answersOf(s).length >= 2, 10_000, 'second answer');
+    expect(answersOf(s)[1]!.request).toBe(again);
+    expect(answersOf(s).some((f) => f.request?.userId === 'someone-else')).toBe(false);
+
+    // The screen has sent nothing yet (so there is no SSRC to address a PLI to): the request waits, and the
+    // first screen picture answers it.
+    const screen = new PeerCamera(s, 'screen', 160, 120);
+    await s.tap.pushFrame(
+      new UserImageRequestFrame({ userId: s.conn.pcId, videoSource: 'screenVideo' }),
+      FrameDirection.UPSTREAM,
+    );
+    await screen.send(5);
+    await until(() => answersOf(s).length >= 3, 10_000, 'screen answer');
+    const shot = answersOf(s)[2]!;
+    expect(shot.transportSource).toBe('screenVideo');
+    expect(shot.size).toEqual([160, 120]);
+    cam.close();
+    screen.close();
   });
 });

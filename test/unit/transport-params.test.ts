@@ -22,6 +22,7 @@ describe('TransportParams', () => {
       audioOutAutoSilence: true,
       audioOutEndSilenceSecs: 2,
       videoInEnabled: false,
+      videoIn: { fps: 0, maxWidth: 0 },
       videoOutEnabled: false,
       videoOutIsLive: false,
       videoOutWidth: 1024,
@@ -108,5 +109,20 @@ describe('TransportParams', () => {
     expect(bad({ audioInEnable: true })).toThrow(/unknown field audioInEnable/);
     expect(bad(null)).toThrow(TypeError);
     expect(bad({ audioInMinDelayMs: 100, audioInMaxDelayMs: 50 })).toThrow(/audioInMaxDelayMs/);
+  });
+
+  it('videoIn: fps and maxWidth validated, defaults 0, frozen, kept by with()', () => {
+    const p = new TransportParams({ videoIn: { fps: 1.5 } });
+    expect(p.videoIn).toEqual({ fps: 1.5, maxWidth: 0 });
+    expect(Object.isFrozen(p.videoIn)).toBe(true);
+    expect(p.with({ videoOutEnabled: true }).videoIn).toEqual({ fps: 1.5, maxWidth: 0 });
+    expect(new TransportParams({ videoIn: { maxWidth: 320 } }).videoIn).toEqual({ fps: 0, maxWidth: 320 });
+    const bad = (v: unknown) => () => new TransportParams({ videoIn: v } as TransportParamsInit);
+    expect(bad({ fps: -1 })).toThrow(RangeError);
+    expect(bad({ fps: 241 })).toThrow(/videoIn\.fps/);
+    expect(bad({ maxWidth: 10.5 })).toThrow(/videoIn\.maxWidth must be an integer/);
+    expect(bad({ maxWidth: '320' })).toThrow(TypeError);
+    expect(bad({ width: 320 })).toThrow(/unknown field width/);
+    expect(bad(5)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }));
   });
 });

@@ -9,6 +9,9 @@ import {
 import { logger } from '../../pipeline/logger.js';
 import { mediaClock, type MediaClockClient } from './media-clock.js';
 
+/** A stream silent this long (ms) has paused: a snapshot request then asks for a keyframe. */
+export const SNAPSHOT_PAUSE_MS = 1000;
+
 /** Where a video input comes from, named as Pipecat's `transport_source` values. */
 export type VideoInputSource = 'camera' | 'screenVideo';
 
@@ -49,6 +52,7 @@ export class VideoInputTrack implements MediaClockClient {
   #closed = false;
   #malformed = 0;
   #images = 0;
+  #lastRtpMs = -1;
 
   /** @throws TypeError / RangeError (ERR_INVALID_ARG) naming a bad option. */
   constructor(options: VideoInputTrackOptions) {
@@ -108,14 +112,21 @@ export class VideoInputTrack implements MediaClockClient {
   }
 
   /**
-   * The next picture is delivered whatever `fps` says, and a keyframe is requested so it does not wait for
-   * the sender's next one (a snapshot after a pause: Pipecat's `UserImageRequestFrame`).
+   * The next picture is delivered whatever `fps` says (a snapshot: Pipecat's `UserImageRequestFrame`). When
+   * the decoder has no reference to decode it from (no frame yet, or waiting for a keyframe after loss) or
+   * the stream has paused (no RTP for {@link SNAPSHOT_PAUSE_MS}), a keyframe is requested too, so the
+   * picture does not wait for the sender's next keyframe; a stream that flows needs none (its frames are all
+   * decoded, only their conversion is skipped). Returns whether a keyframe was requested.
    */
-  requestImage(): void {
-    if (this.#closed) return;
+  requestImage(nowMs = performance.now()): boolean {
+    if (this.#closed) return false;
     this.#receiver.requestImage();
+    const s = this.#receiver.stats();
+    const paused = this.#lastRtpMs < 0 || nowMs - this.#lastRtpMs >= SNAPSHOT_PAUSE_MS;
+    if (!paused && !s.waitingForKeyframe && s.frames > 0) return false;
     this.#receiver.requestKeyframe();
-    this.#sendFeedback(performance.now());
+    this.#sendFeedback(nowMs);
+    return true;
   }
 
   /** Subscribes to `input` (null unbinds). Binding the current input again is a no-op. */
@@ -151,6 +162,7 @@ export class VideoInputTrack implements MediaClockClient {
 
   #onRtp(packet: Buffer, arrivalMs: number): void {
     if (this.#closed) return;
+    this.#lastRtpMs = arrivalMs;
     try {
       this.#receiver.push(packet, arrivalMs);
     } catch (err) {
