@@ -8,6 +8,12 @@
 //     the lateness of a 10 ms timer.
 // IPC: child -> parent `{ ready, url, baseRssBytes }`, then `{ measured: ... }` after `{ stop }`;
 // parent -> child `{ start }` (begin the window) and `{ stop }`.
+// Profiling: with SCALE_CPU_PROF=<dir> in the environment, the JS thread's CPU profile over the measuring
+// window is written to <dir>/scale-server-<sessions>.cpuprofile (node:inspector; open it in Chrome DevTools or
+// summarize it with `node bench/scale/profile-summary.mjs <file>`).
+import { writeFileSync } from 'node:fs';
+import { Session as InspectorSession } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
@@ -103,10 +109,31 @@ function stopWindow(): Record<string, unknown> {
   };
 }
 
+const PROFILE_DIR = process.env['SCALE_CPU_PROF'];
+let inspector: InspectorSession | null = null;
+async function startProfile(): Promise<void> {
+  if (!PROFILE_DIR) return;
+  inspector = new InspectorSession();
+  inspector.connect();
+  await inspector.post('Profiler.enable');
+  await inspector.post('Profiler.setSamplingInterval', { interval: 500 });
+  await inspector.post('Profiler.start');
+}
+async function stopProfile(): Promise<void> {
+  if (!PROFILE_DIR || !inspector) return;
+  const { profile } = await inspector.post('Profiler.stop');
+  writeFileSync(join(PROFILE_DIR, `scale-server-${sessions}.cpuprofile`), JSON.stringify(profile));
+  inspector.disconnect();
+  inspector = null;
+}
+
 process.on('message', (m: unknown) => {
   const msg = m as { start?: boolean; stop?: boolean; sessions?: boolean };
-  if (msg.start) startWindow();
-  if (msg.stop) process.send?.({ measured: stopWindow() });
+  if (msg.start) void startProfile().then(startWindow);
+  if (msg.stop) {
+    const measured = stopWindow();
+    void stopProfile().then(() => process.send?.({ measured }));
+  }
   if (msg.sessions) process.send?.({ sessions });
 });
 process.on('disconnect', () => process.exit(0));
