@@ -41,7 +41,10 @@ for (const [id, t] of self) {
   let cf = n.callFrame;
   let name = cf.functionName || '(anonymous)';
   let mod = cf.url ? module(cf.url) : name.startsWith('(') ? name : '(native / runtime)';
-  const caller = !cf.url && !['(idle)', '(program)', '(garbage collector)', '(root)'].includes(name) ? jsCaller(n) : undefined;
+  const caller =
+    !cf.url && !['(idle)', '(program)', '(garbage collector)', '(root)'].includes(name)
+      ? jsCaller(n)
+      : undefined;
   if (caller) {
     cf = caller.callFrame;
     mod = `native in ${module(cf.url)}`;

@@ -96,6 +96,11 @@ export interface ScaleRow {
   cpuPerSessionPct: Dist | null;
   /** Server CPU in cores over the whole window. */
   serverCores: number;
+  /** CPU of the server's JS thread alone, cores (the thread every session shares). */
+  jsThreadCores: number;
+  /** Silero VAD windows analysed per second, and the mean batch size of the model runs. */
+  sileroWindowsPerSec: number;
+  sileroMeanBatch: number;
   /** Server RSS per session above its RSS before any session, MiB (1 s samples). */
   rssPerSessionMiB: Dist | null;
   baseRssMiB: number;
@@ -167,6 +172,9 @@ async function runLevel(n: number): Promise<ScaleRow> {
       sessions: number;
       failedSessions: number;
       coresMean: number;
+      jsThreadCores: number;
+      sileroWindowsPerSec: number;
+      sileroMeanBatch: number;
       cores: number[];
       rssBytes: number[];
       eventLoopDelayMs: Dist;
@@ -195,6 +203,9 @@ async function runLevel(n: number): Promise<ScaleRow> {
         2,
       ),
       serverCores: Number(m.coresMean.toFixed(3)),
+      jsThreadCores: Number(m.jsThreadCores.toFixed(3)),
+      sileroWindowsPerSec: Math.round(m.sileroWindowsPerSec),
+      sileroMeanBatch: Number(m.sileroMeanBatch.toFixed(1)),
       rssPerSessionMiB: dist(
         m.rssBytes.map((b) => (b - baseRss) / MiB / n),
         2,
@@ -235,12 +246,12 @@ export function largestWithin10ms(rows: readonly ScaleRow[]): number | null {
 /** The Markdown table of a scale result (also used by the README and bench/run.ts). */
 export function scaleTable(rows: readonly ScaleRow[]): string {
   const lines = [
-    '| sessions | server CPU, cores | CPU per session, % of a core | server RSS, MiB | RSS per session, MiB | server event-loop delay, ms | echo delay, ms | server packet gap, ms | bot output backlog, ms | client loop p99, ms |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| sessions | server CPU, cores | JS thread, cores | CPU per session, % of a core | server RSS, MiB | RSS per session, MiB | server event-loop delay, ms | echo delay, ms | server packet gap, ms | bot output backlog, ms | client loop p99, ms | Silero windows/s (mean batch) |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.sessions} | ${r.serverCores} | ${fmtDist(r.cpuPerSessionPct)} | ${r.rssMiB?.median ?? '-'} | ${fmtDist(r.rssPerSessionMiB)} | ${fmtDist(r.eventLoopDelayMs)} | ${fmtDist(r.echoDelayMs)} | ${fmtDist(r.packetGapMs)} | ${fmtDist(r.botBacklogMs)} | ${r.clientLoopP99Ms} |`,
+      `| ${r.sessions} | ${r.serverCores} | ${r.jsThreadCores} | ${fmtDist(r.cpuPerSessionPct)} | ${r.rssMiB?.median ?? '-'} | ${fmtDist(r.rssPerSessionMiB)} | ${fmtDist(r.eventLoopDelayMs)} | ${fmtDist(r.echoDelayMs)} | ${fmtDist(r.packetGapMs)} | ${fmtDist(r.botBacklogMs)} | ${r.clientLoopP99Ms} | ${r.sileroWindowsPerSec} (${r.sileroMeanBatch}) |`,
     );
   }
   return (

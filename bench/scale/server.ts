@@ -3,6 +3,8 @@
 // client, on loopback. It measures itself, so the clients' own CPU never counts:
 //   - CPU: process.cpuUsage() deltas per 1 s interval, in cores (user + system, all threads of the process:
 //     the JS thread, libuv, node-datachannel's and onnxruntime's threads);
+//   - the JS thread's own CPU (process.threadCpuUsage), since that one thread carries every session;
+//   - Silero VAD windows analysed per second and the mean batch size of its runs (sileroBatchStats);
 //   - RSS: process.memoryUsage().rss per interval, and once before any session (`baseRssBytes`);
 //   - event-loop delay: perf_hooks.monitorEventLoopDelay (10 ms resolution) over the measuring window, as
 //     the lateness of a 10 ms timer.
@@ -19,11 +21,16 @@ import { fileURLToPath } from 'node:url';
 
 import { consoleLogger, setLogger } from '../../src/logger.js';
 import { startSmallWebRTCServer } from '../../src/server/index.js';
+import { sileroBatchStats } from '../../src/vad/index.js';
 import { runEchoBot } from '../../examples/echo-bot.js';
 
 setLogger(consoleLogger('error'));
 
 const EL_RESOLUTION_MS = 10;
+// process.threadCpuUsage (Node 22.19+/23.9+) is not in @types/node yet.
+const threadCpuUsage = (
+  process as unknown as { threadCpuUsage(prev?: NodeJS.CpuUsage): NodeJS.CpuUsage }
+).threadCpuUsage.bind(process);
 let sessions = 0;
 let failedSessions = 0;
 const server = await startSmallWebRTCServer({
@@ -36,6 +43,8 @@ const server = await startSmallWebRTCServer({
   // Every client comes from 127.0.0.1: the per-address limits would stop the run at 10 sessions.
   maxConnectionsPerAddress: Infinity,
   offerRatePerAddress: null,
+  // The bench measures past the point where load-aware admission would send new sessions elsewhere.
+  load: false,
   logger: { debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) },
   onNewConnection: (connection) => {
     sessions++;
@@ -54,6 +63,9 @@ interface Window {
   cores: number[];
   rssBytes: number[];
   startCpu: NodeJS.CpuUsage;
+  /** CPU of the JS thread alone (process.threadCpuUsage): the thread every session shares. */
+  startThreadCpu: NodeJS.CpuUsage;
+  startSilero: { runs: number; windows: number };
   startAt: number;
 }
 let window: Window | null = null;
@@ -68,6 +80,8 @@ function startWindow(): void {
     cores: [],
     rssBytes: [],
     startCpu: lastCpu,
+    startThreadCpu: threadCpuUsage(),
+    startSilero: sileroBatchStats(),
     startAt: lastAt,
     timer: setInterval(() => {
       const cpu = process.cpuUsage(lastCpu);
@@ -89,7 +103,11 @@ function stopWindow(): Record<string, unknown> {
   clearInterval(w.timer);
   w.histogram.disable();
   const cpu = process.cpuUsage(w.startCpu);
+  const threadCpu = threadCpuUsage(w.startThreadCpu);
   const wallMs = performance.now() - w.startAt;
+  const silero = sileroBatchStats();
+  const sileroRuns = silero.runs - w.startSilero.runs;
+  const sileroWindows = silero.windows - w.startSilero.windows;
   // The histogram records whole timer intervals (a 10 ms timer on an idle loop records ~10 ms): the delay is
   // the excess over the resolution.
   const ms = (ns: number): number => Math.max(0, ns / 1e6 - EL_RESOLUTION_MS);
@@ -98,6 +116,9 @@ function stopWindow(): Record<string, unknown> {
     failedSessions,
     wallMs,
     coresMean: (cpu.user + cpu.system) / (wallMs * 1000),
+    jsThreadCores: (threadCpu.user + threadCpu.system) / (wallMs * 1000),
+    sileroWindowsPerSec: (1000 * sileroWindows) / wallMs,
+    sileroMeanBatch: sileroRuns > 0 ? sileroWindows / sileroRuns : 0,
     cores: w.cores,
     rssBytes: w.rssBytes,
     eventLoopDelayMs: {

@@ -21,6 +21,7 @@ export type {
 export {
   SileroVADAnalyzer,
   VAD_INSTALL_COMMAND,
+  sileroBatchStats,
   sileroModelPath,
   sileroSessionCount,
 } from './silero-vad-analyzer.js';

@@ -7,7 +7,7 @@
 // zeros after a reset), `state` float32 [2, 1, 128] (carried from the previous call's `stateN`), `sr` int64
 // scalar; outputs `output` [1, 1] (speech probability) and `stateN`.
 import { createRequire } from 'node:module';
-import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import type { InferenceSession } from 'onnxruntime-node';
 import { SmallWebRTCRangeError } from '../errors.js';
 import { BaseVADAnalyzer, VADError, type BaseVADAnalyzerOptions } from './vad-analyzer.js';
 
@@ -22,6 +22,15 @@ export interface SileroVADAnalyzerOptions extends BaseVADAnalyzerOptions {
    * time); 0 disables. Default 5.
    */
   resetIntervalSecs?: number;
+  /**
+   * How long a window may wait for the windows of other analyzers (sessions) to run in the same batch, ms.
+   * Default 0: it runs at the end of the current event-loop turn with whatever else is due by then, which
+   * adds no wait (onnxruntime-node defers every run by a turn anyway); the busier the loop, the more windows
+   * a turn collects (measured in `npm run bench:scale`: 2.3 per run at 10 sessions, 20 at 35 on a saturated
+   * loop). A few ms make batches larger at moderate load, but each window's result (and, with the VAD in
+   * the input transport, the audio frame behind it) then comes up to that much later. Range 0..20.
+   */
+  batchWaitMs?: number;
 }
 
 /**
@@ -85,14 +94,130 @@ function loadOrt(): Promise<OrtModule> {
 }
 
 // Sessions shared by every analyzer using the same model file. The Silero graph keeps no state between runs
-// (the recurrent state is an input/output tensor each analyzer carries itself), and onnxruntime-node runs a
-// graph synchronously on the JS thread, so sharing is safe; it saves ~10 MB RSS and ~50 ms of load per
-// analyzer (measured here with onnxruntime-node 1.30). Reference-counted: released with the last analyzer.
+// (the recurrent state is an input/output tensor each analyzer carries itself), so sharing is safe; it saves
+// ~10 MB RSS and ~50 ms of load per analyzer (measured here with onnxruntime-node 1.30). Reference-counted:
+// released with the last analyzer.
+//
+// Windows are batched across analyzers: a window waits for the end of the current event-loop turn, then every
+// window of that rate waiting by then goes through ONE run with batch dimension B (input [B, context+window],
+// state [2, B, 128]; Silero v5 takes any B). onnxruntime-node runs a graph synchronously on the JS thread after
+// a setImmediate, so this adds no wait of its own; the per-run cost is shared. Measured here (onnxruntime-node
+// 1.30, one thread, `bench/scale/silero-batch.mjs`): 245 us of CPU per window alone, 104 us at B=4, 72 us at
+// B=16, 62 us at B=35. Under load more windows wait per turn, so the batches grow with the session count.
 interface SharedSession {
   session: Promise<InferenceSession>;
   refs: number;
+  batcher: SileroBatcher | null;
 }
 const sharedSessions = new Map<string, SharedSession>();
+
+/** Largest batch per run (bigger queues run in several batches of the same turn). */
+const MAX_BATCH = 64;
+/** Default {@link SileroVADAnalyzerOptions.batchWaitMs}. */
+const DEFAULT_BATCH_WAIT_MS = 0;
+/** Silero v5's recurrent state per stream: [2, 1, 128]. */
+const STATE_SIZE = 2 * 128;
+
+interface PendingWindow {
+  /** [context | window], read at flush. */
+  readonly input: Float32Array;
+  /** The analyzer's state, read at flush and overwritten with stateN. */
+  readonly state: Float32Array;
+  readonly resolve: (prob: number) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/** Collects windows of every analyzer sharing one model session and runs them as batches, once per turn. */
+class SileroBatcher {
+  readonly #ort: OrtModule;
+  readonly #session: InferenceSession;
+  /** Waiting windows by sample rate (a batch has one rate and one window size). */
+  readonly #pending = new Map<number, PendingWindow[]>();
+  /** When the scheduled flush runs (performance.now() ms), or null when none is scheduled. */
+  #deadline: number | null = null;
+  #timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  /** Runs and windows so far (see {@link sileroBatchStats}). */
+  runs = 0;
+  windows = 0;
+
+  constructor(ort: OrtModule, session: InferenceSession) {
+    this.#ort = ort;
+    this.#session = session;
+  }
+
+  /** Queues one window; it runs at the latest `waitMs` from now (0: at the end of this event-loop turn). */
+  submit(sampleRate: number, input: Float32Array, state: Float32Array, waitMs: number): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      let q = this.#pending.get(sampleRate);
+      if (!q) this.#pending.set(sampleRate, (q = []));
+      q.push({ input, state, resolve, reject });
+      const due = performance.now() + waitMs;
+      if (q.length >= MAX_BATCH) this.#schedule(0, performance.now());
+      else if (this.#deadline === null || due < this.#deadline) this.#schedule(waitMs, due);
+    });
+  }
+
+  #schedule(waitMs: number, due: number): void {
+    if (this.#timer !== null) {
+      if (this.#deadline !== null && this.#deadline <= due) return;
+      clearTimeout(this.#timer as NodeJS.Timeout);
+      clearImmediate(this.#timer as NodeJS.Immediate);
+    }
+    this.#deadline = due;
+    this.#timer = waitMs > 0 ? setTimeout(() => this.#flush(), waitMs) : setImmediate(() => this.#flush());
+  }
+
+  #flush(): void {
+    this.#timer = null;
+    this.#deadline = null;
+    for (const [rate, q] of this.#pending) {
+      this.#pending.delete(rate);
+      for (let i = 0; i < q.length; i += MAX_BATCH) void this.#run(rate, q.slice(i, i + MAX_BATCH));
+    }
+  }
+
+  async #run(sampleRate: number, batch: PendingWindow[]): Promise<void> {
+    const b = batch.length;
+    const width = batch[0]!.input.length;
+    try {
+      const input = new Float32Array(b * width);
+      const state = new Float32Array(b * STATE_SIZE);
+      // state layout [2, B, 128]: layer k of stream i at (k * B + i) * 128.
+      for (let i = 0; i < b; i++) {
+        const w = batch[i]!;
+        input.set(w.input, i * width);
+        state.set(w.state.subarray(0, 128), i * 128);
+        state.set(w.state.subarray(128, 256), (b + i) * 128);
+      }
+      const ort = this.#ort;
+      const out = await this.#session.run({
+        input: new ort.Tensor('float32', input, [b, width]),
+        state: new ort.Tensor('float32', state, [2, b, 128]),
+        sr: new ort.Tensor('int64', BigInt64Array.of(BigInt(sampleRate)), []),
+      });
+      const prob = out.output?.data;
+      const stateN = out.stateN?.data;
+      if (
+        !(prob instanceof Float32Array) ||
+        prob.length !== b ||
+        !(stateN instanceof Float32Array) ||
+        stateN.length !== b * STATE_SIZE
+      ) {
+        throw new VADError('ERR_VAD_UNAVAILABLE', 'SileroVADAnalyzer: unexpected model outputs');
+      }
+      this.runs++;
+      this.windows += b;
+      for (let i = 0; i < b; i++) {
+        const w = batch[i]!;
+        w.state.set(stateN.subarray(i * 128, (i + 1) * 128), 0);
+        w.state.set(stateN.subarray((b + i) * 128, (b + i + 1) * 128), 128);
+        w.resolve(prob[i] ?? 0);
+      }
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+    }
+  }
+}
 
 function acquireSession(ort: OrtModule, modelPath: string): Promise<InferenceSession> {
   let entry = sharedSessions.get(modelPath);
@@ -106,6 +231,7 @@ function acquireSession(ort: OrtModule, modelPath: string): Promise<InferenceSes
         graphOptimizationLevel: 'all',
       }),
       refs: 0,
+      batcher: null,
     };
     created.session.catch(() => {
       if (sharedSessions.get(modelPath) === created) sharedSessions.delete(modelPath);
@@ -115,6 +241,12 @@ function acquireSession(ort: OrtModule, modelPath: string): Promise<InferenceSes
   }
   entry.refs++;
   return entry.session;
+}
+
+/** The batcher of the shared session (created on first use), or a private one for an unshared session. */
+function batcherFor(ort: OrtModule, modelPath: string, session: InferenceSession): SileroBatcher {
+  const entry = sharedSessions.get(modelPath);
+  return entry ? (entry.batcher ??= new SileroBatcher(ort, session)) : new SileroBatcher(ort, session);
 }
 
 async function releaseSession(modelPath: string, session: InferenceSession): Promise<void> {
@@ -128,6 +260,20 @@ async function releaseSession(modelPath: string, session: InferenceSession): Pro
   await session.release();
 }
 
+/**
+ * Silero inference so far in this process: model runs and the windows they analysed (windows / runs is the
+ * mean batch size across analyzers).
+ */
+export function sileroBatchStats(): { runs: number; windows: number } {
+  let runs = 0;
+  let windows = 0;
+  for (const e of sharedSessions.values()) {
+    runs += e.batcher?.runs ?? 0;
+    windows += e.batcher?.windows ?? 0;
+  }
+  return { runs, windows };
+}
+
 /** Number of Silero model sessions currently loaded in this process (shared between analyzers). */
 export function sileroSessionCount(): number {
   return sharedSessions.size;
@@ -138,13 +284,16 @@ export function sileroSessionCount(): number {
  * windows of 256 / 512 samples (32 ms). Construct synchronously; the model loads on the first analysed window
  * or on {@link SileroVADAnalyzer.load}; all analyzers of a process share one model session per model file
  * (each keeps its own recurrent state). Inference runs on the JS thread (onnxruntime-node's `run` executes
- * the graph synchronously after a `setImmediate`), about a few hundred microseconds per 32 ms window.
+ * the graph synchronously after a `setImmediate`); the windows of all analyzers that are due in the same
+ * event-loop turn go through one batched run: about 250 us of CPU per 32 ms window alone, 60-70 us in
+ * batches of 16 or more.
  */
 export class SileroVADAnalyzer extends BaseVADAnalyzer {
   readonly #modelPath: string;
   readonly #resetIntervalSecs: number;
-  #ort: OrtModule | undefined;
+  readonly #batchWaitMs: number;
   #session: InferenceSession | undefined;
+  #batcher: SileroBatcher | undefined;
   #loading: Promise<void> | undefined;
   // Model input [context | window], the recurrent state and the rate tensor, reused across windows.
   #input = new Float32Array(64 + 512);
@@ -163,6 +312,14 @@ export class SileroVADAnalyzer extends BaseVADAnalyzer {
       );
     }
     this.#resetIntervalSecs = interval;
+    const wait = opts.batchWaitMs ?? DEFAULT_BATCH_WAIT_MS;
+    if (!Number.isFinite(wait) || wait < 0 || wait > 20) {
+      throw new SmallWebRTCRangeError(
+        'ERR_INVALID_ARG',
+        `batchWaitMs must be a number in [0, 20], got ${String(wait)}`,
+      );
+    }
+    this.#batchWaitMs = wait;
     this.#modelPath = opts.modelPath ?? sileroModelPath();
     assertOrtInstalled();
   }
@@ -178,7 +335,9 @@ export class SileroVADAnalyzer extends BaseVADAnalyzer {
     this.#loading ??= (async () => {
       const ort = await loadOrt();
       try {
-        this.#session = await acquireSession(ort, this.#modelPath);
+        const session = await acquireSession(ort, this.#modelPath);
+        this.#session = session;
+        this.#batcher = batcherFor(ort, this.#modelPath, session);
       } catch (err) {
         this.#loading = undefined;
         throw new VADError(
@@ -187,7 +346,6 @@ export class SileroVADAnalyzer extends BaseVADAnalyzer {
           { cause: err },
         );
       }
-      this.#ort = ort;
     })();
     return this.#loading;
   }
@@ -219,14 +377,14 @@ export class SileroVADAnalyzer extends BaseVADAnalyzer {
     await this.#loading?.catch(() => undefined);
     const s = this.#session;
     this.#session = undefined;
+    this.#batcher = undefined;
     if (s) await releaseSession(this.#modelPath, s);
   }
 
   protected override async voiceConfidence(window: Float32Array): Promise<number> {
     if (!this.#session) await this.load();
-    const session = this.#session;
-    const ort = this.#ort;
-    if (!session || !ort) throw new VADError('ERR_CLOSED', 'SileroVADAnalyzer is closed');
+    const batcher = this.#batcher;
+    if (!this.#session || !batcher) throw new VADError('ERR_CLOSED', 'SileroVADAnalyzer is closed');
     const n = window.length;
     const ctx = this.sampleRate === 8000 ? 32 : 64;
     if (this.#input.length !== ctx + n) {
@@ -238,23 +396,13 @@ export class SileroVADAnalyzer extends BaseVADAnalyzer {
     if (this.#contextValid) input.copyWithin(0, n, n + ctx);
     else input.fill(0, 0, ctx);
     input.set(window, ctx);
-    const feeds: Record<string, Tensor> = {
-      input: new ort.Tensor('float32', input, [1, ctx + n]),
-      state: new ort.Tensor('float32', this.#state, [2, 1, 128]),
-      sr: new ort.Tensor('int64', BigInt64Array.of(BigInt(this.sampleRate)), []),
-    };
-    const out = await session.run(feeds);
-    const prob = out.output?.data;
-    const stateN = out.stateN?.data;
-    if (!(prob instanceof Float32Array) || !(stateN instanceof Float32Array) || stateN.length !== 256) {
-      throw new VADError('ERR_VAD_UNAVAILABLE', 'SileroVADAnalyzer: unexpected model outputs');
-    }
-    this.#state.set(stateN);
+    // The batcher writes stateN into this.#state.
+    const prob = await batcher.submit(this.sampleRate, input, this.#state, this.#batchWaitMs);
     this.#contextValid = true;
     this.#samplesSinceReset += n;
     if (this.#resetIntervalSecs > 0 && this.#samplesSinceReset >= this.#resetIntervalSecs * this.sampleRate) {
       this.resetModel();
     }
-    return prob[0] ?? 0;
+    return prob;
   }
 }

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   SileroVADAnalyzer,
   VADState,
+  sileroBatchStats,
   sileroModelPath,
   sileroSessionCount,
   type VADTransition,
@@ -207,7 +208,9 @@ describe('SileroVADAnalyzer (Silero v5, onnxruntime-node)', () => {
     const b = new SileroVADAnalyzer({ sampleRate: 16000 });
     await Promise.all([a.load(), b.load()]);
     expect(sileroSessionCount()).toBe(before + 1);
-    // Interleave the two streams window by window on the shared session.
+    // Interleave the two streams window by window on the shared session: windows due in the same turn go
+    // through one batched run (batch dimension 2), with each stream's own state.
+    const stats0 = sileroBatchStats();
     const ra: number[] = [];
     const rb: number[] = [];
     for (let i = 0; i < w.samples.length; i += 320) {
@@ -220,10 +223,44 @@ describe('SileroVADAnalyzer (Silero v5, onnxruntime-node)', () => {
     }
     expect(ra).toEqual(refSpeech.confidences);
     expect(rb).toEqual(refSilence.confidences);
+    const stats1 = sileroBatchStats();
+    expect(stats1.windows - stats0.windows).toBe(ra.length + rb.length);
+    expect(stats1.runs - stats0.runs).toBe(ra.length); // one run per pair of windows
     await a.close();
     expect(sileroSessionCount()).toBe(before + 1); // b still uses it
     await b.close();
     expect(sileroSessionCount()).toBe(before);
+  });
+
+  it('with batchWaitMs, windows submitted in different event-loop turns share one run', async () => {
+    const samples = new Int16Array(512).fill(1000);
+    const alone = new SileroVADAnalyzer({ sampleRate: 16000 });
+    const ref = await alone.analyze(samples);
+    await alone.close();
+    const a = new SileroVADAnalyzer({ sampleRate: 16000, batchWaitMs: 15 });
+    const b = new SileroVADAnalyzer({ sampleRate: 16000, batchWaitMs: 15 });
+    await Promise.all([a.load(), b.load()]);
+    const stats0 = sileroBatchStats();
+    const x = a.analyze(samples);
+    await new Promise((r) => setImmediate(r));
+    const y = b.analyze(samples);
+    const [rx, ry] = await Promise.all([x, y]);
+    const stats1 = sileroBatchStats();
+    expect(stats1.windows - stats0.windows).toBe(2);
+    expect(stats1.runs - stats0.runs).toBe(1);
+    expect(rx.lastConfidence).toBe(ref.lastConfidence);
+    expect(ry.lastConfidence).toBe(ref.lastConfidence);
+    await a.close();
+    await b.close();
+  });
+
+  it('rejects a batchWaitMs outside 0..20 ms', () => {
+    for (const bad of [-1, 21, Number.NaN, Infinity]) {
+      expect(() => new SileroVADAnalyzer({ batchWaitMs: bad })).toThrow(
+        expect.objectContaining({ code: 'ERR_INVALID_ARG' }),
+      );
+    }
+    expect(() => new SileroVADAnalyzer({ batchWaitMs: 5 })).not.toThrow();
   });
 
   it('rejects sample rates Silero does not support', () => {
