@@ -121,7 +121,8 @@ export interface SmallWebRTCRequestListenerOptions extends SmallWebRTCRequestHan
   readyzPath?: string | null;
   /**
    * Load-aware admission (see {@link SmallWebRTCLoadLimits}; on by default with its defaults, `false` to
-   * turn it off): over a limit, new offers and `/start` get 503 + `Retry-After` and `/readyz` fails.
+   * turn it off): over a limit, new offers and `/start` get 503 + `Retry-After` and `/readyz` fails. When the
+   * option is absent, the environment variable `SMALL_WEBRTC_LOAD_SHEDDING=off` turns it off.
    */
   load?: SmallWebRTCLoadLimits | false;
   /**
@@ -380,7 +381,11 @@ function createListener(
   };
   const healthzPath = probePath(options.healthzPath, '/healthz');
   const readyzPath = probePath(options.readyzPath, '/readyz');
-  const load = options.load === false ? null : new LoadMonitor(options.load ?? {});
+  // SMALL_WEBRTC_LOAD_SHEDDING=off changes only the default (an explicit `load` option wins): for a test
+  // suite or a benchmark on a shared machine, where the machine's load is not this process's load.
+  const loadDefault = process.env['SMALL_WEBRTC_LOAD_SHEDDING'] === 'off' ? false : {};
+  const loadOption = options.load ?? loadDefault;
+  const load = loadOption === false ? null : new LoadMonitor(loadOption);
   const health = new ServerHealth(
     {
       sessions: () => handler.sessionCount,

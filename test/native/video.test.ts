@@ -236,7 +236,7 @@ describe('VP8 video', () => {
   it('refuses a keyframe announcing a picture above 4096x4096 pixels before libvpx allocates for it', () => {
     // The picture size is the peer's word: a 2 KB keyframe claiming 16383x16383 made libvpx allocate for it
     // (RSS +851 MiB, even though the decode then failed). Now it is refused first, and costs nothing.
-    const enc = new Vp8Encoder({ width: 64, height: 48, framerate: 30, bitrate: 300_000 });
+    const enc = new Vp8Encoder({ width: 64, height: 48, fps: 30, bitrate: 300_000 });
     const key = enc.encode(testImage(64, 48, 0), true);
     enc.close();
     expect(key?.keyframe).toBe(true);
