@@ -1,7 +1,8 @@
 // `npm run bench`: the benchmark suite a user runs on their own machine. Runs each bench in its own process
 // (micro: per-chunk native cost vs the C floor and the pure-JS path; setup: offer -> answer -> connected ->
 // first RTP; video: VP8 per-frame cost, when present; latency: per-chunk latency by stage, the echo bot's
-// added latency and round trip; scale: N echo sessions in one server process), then
+// added latency and round trip; impair: the receive path under jitter, loss and reordering through a
+// userspace relay; scale: N echo sessions in one server process), then
 // writes beside their JSON in bench/results/ a combined JSON, a Markdown summary (each result as
 // median / p95 / p99 / max) and an SVG chart of the scale run: `summary-<time>.{json,md}`, `scale-<time>.svg`,
 // and the same as `summary-latest.*`.
@@ -54,6 +55,12 @@ const BENCHES: Bench[] = [
     script: 'bench/latency/run.ts',
     args: QUICK ? ['--quick'] : [],
     what: 'per-chunk latency by stage, echo bot server-added latency and round trip, ms',
+  },
+  {
+    name: 'impair',
+    script: 'bench/impair/run.ts',
+    args: QUICK ? ['--quick'] : [],
+    what: 'receive path under jitter, loss, bursts and reordering (userspace relay, no netem here)',
   },
   {
     name: 'scale',
@@ -213,6 +220,48 @@ function latencyMd(r: {
   ].join('\n');
 }
 
+function impairMd(r: {
+  why: string;
+  seconds: number;
+  receiverReportsToClient: number;
+  scenarios: Array<{
+    name: string;
+    sent: number;
+    droppedByRelay: number;
+    lost: number;
+    concealedPercent: number;
+    fecRecovered: number;
+    lateDropped: number;
+    targetDelayMs: D;
+    holdMs: D;
+    receiverReports: number;
+  }>;
+  bursts: { count: number; burstMs: number; firstRealFrameMs: D; deadlineBackMs: D; concealedMs: D };
+}): string {
+  const lines = [
+    '| path to the server | sent | dropped by the relay | lost (concealed) | concealed % | FEC recoveries | late drops | jitter-buffer deadline, ms | real frames held, ms |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const x of r.scenarios) {
+    lines.push(
+      `| ${x.name} | ${x.sent} | ${x.droppedByRelay} | ${x.lost} | ${x.concealedPercent} | ${x.fecRecovered} | ${x.lateDropped} | ${fmtDist(x.targetDelayMs)} | ${fmtDist(x.holdMs)} |`,
+    );
+  }
+  const b = r.bursts;
+  return [
+    ...lines,
+    '',
+    `${r.seconds} s per scenario; ms columns are median / p95 / p99 / max. Impairment by ${r.why}.`,
+    `After ${b.count} bursts of ${b.burstMs} ms total loss: first real frame out ${fmtDist(b.firstRealFrameMs)} ms after the burst, ` +
+      `jitter-buffer deadline back within 5 ms of its level before ${fmtDist(b.deadlineBackMs)} ms after, concealed ${fmtDist(b.concealedMs)} ms per burst.`,
+    `Receiver reports the client got from us about its audio: ${r.receiverReportsToClient}` +
+      (r.receiverReportsToClient === 0
+        ? ' (none: the server sends no RTCP RR, so a peer that tunes its Opus FEC from the loss we report, as browsers do, is not driven by ours).'
+        : '.'),
+    '',
+  ].join('\n');
+}
+
 function scaleMd(r: { rows: ScaleRow[]; seconds: number }, chart: string): string {
   const within = largestWithin10ms(r.rows);
   return (
@@ -266,6 +315,7 @@ for (const [i, b] of BENCHES.entries()) {
     if (b.name === 'setup') md.push(setupMd(result as Parameters<typeof setupMd>[0]));
     if (b.name === 'video') md.push(videoMd(result as Parameters<typeof videoMd>[0]));
     if (b.name === 'latency') md.push(latencyMd(result as Parameters<typeof latencyMd>[0]));
+    if (b.name === 'impair') md.push(impairMd(result as Parameters<typeof impairMd>[0]));
     if (b.name === 'scale') {
       const chart = `scale-${runStamp}.svg`;
       writeFileSync(join(dir, chart), scaleChart((result as { rows: ScaleRow[] }).rows));

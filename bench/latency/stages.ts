@@ -97,6 +97,7 @@ function tsOf(p: Uint8Array): number {
  * and never make a frame. On a clean link every push returns the frame of the packet it was given.
  */
 function emitted(r: AudioReceiver, frames: AudioFrame[], t0: number, t1: number): void {
+  if (frames.length === 0) return;
   const pending = pendingPackets.get(r) ?? [];
   const real = frames.filter((f) => !f.concealed).length;
   const mine = pending.splice(Math.max(0, pending.length - real)).sort((x, y) => (x.ts - y.ts) | 0);
