@@ -2,7 +2,8 @@
 // (micro: per-chunk native cost vs the C floor and the pure-JS path; setup: offer -> answer -> connected ->
 // first RTP; video: VP8 per-frame cost, when present; latency: per-chunk latency by stage, the echo bot's
 // added latency and round trip; impair: the receive path under jitter, loss and reordering through a
-// userspace relay; scale: N echo sessions in one server process), then
+// userspace relay; contenders: the same echo on aiortc beside ours; scale: N echo sessions in one server
+// process), then
 // writes beside their JSON in bench/results/ a combined JSON, a Markdown summary (each result as
 // median / p95 / p99 / max) and an SVG chart of the scale run: `summary-<time>.{json,md}`, `scale-<time>.svg`,
 // and the same as `summary-latest.*`.
@@ -61,6 +62,12 @@ const BENCHES: Bench[] = [
     script: 'bench/impair/run.ts',
     args: QUICK ? ['--quick'] : [],
     what: 'receive path under jitter, loss, bursts and reordering (userspace relay, no netem here)',
+  },
+  {
+    name: 'contenders',
+    script: 'bench/contenders/run.ts',
+    args: QUICK ? ['--quick'] : [],
+    what: 'the same echo on aiortc (the stack of Pipecat Python) beside ours, same clients, same run',
   },
   {
     name: 'scale',
@@ -262,6 +269,62 @@ function impairMd(r: {
   ].join('\n');
 }
 
+function contendersMd(
+  r: {
+    skipped: string[];
+    seconds: number;
+    rows: Array<{
+      server: string;
+      sessions: number;
+      connected: number;
+      onsetsSent: number;
+      onsetsHeard: number;
+      roundTripMs: D;
+      cpuPercent: number;
+      cpuPercentPerSession: number;
+      rssMiB: number;
+      error?: string;
+    }>;
+    ratios: Array<{
+      sessions: number;
+      cpuPerSessionAiortcOverOurs: number | null;
+      roundTripAiortcOverOurs: number | null;
+    }>;
+  },
+  micro: unknown,
+): string {
+  const lines = [
+    '| server | sessions | round trip heard by the clients, ms | server CPU, % of a core | per session | server RSS, MiB |',
+    '|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const x of r.rows) {
+    lines.push(
+      `| ${x.server}${x.error ? ` (${x.error})` : ''} | ${x.connected}/${x.sessions} | ${fmtDist(x.roundTripMs)} (${x.onsetsHeard}/${x.onsetsSent} onsets) | ${x.cpuPercent} | ${x.cpuPercentPerSession} | ${x.rssMiB} |`,
+    );
+  }
+  const out = [...lines, ''];
+  for (const q of r.ratios) {
+    out.push(
+      `${q.sessions} session(s): aiortc / small-webrtc = ${q.cpuPerSessionAiortcOverOurs ?? '-'}x CPU per session, ${q.roundTripAiortcOverOurs ?? '-'}x round trip (medians).`,
+    );
+  }
+  // The pure-JS codec path, per 20 ms chunk, from the micro bench of the same run.
+  const m = micro as { results?: Array<{ name: string; oursOverFloor: number; jsOverFloor: number }> } | null;
+  for (const x of m?.results ?? []) {
+    out.push(
+      `Pure JS (opusscript + JS resampler) / ours, ${x.name}: ${(x.jsOverFloor / x.oursOverFloor).toFixed(2)}x CPU per chunk (bench/micro).`,
+    );
+  }
+  for (const s of r.skipped) out.push(`Skipped: ${s}.`);
+  out.push(
+    '',
+    `${r.seconds} s window per row; each server in its own process, the clients (bench/scale/client.ts) in another. ` +
+      'The aiortc echo has no VAD (ours runs Silero), so its CPU figure is a lower bound for a Pipecat bot.',
+    '',
+  );
+  return out.join('\n');
+}
+
 function scaleMd(r: { rows: ScaleRow[]; seconds: number }, chart: string): string {
   const within = largestWithin10ms(r.rows);
   return (
@@ -316,6 +379,10 @@ for (const [i, b] of BENCHES.entries()) {
     if (b.name === 'video') md.push(videoMd(result as Parameters<typeof videoMd>[0]));
     if (b.name === 'latency') md.push(latencyMd(result as Parameters<typeof latencyMd>[0]));
     if (b.name === 'impair') md.push(impairMd(result as Parameters<typeof impairMd>[0]));
+    if (b.name === 'contenders') {
+      const micro = (combined['benches'] as Record<string, unknown>)['micro'] ?? null;
+      md.push(contendersMd(result as Parameters<typeof contendersMd>[0], micro));
+    }
     if (b.name === 'scale') {
       const chart = `scale-${runStamp}.svg`;
       writeFileSync(join(dir, chart), scaleChart((result as { rows: ScaleRow[] }).rows));
