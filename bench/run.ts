@@ -273,6 +273,7 @@ function contendersMd(
   r: {
     skipped: string[];
     seconds: number;
+    machine: { loadAtStart: number[]; loadAtEnd: number[] };
     rows: Array<{
       server: string;
       sessions: number;
@@ -318,7 +319,8 @@ function contendersMd(
   for (const s of r.skipped) out.push(`Skipped: ${s}.`);
   out.push(
     '',
-    `${r.seconds} s window per row; each server in its own process, the clients (bench/scale/client.ts) in another. ` +
+    `${r.seconds} s window per row; each server in its own process, the clients (bench/scale/client.ts) in another; ` +
+      `load average ${r.machine.loadAtStart[0]} at the start, ${r.machine.loadAtEnd[0]?.toFixed(2)} at the end (a shared machine makes both servers late). ` +
       'The aiortc echo has no VAD (ours runs Silero), so its CPU figure is a lower bound for a Pipecat bot.',
     '',
   );
