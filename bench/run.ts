@@ -17,7 +17,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { dist, fmtDist, progress, progressDone, resultsDir, stamp } from './lib/stats.js';
+import { dist, fmtDist, lineChartSvg, progress, progressDone, resultsDir, stamp } from './lib/stats.js';
 import { largestWithin10ms, scaleChart, scaleCostChart, scaleTable, type ScaleRow } from './scale/run.js';
 
 const QUICK = process.argv.includes('--quick');
@@ -327,6 +327,38 @@ function contendersMd(
   return out.join('\n');
 }
 
+/** Two charts of the impairment run: the jitter buffer against jitter, concealment against loss. */
+function impairCharts(r: Parameters<typeof impairMd>[0]): { jitter: string; loss: string } {
+  const by = (re: RegExp): Array<{ x: number; s: (typeof r.scenarios)[number] }> =>
+    r.scenarios.flatMap((s) => {
+      if (s.name === 'clean') return [{ x: 0, s }];
+      const m = re.exec(s.name);
+      return m ? [{ x: Number(m[1]), s }] : [];
+    });
+  const jit = by(/^jitter (\d+) ms$/);
+  const loss = by(/^loss (\d+) %$/);
+  return {
+    jitter: lineChartSvg({
+      title: 'Receive path under jitter (client -> server)',
+      xLabel: 'jitter added by the relay, ms (uniform 0..x per packet)',
+      yLabel: 'ms',
+      series: [
+        { name: 'deadline, median', points: jit.map((p) => [p.x, p.s.targetDelayMs?.median ?? 0]) },
+        { name: 'frames held, p95', points: jit.map((p) => [p.x, p.s.holdMs?.p95 ?? 0]) },
+      ],
+    }),
+    loss: lineChartSvg({
+      title: 'Receive path under random loss (client -> server)',
+      xLabel: 'loss added by the relay, %',
+      yLabel: '% of the output / count',
+      series: [
+        { name: 'concealed, %', points: loss.map((p) => [p.x, p.s.concealedPercent]) },
+        { name: 'FEC recoveries', points: loss.map((p) => [p.x, p.s.fecRecovered]) },
+      ],
+    }),
+  };
+}
+
 function scaleMd(r: { rows: ScaleRow[]; seconds: number }, chart: string): string {
   const within = largestWithin10ms(r.rows);
   return (
@@ -380,7 +412,19 @@ for (const [i, b] of BENCHES.entries()) {
     if (b.name === 'setup') md.push(setupMd(result as Parameters<typeof setupMd>[0]));
     if (b.name === 'video') md.push(videoMd(result as Parameters<typeof videoMd>[0]));
     if (b.name === 'latency') md.push(latencyMd(result as Parameters<typeof latencyMd>[0]));
-    if (b.name === 'impair') md.push(impairMd(result as Parameters<typeof impairMd>[0]));
+    if (b.name === 'impair') {
+      const r = result as Parameters<typeof impairMd>[0];
+      const charts = impairCharts(r);
+      for (const [kind, svg] of Object.entries(charts)) {
+        writeFileSync(join(dir, `impair-${kind}-${runStamp}.svg`), svg);
+        writeFileSync(join(dir, `impair-${kind}-latest.svg`), svg);
+      }
+      md.push(
+        impairMd(r),
+        `![impairment: jitter](impair-jitter-${runStamp}.svg) ![impairment: loss](impair-loss-${runStamp}.svg)`,
+        '',
+      );
+    }
     if (b.name === 'contenders') {
       const micro = (combined['benches'] as Record<string, unknown>)['micro'] ?? null;
       md.push(contendersMd(result as Parameters<typeof contendersMd>[0], micro));
