@@ -22,6 +22,7 @@ pkgs=(
   chromium                                           # interop tests: headless Chromium with the Pipecat JS client
   espeak-ng sox                                      # test speech generated on the fly
   coturn                                             # TURN/STUN connectivity tests (loopback turnserver)
+  haproxy                                            # scale-out test: a real load balancer in front of 3 servers
 )
 if [ "$arm64" = 1 ]; then
   pkgs+=(
