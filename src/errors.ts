@@ -24,6 +24,8 @@ export const ERROR_CODES = {
   ERR_CLOSED: 'the object was closed',
   /** A message is larger than the transport accepts (data channel, signalling). */
   ERR_MESSAGE_TOO_LARGE: 'a message is larger than the transport accepts',
+  /** JSON from a peer nests arrays/objects deeper than the library accepts (`MAX_JSON_DEPTH`). */
+  ERR_MESSAGE_TOO_DEEP: 'JSON from a peer nests deeper than the library accepts',
   /** An unexpected failure inside the library or node-datachannel; the `cause` holds the original error. */
   ERR_INTERNAL: 'an unexpected failure inside the library or one of its dependencies',
   /** An RTP packet failed a structural check (the error's `reason` names the check). Native. */

@@ -8,6 +8,7 @@
 export { SmallWebRTCConnection, shutdownSmallWebRTC } from './connection/index.js';
 export type {
   IceServer,
+  InboundStats,
   InputTrack,
   InputTrackCodec,
   OutboundTrack,

@@ -497,3 +497,58 @@ export function parsePatchRequest(
   });
   return { pcId, candidates };
 }
+
+/**
+ * Deepest nesting of arrays and objects accepted in JSON from a peer (data-channel messages, request bodies).
+ * Pipecat's messages nest 3-6 levels; 64 leaves room for any application payload. `JSON.parse` itself is
+ * iterative in V8 and copes with any depth, but the value it returns is not: `JSON.stringify`,
+ * `structuredClone` and every recursive walk throw `RangeError: Maximum call stack size exceeded` from about
+ * 5,000 levels, and a 64 KiB data-channel message holds 32,000 (`[[[...]]]`). Thrown inside node-datachannel's
+ * message callback, that error aborted the whole server process.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Whether `text` has at most `max` `[` and `{` in all (then it cannot nest deeper than `max`): found with
+ * `indexOf`, which is far faster than a character loop, so the common message skips the scan.
+ */
+function fewOpeners(text: string, max: number): boolean {
+  let n = 0;
+  for (const c of ['[', '{']) {
+    for (let i = text.indexOf(c); i !== -1; i = text.indexOf(c, i + 1)) if (++n > max) return false;
+  }
+  return true;
+}
+
+/**
+ * Parses JSON text from a peer after checking, in one pass over the text (no recursion, no allocation), that
+ * its arrays and objects nest at most `maxDepth` levels (brackets inside strings do not count).
+ *
+ * @throws SmallWebRTCRangeError `ERR_MESSAGE_TOO_DEEP` when the text nests deeper than `maxDepth`.
+ * @throws SyntaxError from `JSON.parse` when the text is not JSON.
+ */
+export function parsePeerJson(text: string, maxDepth = MAX_JSON_DEPTH): unknown {
+  if (fewOpeners(text, maxDepth)) return JSON.parse(text) as unknown;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > maxDepth) {
+        throw new SmallWebRTCRangeError(
+          'ERR_MESSAGE_TOO_DEEP',
+          `JSON nests deeper than ${maxDepth} levels (at character ${i})`,
+        );
+      }
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return JSON.parse(text) as unknown;
+}

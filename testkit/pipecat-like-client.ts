@@ -86,6 +86,11 @@ export interface PipecatLikeClientOptions {
   maxMessageSize?: number;
   /** Create the `chat` data channel (default true); false gives a media-only offer. */
   dataChannel?: boolean;
+  /**
+   * Rewrite the answer's `a=max-message-size` to this value before applying it: a hostile peer that ignores
+   * the server's limit, so its node-datachannel lets it send larger messages (default: keep the answer's).
+   */
+  answerMaxMessageSize?: number;
 }
 
 /** A decoded 20 ms frame of what the client hears (48 kHz mono) and its arrival time (`performance.now()`). */
@@ -119,8 +124,10 @@ interface Peer {
   tracks: { audio: Track; video: Track | null; screen: Track | null };
 }
 
-type Resolved = Required<Omit<PipecatLikeClientOptions, 'maxMessageSize' | 'baseUrl'>> &
-  Pick<PipecatLikeClientOptions, 'maxMessageSize' | 'baseUrl'>;
+type Resolved = Required<
+  Omit<PipecatLikeClientOptions, 'maxMessageSize' | 'baseUrl' | 'answerMaxMessageSize'>
+> &
+  Pick<PipecatLikeClientOptions, 'maxMessageSize' | 'baseUrl' | 'answerMaxMessageSize'>;
 
 let peerCounter = 0;
 
@@ -179,6 +186,7 @@ export class PipecatLikeClient {
       offerPath: opts.offerPath ?? '/api/offer',
       ...(opts.maxMessageSize !== undefined ? { maxMessageSize: opts.maxMessageSize } : {}),
       ...(opts.baseUrl !== undefined ? { baseUrl: opts.baseUrl } : {}),
+      ...(opts.answerMaxMessageSize !== undefined ? { answerMaxMessageSize: opts.answerMaxMessageSize } : {}),
     };
     const rnd = (): number => 1 + Math.floor(Math.random() * 0xfffffffe);
     this.ssrcs = { audio: rnd(), video: rnd(), screen: rnd() };
@@ -322,10 +330,16 @@ export class PipecatLikeClient {
     this.offer = { sdp, type: 'offer' };
   }
 
+  /** The answer as applied (see `answerMaxMessageSize`). */
+  #answerSdp(sdp: string): string {
+    const max = this.#opts.answerMaxMessageSize;
+    return max === undefined ? sdp : sdp.replace(/a=max-message-size:\d+/g, `a=max-message-size:${max}`);
+  }
+
   /** Applies the server's answer (`{ sdp }`; extra fields such as `pc_id` are ignored, like the browser). */
   setAnswer(answer: { sdp: string }): void {
     try {
-      this.pc.setRemoteDescription(answer.sdp, 'answer');
+      this.pc.setRemoteDescription(this.#answerSdp(answer.sdp), 'answer');
     } catch (err) {
       // "without ICE transport" = the PC closed inside this call: see `candidatesInOffer` for the race.
       const hint = this.#opts.candidatesInOffer ? ' (candidatesInOffer: true is racy, see its docs)' : '';
@@ -420,7 +434,7 @@ export class PipecatLikeClient {
     for (let attempt = 0; ; attempt++) {
       this.pcId = answer.pc_id;
       try {
-        this.pc.setRemoteDescription(answer.sdp, 'answer');
+        this.pc.setRemoteDescription(this.#answerSdp(answer.sdp), 'answer');
         return;
       } catch (err) {
         if (attempt >= 3 || !/without ICE transport/.test(String(err))) throw err;

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { DataChannel } from 'node-datachannel';
 import { SmallWebRTCRangeError, SmallWebRTCTypeError } from '../errors.js';
 import { getLogger } from '../logger.js';
+import type { InboundStats } from './inbound-stats.js';
 import type { ParsedSdp } from './sdp.js';
 import { classifyInbound, signalling, type SignallingMessage } from './signalling.js';
 
@@ -55,7 +56,12 @@ export interface DataChannelLinkOptions {
   onTrackStatus(index: number, enabled: boolean): void;
   /** A non-signalling JSON object arrived. */
   onAppMessage(message: Record<string, unknown>): void;
+  /** The connection's counters (shared by its peers). */
+  stats: InboundStats['dataChannel'];
 }
+
+/** At most one warning per this many ms about dropped messages (a flood must not flood the log). */
+const DROP_LOG_INTERVAL_MS = 1000;
 
 function isOpen(dc: DataChannel): boolean {
   try {
@@ -81,6 +87,9 @@ export class DataChannelLink {
   #outboxBytes = 0;
   #discarding = false;
   #closed = false;
+  /** performance.now() of the last drop warning, and drops not logged since. */
+  #lastDropLog = -Infinity;
+  #unloggedDrops = 0;
   /** The largest message the peer accepts, bytes (updated by a re-offer). */
   remoteMaxMessageSize: number;
 
@@ -195,11 +204,21 @@ export class DataChannelLink {
     this.#dc = dc; // the last channel wins, as Python
     dc.onMessage((msg) => {
       if (this.#closed) return;
+      const stats = this.#o.stats;
       if (typeof msg !== 'string') {
-        getLogger().debug(`${this.#o.name}: binary data-channel message ignored`);
+        stats.dropped.binary++;
+        this.#dropped('binary message');
         return;
       }
-      this.#onText(msg);
+      stats.messages++;
+      stats.chars += msg.length;
+      // Inside node-datachannel's callback a throw would abort the process: nothing may escape.
+      try {
+        this.#onText(msg);
+      } catch (err) {
+        stats.dropped.failed++;
+        getLogger().error(`${this.#o.name}: data-channel message handling failed`, err);
+      }
     });
     dc.onOpen(() => {
       if (!this.#closed && this.#dc === dc) this.#flush();
@@ -213,14 +232,18 @@ export class DataChannelLink {
 
   #onText(text: string): void {
     const m = classifyInbound(text);
+    const stats = this.#o.stats;
     switch (m.kind) {
       case 'ping':
+        stats.pings++;
         this.#o.onPing();
         return;
       case 'invalid':
-        getLogger().warn(`${this.#o.name}: ignoring data-channel message: ${m.reason}`);
+        stats.dropped[m.drop]++;
+        this.#dropped(m.reason);
         return;
       case 'signalling':
+        stats.signalling++;
         if (m.message.type === 'trackStatus') {
           this.#o.onTrackStatus(m.message.receiver_index, m.message.enabled);
         } else {
@@ -228,9 +251,24 @@ export class DataChannelLink {
         }
         return;
       case 'app':
+        stats.appMessages++;
         this.#o.onAppMessage(m.message);
         return;
     }
+  }
+
+  /** Logs a dropped message: the first at once, then at most one line per DROP_LOG_INTERVAL_MS. */
+  #dropped(reason: string): void {
+    const now = performance.now();
+    if (now - this.#lastDropLog < DROP_LOG_INTERVAL_MS) {
+      this.#unloggedDrops++;
+      return;
+    }
+    const more =
+      this.#unloggedDrops > 0 ? ` (and ${this.#unloggedDrops} more dropped since the last warning)` : '';
+    this.#lastDropLog = now;
+    this.#unloggedDrops = 0;
+    getLogger().warn(`${this.#o.name}: ignoring data-channel message: ${reason}${more}`);
   }
 
   #rawSend(dc: DataChannel, text: string): void {

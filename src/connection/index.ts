@@ -20,6 +20,7 @@ export type {
   SmallWebRTCAnswer,
   RemoteIceCandidate,
 } from './smallwebrtc-connection.js';
+export type { InboundStats } from './inbound-stats.js';
 export type { InputTrack, InputTrackCodec, OutboundTrack, RtpSink } from './tracks.js';
 export { normalizeIceServers, toNodeDataChannelIceServers } from './ice-servers.js';
 export type { IceServer, NodeDataChannelIceServer } from './ice-servers.js';
@@ -41,4 +42,5 @@ export type {
   SignallingMessage,
   SignallingEnvelope,
   InboundMessage,
+  InboundDropReason,
 } from './signalling.js';

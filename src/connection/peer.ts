@@ -1,6 +1,7 @@
 import { getLogger } from '../logger.js';
 import type { ConnectionConfig } from './connection-options.js';
 import { DataChannelLink, remoteMaxMessageSize } from './data-channel.js';
+import type { InboundStats } from './inbound-stats.js';
 import { PeerLiveness, PeerTimers } from './liveness.js';
 import { PeerNegotiation } from './negotiation.js';
 import type { ParsedSdp } from './sdp.js';
@@ -43,6 +44,8 @@ export interface CreatePeerOptions {
   onTrackStarted(track: InputTrackImpl): void;
   /** A liveness timeout expired: the peer is gone. */
   onGone(): void;
+  /** The connection's inbound counters (shared by its peers). */
+  stats: InboundStats;
 }
 
 /**
@@ -70,6 +73,7 @@ export function createPeer(o: CreatePeerOptions): PeerParts {
     cname: o.cname,
     onPacket: (now) => liveness.markMedia(now),
     onTrackStarted: o.onTrackStarted,
+    stats: o.stats.media,
   });
   const channel = new DataChannelLink({
     name,
@@ -77,6 +81,7 @@ export function createPeer(o: CreatePeerOptions): PeerParts {
     onPing: () => liveness.markPing(),
     onTrackStatus: (index, enabled) => transceivers.setEnabled(index, enabled),
     onAppMessage: o.onAppMessage,
+    stats: o.stats.dataChannel,
   });
   const pc = negotiation.pc;
   pc.onStateChange((state) => o.onState(state));

@@ -2,6 +2,9 @@
  * Data-channel signalling messages (docs/protocol.md, "Data channel"): all are JSON text on the
  * client-created `chat` channel, wrapped as `{"type":"signalling","message":{...}}`.
  */
+import { errorCode } from '../errors.js';
+import { parsePeerJson } from '../validation.js';
+import type { InboundStats } from './inbound-stats.js';
 
 /** The outer `type` of signalling messages (Python `SIGNALLING_TYPE`). */
 export const SIGNALLING_TYPE = 'signalling';
@@ -46,7 +49,10 @@ export type InboundMessage =
   | { kind: 'ping' }
   | { kind: 'signalling'; message: SignallingMessage }
   | { kind: 'app'; message: Record<string, unknown> }
-  | { kind: 'invalid'; reason: string };
+  | { kind: 'invalid'; reason: string; drop: InboundDropReason };
+
+/** Why an inbound data-channel text was dropped (the counters of `SmallWebRTCConnection.inboundStats()`). */
+export type InboundDropReason = Exclude<keyof InboundStats['dataChannel']['dropped'], 'binary' | 'failed'>;
 
 /** Largest inbound text we parse (UTF-16 units): our announced a=max-message-size (64 KiB). */
 export const MAX_INBOUND_MESSAGE_CHARS = 64 * 1024;
@@ -59,22 +65,25 @@ export const MAX_INBOUND_MESSAGE_CHARS = 64 * 1024;
 export function classifyInbound(text: string): InboundMessage {
   if (text.startsWith('ping')) return { kind: 'ping' };
   if (text.length > MAX_INBOUND_MESSAGE_CHARS)
-    return { kind: 'invalid', reason: `too large (${text.length} chars)` };
+    return { kind: 'invalid', reason: `too large (${text.length} chars)`, drop: 'tooLarge' };
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
-  } catch {
-    return { kind: 'invalid', reason: 'not JSON' };
+    // Depth-checked first: a deeply nested value would make every later JSON.stringify throw (validation.ts).
+    parsed = parsePeerJson(text);
+  } catch (err) {
+    return errorCode(err) === 'ERR_MESSAGE_TOO_DEEP'
+      ? { kind: 'invalid', reason: (err as Error).message, drop: 'tooDeep' }
+      : { kind: 'invalid', reason: 'not JSON', drop: 'notJson' };
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    return { kind: 'invalid', reason: 'not a JSON object' };
+    return { kind: 'invalid', reason: 'not a JSON object', drop: 'notObject' };
   }
   const obj = parsed as Record<string, unknown>;
-  if (!('type' in obj)) return { kind: 'invalid', reason: 'no "type" key' };
+  if (!('type' in obj)) return { kind: 'invalid', reason: 'no "type" key', drop: 'notObject' };
   if (obj['type'] === SIGNALLING_TYPE && obj['message'] !== undefined && obj['message'] !== null) {
     const m = obj['message'];
     if (typeof m !== 'object' || Array.isArray(m))
-      return { kind: 'invalid', reason: 'signalling message not an object' };
+      return { kind: 'invalid', reason: 'signalling message not an object', drop: 'invalidSignalling' };
     const msg = m as Record<string, unknown>;
     switch (msg['type']) {
       case 'trackStatus': {
@@ -87,7 +96,7 @@ export function classifyInbound(text: string): InboundMessage {
           idx > 1024 ||
           typeof enabled !== 'boolean'
         ) {
-          return { kind: 'invalid', reason: 'invalid trackStatus' };
+          return { kind: 'invalid', reason: 'invalid trackStatus', drop: 'invalidSignalling' };
         }
         return { kind: 'signalling', message: { type: 'trackStatus', receiver_index: idx, enabled } };
       }
@@ -99,7 +108,7 @@ export function classifyInbound(text: string): InboundMessage {
         // The reason is logged: never echo more than a short prefix of what the peer sent.
         const type = JSON.stringify(msg['type']) ?? 'undefined';
         const shown = type.length > 40 ? `${type.slice(0, 40)}...` : type;
-        return { kind: 'invalid', reason: `unknown signalling message ${shown}` };
+        return { kind: 'invalid', reason: `unknown signalling message ${shown}`, drop: 'invalidSignalling' };
       }
     }
   }

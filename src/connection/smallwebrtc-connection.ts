@@ -17,6 +17,7 @@ import {
 } from './connection-events.js';
 import { MAX_MESSAGE_QUEUE_BYTES, MAX_MESSAGE_QUEUE_SIZE, toJsonText } from './data-channel.js';
 import type { IceServer } from './ice-servers.js';
+import { copyInboundStats, newInboundStats, type InboundStats } from './inbound-stats.js';
 import { SerialQueue, checkOffer, checkRemoteCandidate, type RemoteIceCandidate } from './negotiation.js';
 import { createPeer, destroyPeer, type PeerParts } from './peer.js';
 import { parseSdp, rewriteHostCandidates, type ParsedSdp } from './sdp.js';
@@ -123,6 +124,8 @@ export class SmallWebRTCConnection {
   #pendingAppBytes = 0;
   #renegotiationInProgress = false;
   #renegotiationTimer: NodeJS.Timeout | null = null;
+  /** What the peers sent and what of it was dropped (all peers of this connection). */
+  readonly #inbound = newInboundStats();
 
   constructor(options: SmallWebRTCConnectionOptions = {}) {
     this.#config = resolveConnectionOptions(options);
@@ -145,6 +148,16 @@ export class SmallWebRTCConnection {
    */
   get pcId(): string {
     return this.#pcId;
+  }
+
+  /**
+   * What the peer sent on the data channel and as RTP/RTCP, and what of it was dropped before reaching the
+   * application (by reason), over the connection's life. A copy; also readable after close. Packets
+   * libdatachannel discarded itself (SRTP failures and replays, unknown SSRCs) are not seen here; the native
+   * receivers count their own refusals (`receiverStats()`).
+   */
+  inboundStats(): InboundStats {
+    return copyInboundStats(this.#inbound);
   }
 
   /** Whether `close()` ran or the peer went away for good. */
@@ -440,6 +453,7 @@ export class SmallWebRTCConnection {
       onAppMessage: (message) => this.#onAppMessage(message),
       onTrackStarted: (track) => this.#emit('track-started', track),
       onGone: () => void this.close(),
+      stats: this.#inbound,
     });
     this.#peer = peer;
     try {

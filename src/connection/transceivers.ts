@@ -14,6 +14,7 @@ import {
   type SdpCodec,
   type SdpMedia,
 } from './sdp.js';
+import type { InboundStats } from './inbound-stats.js';
 import { InputTrackImpl, RtpSinkImpl, type OutboundTrack } from './tracks.js';
 
 /** Transceiver indexes used by Pipecat (`conn.py`): 0 audio, 1 camera, 2 screen. */
@@ -72,6 +73,8 @@ export interface TransceiversOptions {
   onPacket(nowMs: number): void;
   /** The first RTP packet arrived on an input track. */
   onTrackStarted(track: InputTrackImpl): void;
+  /** The connection's packet counters (shared by its peers). */
+  stats: InboundStats['media'];
 }
 
 /**
@@ -279,12 +282,22 @@ export class Transceivers {
     if (this.#closed) return;
     const now = performance.now();
     this.#o.onPacket(now);
+    const stats = this.#o.stats;
     if (isRtcpPacket(msg)) {
+      stats.rtcp++;
       t.sink?.deliverRtcp(msg);
       return;
     }
+    if (msg.length < 12 || ((msg[0] ?? 0) & 0xc0) !== 0x80) {
+      stats.dropped.notRtp++;
+      return;
+    }
     const input = t.input;
-    if (!input || msg.length < 12 || ((msg[0] ?? 0) & 0xc0) !== 0x80) return;
+    if (!input) {
+      stats.dropped.noReceiver++;
+      return;
+    }
+    stats.rtp++;
     if (!input.started) {
       input.started = true;
       input.deliver(msg, rtpSsrc(msg), now);

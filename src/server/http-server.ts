@@ -16,7 +16,8 @@ import { performance } from 'node:perf_hooks';
 import type { Registry } from 'prom-client';
 
 import type { IceServer } from '../connection/index.js';
-import { SmallWebRTCRangeError } from '../errors.js';
+import { SmallWebRTCRangeError, errorCode } from '../errors.js';
+import { parsePeerJson } from '../validation.js';
 import {
   AddressAdmission,
   BodyBudget,
@@ -259,8 +260,9 @@ async function readJson(req: IncomingMessage, limit: number, lease?: BodyLease):
   const raw = await readBody(req, limit, lease);
   if (raw.length === 0) throw new HttpError(400, 'Request body is empty');
   try {
-    return JSON.parse(raw.toString('utf8')) as unknown;
-  } catch {
+    return parsePeerJson(raw.toString('utf8'));
+  } catch (err) {
+    if (errorCode(err) === 'ERR_MESSAGE_TOO_DEEP') throw new HttpError(400, (err as Error).message);
     throw new HttpError(400, 'Request body is not valid JSON');
   }
 }
@@ -477,7 +479,7 @@ function createListener(
       health.admitNewSession();
       admission.takeToken(clientAddress(req));
       const raw = await readBody(req, maxBody, leases.get(req));
-      if (raw.length > 0) parsed = JSON.parse(raw.toString('utf8')) as unknown;
+      if (raw.length > 0) parsed = parsePeerJson(raw.toString('utf8'));
     } catch (err) {
       if (isHttpError(err) && (err.status === 413 || err.status === 429 || err.status === 503)) throw err;
       parsed = {};

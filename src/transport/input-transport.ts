@@ -65,6 +65,7 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
     stalls: 0,
     muted: false,
     stalled: false,
+    payloadTypeDropped: 0,
   };
   #unwatchTrack: (() => void) | null = null;
   /** Detaches the receiver's counters from the connection's monitoring totals (keeping its last reading). */

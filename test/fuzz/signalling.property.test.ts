@@ -14,11 +14,13 @@ import {
   checkOffer,
   checkRemoteCandidate,
   DEFAULT_SIGNALLING_LIMITS,
+  MAX_JSON_DEPTH,
   MAX_CANDIDATE_LENGTH,
   MAX_MID_LENGTH,
   normalizeIceServers,
   parseCandidate,
   parseOfferRequest,
+  parsePeerJson,
   parsePatchRequest,
   type RemoteIceCandidate,
 } from '../../src/validation.js';
@@ -259,6 +261,7 @@ describe('data-channel message classification (property)', () => {
             case 'invalid':
               expect(typeof m.reason).toBe('string');
               expect(m.reason.length).toBeLessThan(200);
+              expect(typeof m.drop).toBe('string');
               break;
             case 'app':
               expect(typeof m.message).toBe('object');
@@ -283,15 +286,50 @@ describe('data-channel message classification (property)', () => {
     fuzzTimeout(),
   );
 
+  it(
+    'parsePeerJson: the value JSON.parse gives within MAX_JSON_DEPTH levels, ERR_MESSAGE_TOO_DEEP beyond',
+    () => {
+      const depthOf = (v: unknown): number =>
+        typeof v === 'object' && v !== null
+          ? 1 + Math.max(0, ...Object.values(v as Record<string, unknown>).map(depthOf))
+          : 0;
+      const wrapped = fc
+        .tuple(fc.jsonValue({ maxDepth: 6 }), fc.nat({ max: 80 }), fc.boolean())
+        .map(([v, k, arrays]) => {
+          let out: unknown = v;
+          for (let i = 0; i < k; i++) out = arrays ? [out] : { k: out, s: '[{' };
+          return out;
+        });
+      fc.assert(
+        fc.property(wrapped, (v) => {
+          const text = JSON.stringify(v);
+          if (depthOf(v) <= MAX_JSON_DEPTH) expect(parsePeerJson(text)).toEqual(JSON.parse(text));
+          else
+            expect(() => parsePeerJson(text)).toThrow(
+              expect.objectContaining({ code: 'ERR_MESSAGE_TOO_DEEP' }),
+            );
+        }),
+        fuzzParams(),
+      );
+    },
+    fuzzTimeout(),
+  );
+
   it('classifyInbound: the largest message, deep nesting and a signalling type that is not a string are handled', () => {
-    // 64 Ki characters of nesting (the most a peer can send in one message): parsed without a stack overflow.
+    // 64 Ki characters of nesting (the most a peer can send in one message): JSON.parse copes, but the value
+    // would make any JSON.stringify throw RangeError, so it is dropped before parsing (tooDeep); nested in a
+    // signalling `type`, the logged reason's JSON.stringify threw inside node-datachannel's callback.
     const depth = (MAX_INBOUND_MESSAGE_CHARS - 20) / 2;
     const nested = `{"type":"x","a":${'['.repeat(depth)}${']'.repeat(depth)}}`;
     expect(nested.length).toBeLessThanOrEqual(MAX_INBOUND_MESSAGE_CHARS);
-    expect(classifyInbound(nested).kind).toBe('app');
+    expect(classifyInbound(nested)).toMatchObject({ kind: 'invalid', drop: 'tooDeep' });
+    const d2 = depth - 20;
+    const inType = `{"type":"signalling","message":{"type":${'['.repeat(d2)}${']'.repeat(d2)}}}`;
+    expect(classifyInbound(inType)).toMatchObject({ kind: 'invalid', drop: 'tooDeep' });
     expect(classifyInbound(nested + ' '.repeat(MAX_INBOUND_MESSAGE_CHARS))).toEqual({
       kind: 'invalid',
       reason: expect.stringMatching(/too large/),
+      drop: 'tooLarge',
     });
     const weird = classifyInbound('{"type":"signalling","message":{"type":{"toString":1}}}');
     expect(weird.kind).toBe('invalid');

@@ -5,9 +5,11 @@
  *
  * IPC, child -> parent: `{ ready: url }` once listening; `{ closed: pcId, at }` (epoch ms) when a connection
  * emits `closed`; `{ stats }` in answer to `{ stats: true }` (see {@link ServerStats}); `{ bye: true }` after
- * `{ exit: true }` closed everything; `{ heapSnapshot: path }` once written (after `{ heapSnapshot: path }`). The child then only disconnects IPC: it must exit by itself (a live
+ * `{ exit: true }` closed everything; `{ heapSnapshot: path }` once written (after `{ heapSnapshot: path }`);
+ * `{ resetLoopDelay: true }` restarts the event-loop delay histogram reported in the stats. The child then only disconnects IPC: it must exit by itself (a live
  * handle, timer or native thread left behind keeps it running, which the tests detect).
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
 
 import {
@@ -22,6 +24,7 @@ import {
   shutdownSmallWebRTC,
   startSmallWebRTCServer,
   type Frame,
+  type InboundStats,
   type SmallWebRTCConnection,
 } from '../../src/index.js';
 import { processResources, type ProcessResources } from '../../testkit/process-resources.js';
@@ -30,6 +33,8 @@ import { processResources, type ProcessResources } from '../../testkit/process-r
 export interface BotServerChildOptions {
   livenessTimeoutSecs?: number;
   maxConnections?: number;
+  /** Take the peer's camera too (`videoInEnabled`; its receiver's counters in `SessionStats.video`). */
+  videoIn?: boolean;
 }
 
 /** One session's counters. */
@@ -43,6 +48,12 @@ export interface SessionStats {
   framesOut: number;
   /** App messages the transport delivered. */
   appMessages: number;
+  /** The audio input track's counters (`AudioInputTrack.stats`). */
+  audioInput: Record<string, number | boolean> | null;
+  /** The connection's inbound counters (`inboundStats()`). */
+  inbound: InboundStats;
+  /** The camera receivers' counters (with `videoIn`). */
+  video: Array<Record<string, number | boolean>>;
 }
 
 /** What `{ stats: true }` answers. */
@@ -53,9 +64,13 @@ export interface ServerStats extends ProcessResources {
   /** Sessions whose connection has not closed, by pcId. */
   sessions: SessionStats[];
   heapUsedMiB: number;
+  /** Event-loop delay since the last `{ resetLoopDelay: true }` (or the start), ms (10 ms resolution). */
+  loopDelay: { maxMs: number; p99Ms: number; meanMs: number };
 }
 
 const opts = JSON.parse(process.argv[2] ?? '{}') as BotServerChildOptions;
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 const send = (m: unknown): void => {
   process.send?.(m);
 };
@@ -91,6 +106,9 @@ const server = await startSmallWebRTCServer({
   maxConnections: opts.maxConnections ?? 100,
   maxConnectionsPerAddress: 1000,
   offerRatePerAddress: null,
+  // The fault tests measure the sessions, not admission: a loaded shared test machine must not turn their
+  // offers away (test/integration/server-health.test.ts covers load admission).
+  load: false,
   connectionOptions: {
     bindAddress: '127.0.0.1',
     ...(opts.livenessTimeoutSecs !== undefined ? { livenessTimeoutSecs: opts.livenessTimeoutSecs } : {}),
@@ -98,7 +116,12 @@ const server = await startSmallWebRTCServer({
   onNewConnection: (conn) => {
     const transport = new SmallWebRTCTransport({
       webrtcConnection: conn,
-      params: new TransportParams({ audioInEnabled: true, audioInSampleRate: 16000, audioOutEnabled: true }),
+      params: new TransportParams({
+        audioInEnabled: true,
+        audioInSampleRate: 16000,
+        audioOutEnabled: true,
+        videoInEnabled: opts.videoIn ?? false,
+      }),
     });
     const echo = new Echo();
     const entry: Live = { conn, transport, echo, appMessages: 0 };
@@ -136,6 +159,13 @@ function stats(): ServerStats {
       receiver: receiver ? { ...receiver } : null,
       framesOut: s.transport.output().stats.framesWritten,
       appMessages: s.appMessages,
+      audioInput: input ? { ...input.stats } : null,
+      inbound: s.conn.inboundStats(),
+      video: s.transport
+        .input()
+        .videoTracks.map((t) => t.receiverStats())
+        .filter((v) => v !== null)
+        .map((v) => ({ ...v })),
     });
   }
   return {
@@ -144,17 +174,30 @@ function stats(): ServerStats {
     connections: server.handler.connectionCount,
     pipelines,
     sessions,
+    loopDelay: {
+      maxMs: loopDelay.max / 1e6,
+      p99Ms: loopDelay.percentile(99) / 1e6,
+      meanMs: loopDelay.mean / 1e6,
+    },
   };
 }
 
 process.on('message', (m: unknown) => {
-  const msg = (m ?? {}) as { stats?: boolean; gc?: boolean; exit?: boolean; heapSnapshot?: string };
+  const msg = (m ?? {}) as {
+    stats?: boolean;
+    gc?: boolean;
+    exit?: boolean;
+    heapSnapshot?: string;
+    resetLoopDelay?: boolean;
+  };
   if (msg.gc) (globalThis as { gc?: () => void }).gc?.();
+  if (msg.resetLoopDelay) loopDelay.reset();
   // Diagnostics of a leak: a heap snapshot at the given path (open it in Chrome DevTools' Memory tab).
   if (msg.heapSnapshot) send({ heapSnapshot: writeHeapSnapshot(msg.heapSnapshot) });
   if (msg.stats) send({ stats: stats() });
   if (msg.exit) {
     void (async () => {
+      loopDelay.disable();
       await server.close();
       await shutdownSmallWebRTC();
       send({ bye: true });

@@ -83,7 +83,14 @@ export class BotServerProcess {
         resolve(v);
       };
       this.#waiters.add(w);
-      this.#child.send(msg);
+      // A process that already exited (or was killed by afterAll) rejects instead of raising an uncaught
+      // ERR_IPC_CHANNEL_CLOSED.
+      this.#child.send(msg, (err) => {
+        if (!err) return;
+        clearTimeout(t);
+        this.#waiters.delete(w);
+        reject(err);
+      });
     });
   }
 
@@ -96,6 +103,16 @@ export class BotServerProcess {
   async statsAfterGc(): Promise<ServerStats> {
     this.#child.send({ gc: true });
     return this.stats();
+  }
+
+  /** Restarts the server's event-loop delay histogram (`ServerStats.loopDelay`). */
+  resetLoopDelay(): void {
+    this.#child.send({ resetLoopDelay: true });
+  }
+
+  /** Whether the process is still running. */
+  get running(): boolean {
+    return this.#exited === null;
   }
 
   /** Writes a heap snapshot of the server to `path` (for leak hunting); resolves with the path. */

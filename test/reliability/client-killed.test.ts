@@ -3,14 +3,14 @@
  * stop. The server (its own process, test/reliability/bot-server-child.ts, an echo bot per connection) must
  * report `closed` within its liveness bound and free everything the session held.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { grownResources } from '../../testkit/process-resources.js';
 import { sleep, until } from '../../testkit/wait.js';
 import { BotServerProcess } from './bot-server.js';
+import { clientProcess } from './client-process.js';
 
 const LIVENESS_SECS = 3;
 const children: ChildProcess[] = [];
@@ -20,38 +20,13 @@ afterAll(() => {
   server?.kill();
 });
 
-/** A client in its own process, connected over HTTP and sending Opus every 20 ms; resolves with its pc_id. */
-async function clientProcess(url: string): Promise<{ child: ChildProcess; pcId: string }> {
-  const child = fork(
-    fileURLToPath(new URL('../../testkit/pipecat-like-client-child.ts', import.meta.url)),
-    [url],
-    {
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    },
-  );
-  children.push(child);
-  const pcId = await new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('client child did not connect in 30 s')), 30_000);
-    child.on('message', (m) => {
-      const msg = m as { connected?: boolean; pcId?: string; error?: string };
-      if (msg.error) reject(new Error(msg.error));
-      if (msg.connected && msg.pcId) {
-        clearTimeout(t);
-        resolve(msg.pcId);
-      }
-    });
-  });
-  return { child, pcId };
-}
-
 describe('a client process killed mid-call', () => {
   it(`the server reports closed within livenessTimeoutSecs (${LIVENESS_SECS} s) and frees the session (connections, pipelines, descriptors, handles, memory)`, async () => {
     server = await BotServerProcess.start({ livenessTimeoutSecs: LIVENESS_SECS });
     const srv = server;
     // One session first: what the first connection loads once for all (node-datachannel's threads, the
     // codec state pools, JIT) is not a leak of the sessions measured after it.
-    const warm = await clientProcess(srv.url);
+    const warm = await clientProcess(srv.url, children);
     await sleep(1000);
     warm.child.kill('SIGKILL');
     await srv.waitClosed(warm.pcId, 20_000);
@@ -61,7 +36,7 @@ describe('a client process killed mid-call', () => {
     const ROUNDS = 4;
     const detectMs: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
-      const c = await clientProcess(srv.url);
+      const c = await clientProcess(srv.url, children);
       // Mid-call: media has flowed both ways (the echo bot wrote frames back) before the kill.
       await until(
         async () => ((await srv.stats()).sessions.find((s) => s.pcId === c.pcId)?.framesOut ?? 0) > 25,

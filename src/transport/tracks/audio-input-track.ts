@@ -39,6 +39,11 @@ export interface AudioInputTrackStats {
   muted: boolean;
   /** Whether the audio is currently stalled (enabled, but no RTP for 2 s). */
   stalled: boolean;
+  /**
+   * RTP packets dropped before the decoder for a payload type other than the negotiated Opus one (a peer may
+   * send any payload type with its SSRC; Opus would only fail on them or, worse, decode noise).
+   */
+  payloadTypeDropped: number;
 }
 
 /**
@@ -61,7 +66,15 @@ export class AudioInputTrack implements MediaClockClient {
   #lastRtpMs = 0;
   #closed = false;
   #errors = 0;
-  readonly #stats: AudioInputTrackStats = { framesDelivered: 0, stalls: 0, muted: false, stalled: false };
+  readonly #stats: AudioInputTrackStats = {
+    framesDelivered: 0,
+    stalls: 0,
+    muted: false,
+    stalled: false,
+    payloadTypeDropped: 0,
+  };
+  /** The bound source's Opus payload type (-1: none negotiated, any accepted). */
+  #opusPt = -1;
 
   /** @throws TypeError / RangeError (ERR_INVALID_ARG) naming a bad option. */
   constructor(options: AudioInputTrackOptions) {
@@ -122,6 +135,7 @@ export class AudioInputTrack implements MediaClockClient {
       return;
     }
     this.#stats.muted = !source.enabled;
+    this.#opusPt = source.codecs.find((c) => c.name.toLowerCase() === 'opus')?.payloadType ?? -1;
     this.#lastRtpMs = performance.now();
     this.#unsubscribe.push(
       source.onRtp((packet, arrivalMs) => this.#onRtp(packet, arrivalMs)),
@@ -162,6 +176,10 @@ export class AudioInputTrack implements MediaClockClient {
 
   #onRtp(packet: Buffer, arrivalMs: number): void {
     if (this.#closed) return;
+    if (this.#opusPt >= 0 && ((packet[1] ?? 0) & 0x7f) !== this.#opusPt) {
+      this.#stats.payloadTypeDropped++;
+      return;
+    }
     this.#lastRtpMs = arrivalMs;
     if (this.#stats.stalled) {
       this.#stats.stalled = false;
