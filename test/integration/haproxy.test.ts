@@ -15,7 +15,7 @@ import { haproxyAvailable, startHaproxy, type RunningHaproxy } from '../../testk
 import { PipecatLikeClient, type HttpResult } from '../../testkit/pipecat-like-client.js';
 import { until } from '../../testkit/wait.js';
 
-const SERVER = fileURLToPath(new URL('../helpers/routed-server.ts', import.meta.url));
+const SERVER = fileURLToPath(new URL('../../testkit/routed-server.ts', import.meta.url));
 const OWNERS = ['s1', 's2', 's3'];
 const SESSIONS = 30;
 const hasHaproxy = haproxyAvailable();

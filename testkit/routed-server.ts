@@ -1,18 +1,21 @@
 /**
  * One server process of a scaled-out deployment: `startSmallWebRTCServer` with `routing: { owner }` (argv[2],
- * JSON `{ owner, maxConnections? }`) and no peers, so a request that reaches it for another owner is answered 421: behind a
+ * JSON `{ owner, maxConnections?, peers? }`) and, by default, no peers, so a request that reaches it for another owner is answered 421: behind a
  * load balancer, every 200 proves the balancer routed the request to its owner. Start with
- * `fork(path, [JSON], { execArgv: ['--import', 'tsx'] })`; IPC: `{ ready: url }` once listening.
+ * `fork(path, [JSON], { execArgv: ['--import', 'tsx'] })`; IPC: `{ ready: url }` once listening, `{ exit: true }`
+ * closes it. Used by test/integration/haproxy.test.ts and bench/front.
  */
-import { startSmallWebRTCServer } from '../../src/server/index.js';
+import { startSmallWebRTCServer } from '../src/server/index.js';
 
-const { owner, maxConnections } = JSON.parse(process.argv[2] ?? '{}') as {
+const { owner, maxConnections, peers } = JSON.parse(process.argv[2] ?? '{}') as {
   owner: string;
   maxConnections?: number;
+  /** owner -> base URL of the processes to forward to (none by default: 421). */
+  peers?: Record<string, string>;
 };
 const server = await startSmallWebRTCServer({
   port: 0,
-  routing: { owner },
+  routing: { owner, ...(peers ? { peers } : {}) },
   ...(maxConnections !== undefined ? { maxConnections } : {}),
   logger: { debug() {}, info() {}, warn() {}, error() {} },
   connectionOptions: { bindAddress: '127.0.0.1' },
