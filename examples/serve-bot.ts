@@ -2,6 +2,7 @@
  * The `main()` every example shares: serve the demo page and signalling on one port and run `bot` for each new
  * client, until SIGINT/SIGTERM.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -24,7 +25,14 @@ export async function serveBot(
 ): Promise<SmallWebRTCServer> {
   const staticDir = fileURLToPath(new URL('../src/server/static/', import.meta.url));
   if (!existsSync(new URL('demo.bundle.js', `file://${staticDir}`))) {
-    throw new Error('demo page bundle missing: run `npm run build:demo` (part of `npm run build`) first');
+    // A fresh checkout after `npm install` (which builds the addon) has no page bundle yet: build it here
+    // (esbuild, a second or two) rather than ask for `npm run build:demo`.
+    console.log('small-webrtc: building the demo page bundle (npm run build:demo)...');
+    const script = fileURLToPath(new URL('../scripts/build-demo-client.mjs', import.meta.url));
+    const built = spawnSync(process.execPath, [script], { stdio: 'inherit' });
+    if (built.status !== 0 || !existsSync(new URL('demo.bundle.js', `file://${staticDir}`))) {
+      throw new Error('demo page bundle missing and `npm run build:demo` failed; run it to see why');
+    }
   }
   const server = await startSmallWebRTCServer({
     port: Number(process.env['PORT'] ?? 7860),
