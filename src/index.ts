@@ -24,6 +24,7 @@ export type {
 // Signalling: request handler (Pipecat's SmallWebRTCRequestHandler) and the HTTP server / middleware.
 export {
   ConnectionMode,
+  DEFAULT_DRAIN_DEADLINE_MS,
   DEFAULT_LOAD_WINDOW_MS,
   DEFAULT_MAX_EVENT_LOOP_DELAY_MS,
   DEFAULT_SIGNALLING_LIMITS,
@@ -43,6 +44,8 @@ export type {
   SignallingLimits,
   SmallWebRTCAuthorize,
   SmallWebRTCConnectionCallback,
+  SmallWebRTCDrainOptions,
+  SmallWebRTCDrainResult,
   SmallWebRTCIceCandidate,
   SmallWebRTCLiveness,
   SmallWebRTCLoadLimits,
@@ -60,6 +63,7 @@ export type {
   SmallWebRTCRoutingOptions,
   SmallWebRTCServer,
   SmallWebRTCServerOptions,
+  SmallWebRTCShutdownOptions,
 } from './server/index.js';
 
 // Transport (Pipecat's SmallWebRTCTransport and TransportParams).

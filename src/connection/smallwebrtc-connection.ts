@@ -117,6 +117,7 @@ export class SmallWebRTCConnection {
   #closed = false;
   #closedEmitted = false;
   #closePromise: Promise<void> | null = null;
+  #disconnecting: Promise<void> | null = null;
   /** App messages that arrived before `connect()`, replayed after `connected` (Python, at most 50). */
   #pendingAppMessages: unknown[] = [];
   /** UTF-8 JSON sizes of #pendingAppMessages (same order) and their sum, bounded by MAX_MESSAGE_QUEUE_BYTES. */
@@ -366,17 +367,21 @@ export class SmallWebRTCConnection {
    * Graceful end: sends `peerLeft`, waits (at most 1 s) for the data channel's send buffer to drain, then
    * closes. Idempotent.
    */
-  async disconnect(): Promise<void> {
-    if (this.#closed) return this.#closePromise ?? undefined;
-    const peer = this.#peer;
-    if (peer) {
-      try {
-        await this.#sendPeerLeftAndDrain(peer);
-      } catch (err) {
-        getLogger().debug(`${this.name}: peerLeft not delivered`, err);
+  disconnect(): Promise<void> {
+    if (this.#closed) return this.#closePromise ?? Promise.resolve();
+    // One peerLeft however many callers (a draining server and the bot's transport both end the session).
+    this.#disconnecting ??= (async () => {
+      const peer = this.#peer;
+      if (peer) {
+        try {
+          await this.#sendPeerLeftAndDrain(peer);
+        } catch (err) {
+          getLogger().debug(`${this.name}: peerLeft not delivered`, err);
+        }
       }
-    }
-    await this.close();
+      await this.close();
+    })();
+    return this.#disconnecting;
   }
 
   /**

@@ -1,4 +1,5 @@
 import { SmallWebRTCError } from '../errors.js';
+import { reraiseIfUnhandled, subscribeSignal, unsubscribeSignal } from '../process-lifecycle.js';
 import { BaseObject } from './base-object.js';
 import { logger } from './logger.js';
 import type { PipelineTask } from './task.js';
@@ -23,39 +24,12 @@ export interface PipelineRunnerEvents {
 }
 
 /**
- * Signal handlers of the runners that have running tasks, per signal. One process listener per signal serves
- * them all: a listener per runner (one runner per session in the examples) tripped Node's
- * MaxListenersExceededWarning from 10 concurrent sessions and made every signal walk N listeners.
- */
-const handlersBySignal = new Map<NodeJS.Signals, Set<(signal: NodeJS.Signals) => void>>();
-
-function dispatchSignal(signal: NodeJS.Signals): void {
-  // A snapshot: a handler may unsubscribe itself (second signal) while we iterate.
-  for (const handler of [...(handlersBySignal.get(signal) ?? [])]) handler(signal);
-}
-
-function subscribeSignal(signal: NodeJS.Signals, handler: (signal: NodeJS.Signals) => void): void {
-  let handlers = handlersBySignal.get(signal);
-  if (handlers === undefined) {
-    handlers = new Set();
-    handlersBySignal.set(signal, handlers);
-    process.on(signal, dispatchSignal);
-  }
-  handlers.add(handler);
-}
-
-function unsubscribeSignal(signal: NodeJS.Signals, handler: (signal: NodeJS.Signals) => void): void {
-  const handlers = handlersBySignal.get(signal);
-  if (handlers === undefined || !handlers.delete(handler) || handlers.size > 0) return;
-  handlersBySignal.delete(signal);
-  process.off(signal, dispatchSignal);
-}
-
-/**
  * Runs pipeline tasks (Pipecat's `PipelineRunner`). While at least one task runs, SIGINT/SIGTERM (as
  * configured) cancel every running task instead of killing the process; the listeners are removed as soon as
  * no task runs. A second signal while cancelling restores Node's default handling and re-raises it, so a
- * stuck cancellation never makes Ctrl-C useless. All runners of the process share one listener per signal.
+ * stuck cancellation never makes Ctrl-C useless. All runners of the process share one listener per signal
+ * with the signalling server's drain (`src/process-lifecycle.ts`): on SIGTERM both act, neither replaces the
+ * other.
  */
 export class PipelineRunner extends BaseObject<PipelineRunnerEvents> {
   readonly #signals: NodeJS.Signals[];
@@ -111,8 +85,8 @@ export class PipelineRunner extends BaseObject<PipelineRunnerEvents> {
     if (this.#cancelling) {
       logger().warn(`${this.name}: second ${signal} while cancelling, exiting`);
       this.#uninstall();
-      // With no runner (nor anyone else) listening any more, Node applies the default action (terminate).
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      // With no runner (nor a draining server) listening any more, Node applies the default action.
+      reraiseIfUnhandled(signal);
       return;
     }
     this.#cancelling = true;

@@ -19,6 +19,7 @@ import {
   UserStoppedSpeakingFrame,
 } from './frames.js';
 import { logger } from './logger.js';
+import { markTaskRunning } from '../process-lifecycle.js';
 
 /** A frame class, used for filters (`[BotSpeakingFrame, UserSpeakingFrame]`). */
 export type FrameClass = abstract new (...args: never[]) => Frame;
@@ -173,6 +174,7 @@ export class PipelineTask extends BaseObject<PipelineTaskEvents> {
   #idleTimer: ReturnType<typeof setTimeout> | null = null;
   /** Keeps the event loop alive while the task runs (a pending promise alone does not). */
   #keepAlive: ReturnType<typeof setInterval> | null = null;
+  #unmarkRunning: (() => void) | null = null;
 
   /**
    * @param pipeline - the processor (usually a {@link Pipeline}) to run; it must not be linked elsewhere.
@@ -350,6 +352,8 @@ export class PipelineTask extends BaseObject<PipelineTaskEvents> {
     this.#state = 'setup';
     // Like Pipecat's asyncio loop, a running task keeps the process alive until it finishes.
     this.#keepAlive = setInterval(() => {}, 1 << 30);
+    // A draining server waits for running tasks (the bots) before the process exits.
+    this.#unmarkRunning = markTaskRunning(this);
     const setup = { taskName: this.name, observer: this.#dispatch };
     for (const p of [this.#source, this.#pipeline, this.#sink])
       FrameProcessor.bindObserver(p, this.#dispatch);
@@ -397,6 +401,8 @@ export class PipelineTask extends BaseObject<PipelineTaskEvents> {
   #releaseKeepAlive(): void {
     if (this.#keepAlive !== null) clearInterval(this.#keepAlive);
     this.#keepAlive = null;
+    this.#unmarkRunning?.();
+    this.#unmarkRunning = null;
   }
 
   async #inject(frame: Frame, direction: FrameDirection): Promise<void> {

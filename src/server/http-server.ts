@@ -42,6 +42,13 @@ import { HttpError, isHttpError } from './http-error.js';
 import { getLogger, type Logger } from '../logger.js';
 import { ServerMetrics, type SmallWebRTCMetricsOptions } from './metrics.js';
 import {
+  drainOnSignals,
+  drainSessions,
+  type SmallWebRTCDrainOptions,
+  type SmallWebRTCDrainResult,
+  type SmallWebRTCShutdownOptions,
+} from './drain.js';
+import {
   SmallWebRTCRequestHandler,
   type SmallWebRTCConnectionCallback,
   type SmallWebRTCRequestHandlerOptions,
@@ -154,6 +161,12 @@ export interface SmallWebRTCRequestListener {
   liveness(): SmallWebRTCLiveness;
   /** The Prometheus registry of this listener's metrics (`null` with `metrics: false`). */
   readonly metricsRegistry: Registry | null;
+  /**
+   * Drains (docs/operations.md, "Drain"): new offers and `/start` get 503 + `Retry-After` and `/readyz`
+   * fails from now on, every client gets `peerLeft` and its session ends, and the running pipeline tasks get
+   * until `deadlineMs` to finish. Idempotent (later calls return the first drain's result).
+   */
+  drain(options?: SmallWebRTCDrainOptions): Promise<SmallWebRTCDrainResult>;
   /** Closes the handler (disconnects all connections) and stops the load monitor. */
   close(): Promise<void>;
 }
@@ -412,6 +425,7 @@ function createListener(
           log,
         );
   if (metrics && metricsSource) metrics.source = metricsSource;
+  let draining: Promise<SmallWebRTCDrainResult> | null = null;
   /** When each request arrived (the start of a session's setup time). */
   const arrivals = new WeakMap<IncomingMessage, number>();
 
@@ -678,6 +692,7 @@ function createListener(
     readiness: () => health.readiness(),
     liveness: () => health.liveness(),
     metricsRegistry: metrics?.registry ?? null,
+    drain: (o: SmallWebRTCDrainOptions = {}) => (draining ??= drainSessions(health, handler, o, log())),
     close: () => {
       load?.stop();
       router?.close();
@@ -693,6 +708,11 @@ export interface SmallWebRTCServerOptions extends SmallWebRTCRequestListenerOpti
   port?: number;
   /** Listen address (default `127.0.0.1`; use `0.0.0.0` to serve other machines). */
   host?: string;
+  /**
+   * Drain on a signal (default: on `SIGTERM`, 10 s deadline, then exit 0; `false` to leave signals alone):
+   * see {@link SmallWebRTCShutdownOptions} and docs/operations.md, "Drain".
+   */
+  shutdown?: SmallWebRTCShutdownOptions | false;
 }
 
 /** A running signalling server. */
@@ -719,6 +739,12 @@ export interface SmallWebRTCServer {
   liveness(): SmallWebRTCLiveness;
   /** The Prometheus registry of this server's metrics (`null` with `metrics: false`). */
   readonly metricsRegistry: Registry | null;
+  /**
+   * Drains: new offers and `/start` get 503 + `Retry-After`, `/readyz` fails, every client gets `peerLeft`
+   * and its session ends, the pipeline tasks get until `deadlineMs` to finish. The HTTP server keeps
+   * answering (probes, 503s) until `close()`. Idempotent.
+   */
+  drain(options?: SmallWebRTCDrainOptions): Promise<SmallWebRTCDrainResult>;
   /** Disconnects all connections, then stops the HTTP server. Idempotent. */
   close(): Promise<void>;
 }
@@ -796,6 +822,7 @@ async function startOne(
       ? '127.0.0.1'
       : listenHost;
   let closing: Promise<void> | null = null;
+  let stopSignals: (() => void) | null = null;
   const result: SmallWebRTCServer = {
     role: worker ? 'worker' : 'server',
     owner: options.routing?.owner ?? null,
@@ -810,8 +837,10 @@ async function startOne(
     readiness: () => listener.readiness(),
     liveness: () => listener.liveness(),
     metricsRegistry: listener.metricsRegistry,
+    drain: (o) => listener.drain(o),
     close() {
       closing ??= (async () => {
+        stopSignals?.();
         await listener.close();
         await Promise.all(
           [server, internal].map(
@@ -828,5 +857,13 @@ async function startOne(
     },
   };
   worker?.announce(`http://127.0.0.1:${internalPort}`, port, () => result.close());
+  if (options.shutdown !== false) {
+    try {
+      stopSignals = drainOnSignals(result, options.shutdown ?? {}, () => options.logger ?? getLogger());
+    } catch (err) {
+      await result.close();
+      throw err;
+    }
+  }
   return result;
 }

@@ -24,6 +24,12 @@ export {
 } from './http-server.js';
 export { mungeSdpForEsp32 } from './esp32.js';
 export {
+  DEFAULT_DRAIN_DEADLINE_MS,
+  type SmallWebRTCDrainOptions,
+  type SmallWebRTCDrainResult,
+  type SmallWebRTCShutdownOptions,
+} from './drain.js';
+export {
   clusterMetrics,
   type SmallWebRTCMetricsOptions,
   type SmallWebRTCOfferResult,

@@ -6,7 +6,9 @@
  * IPC, child -> parent: `{ ready: url }` once listening; `{ closed: pcId, at }` (epoch ms) when a connection
  * emits `closed`; `{ stats }` in answer to `{ stats: true }` (see {@link ServerStats}); `{ bye: true }` after
  * `{ exit: true }` closed everything; `{ heapSnapshot: path }` once written (after `{ heapSnapshot: path }`);
- * `{ resetLoopDelay: true }` restarts the event-loop delay histogram reported in the stats. The child then only disconnects IPC: it must exit by itself (a live
+ * `{ resetLoopDelay: true }` restarts the event-loop delay histogram reported in the stats;
+ * `{ log: { level, event, ... } }` for the library's structured log lines with `logEvents`. After `{ exit }`
+ * the child only disconnects IPC: it must exit by itself (a live
  * handle, timer or native thread left behind keeps it running, which the tests detect).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -18,6 +20,7 @@ import {
   InputAudioRawFrame,
   OutputAudioRawFrame,
   Pipeline,
+  PipelineRunner,
   PipelineTask,
   SmallWebRTCTransport,
   TransportParams,
@@ -35,6 +38,14 @@ export interface BotServerChildOptions {
   maxConnections?: number;
   /** Take the peer's camera too (`videoInEnabled`; its receiver's counters in `SessionStats.video`). */
   videoIn?: boolean;
+  /** Run each bot under one `PipelineRunner` (which cancels its tasks on SIGTERM) instead of `task.run()`. */
+  runner?: boolean;
+  /** Each bot's cleanup takes this long (a bot that saves its transcript when it ends), ms. */
+  cleanupDelayMs?: number;
+  /** The server's drain on SIGTERM (`shutdown` option); default the library's default. */
+  drainDeadlineMs?: number;
+  /** Forward the library's structured log lines (those with an `event`) as `{ log: details }`. */
+  logEvents?: boolean;
 }
 
 /** One session's counters. */
@@ -96,9 +107,30 @@ interface Live {
   echo: Echo;
   appMessages: number;
 }
+/** Slow to clean up, as a bot that flushes a transcript when its pipeline ends. */
+class SlowCleanup extends FrameProcessor {
+  constructor(readonly delayMs: number) {
+    super();
+  }
+  override async cleanup(): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    await super.cleanup();
+  }
+}
+
 const live = new Set<Live>();
 let pipelines = 0;
-const quiet = { debug() {}, info() {}, warn() {}, error: (...a: unknown[]) => console.error(...a) };
+const runner = opts.runner ? new PipelineRunner({ handleSigint: false }) : null;
+const forward = (level: string, details: unknown[]): void => {
+  const d = details[0] as { event?: unknown } | undefined;
+  if (opts.logEvents && typeof d?.event === 'string') send({ log: { level, ...d } });
+};
+const quiet = {
+  debug() {},
+  info: (_m: string, ...d: unknown[]) => forward('info', d),
+  warn: (_m: string, ...d: unknown[]) => forward('warn', d),
+  error: (...a: unknown[]) => console.error(...a),
+};
 
 const server = await startSmallWebRTCServer({
   port: 0,
@@ -109,6 +141,7 @@ const server = await startSmallWebRTCServer({
   // The fault tests measure the sessions, not admission: a loaded shared test machine must not turn their
   // offers away (test/integration/server-health.test.ts covers load admission).
   load: false,
+  ...(opts.drainDeadlineMs !== undefined ? { shutdown: { deadlineMs: opts.drainDeadlineMs } } : {}),
   connectionOptions: {
     bindAddress: '127.0.0.1',
     ...(opts.livenessTimeoutSecs !== undefined ? { livenessTimeoutSecs: opts.livenessTimeoutSecs } : {}),
@@ -126,7 +159,9 @@ const server = await startSmallWebRTCServer({
     const echo = new Echo();
     const entry: Live = { conn, transport, echo, appMessages: 0 };
     live.add(entry);
-    const task = new PipelineTask(new Pipeline([transport.input(), echo, transport.output()]));
+    const stages: FrameProcessor[] = [transport.input(), echo, transport.output()];
+    if (opts.cleanupDelayMs) stages.push(new SlowCleanup(opts.cleanupDelayMs));
+    const task = new PipelineTask(new Pipeline(stages));
     transport.eventHandler('on_client_closed', async () => {
       await task.cancel();
     });
@@ -138,7 +173,7 @@ const server = await startSmallWebRTCServer({
       send({ closed: conn.pcId, at: Date.now() });
     });
     pipelines++;
-    task.run().then(
+    (runner ? runner.run(task) : task.run()).then(
       () => pipelines--,
       (err: unknown) => {
         pipelines--;

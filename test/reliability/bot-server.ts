@@ -23,6 +23,10 @@ export class BotServerProcess {
   readonly url: string;
   /** Epoch ms of each connection's `closed`, by pcId. */
   readonly closedAt = new Map<string, number>();
+  /** Epoch ms of the process's exit (NaN while it runs). */
+  exitedAt = NaN;
+  /** The structured log lines forwarded with `logEvents`, in order. */
+  readonly logs: Array<Record<string, unknown>> = [];
   readonly #child: ChildProcess;
   readonly #waiters = new Set<(m: Record<string, unknown>) => void>();
   #exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
@@ -33,9 +37,12 @@ export class BotServerProcess {
     child.on('message', (m) => {
       const msg = m as Record<string, unknown>;
       if (typeof msg['closed'] === 'string') this.closedAt.set(msg['closed'], msg['at'] as number);
+      if (typeof msg['log'] === 'object' && msg['log'] !== null)
+        this.logs.push(msg['log'] as Record<string, unknown>);
       for (const w of [...this.#waiters]) w(msg);
     });
     child.on('exit', (code, signal) => {
+      this.exitedAt = Date.now();
       this.#exited = { code, signal };
     });
   }
@@ -142,6 +149,21 @@ export class BotServerProcess {
     }
     const { code, signal } = this.#exited ?? { code: null, signal: null };
     return { code, signal, exitMs: Date.now() - t0 };
+  }
+
+  /** Sends `signal` to the server process. */
+  signal(signal: NodeJS.Signals): void {
+    this.#child.kill(signal);
+  }
+
+  /** Waits until the process exited by itself (at most `timeoutMs`; then null). */
+  async waitExit(timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | null> {
+    try {
+      await until(() => this.#exited !== null, timeoutMs, 'the server process to exit');
+    } catch {
+      return null;
+    }
+    return this.#exited;
   }
 
   /** Kills the process if it still runs (for afterAll). */
