@@ -95,6 +95,12 @@ export interface EchoBotOptions {
   onTask?: (task: PipelineTask) => void;
   /** Extra processors placed between the echo and the output (tests tap the pipeline here). */
   taps?: FrameProcessor[];
+  /**
+   * Opus DTX on the echo (`TransportParams.audioOutDtx`): the user's pauses come back as no packets instead
+   * of encoded silence. Default false: browsers play the gap as silence, but an aiortc client (Pipecat's
+   * Python transport) gets its frames back to back with the pauses left out (docs/performance.md).
+   */
+  dtx?: boolean;
 }
 
 /** Runs one echo-bot session on `connection` until the client leaves. */
@@ -107,6 +113,7 @@ export async function runEchoBot(
     params: new TransportParams({
       audioInEnabled: true,
       audioOutEnabled: true,
+      audioOutDtx: options.dtx ?? false,
       vadAnalyzer: new SileroVADAnalyzer(),
     }),
   });

@@ -3,9 +3,11 @@
 // server at `--url`, each speaking and listening like a user talking to the echo bot:
 //   speaking: a repeating pattern of 1 s of a 440 Hz tone then 1.5 s of Opus silence, 20 ms Opus RTP packets
 //   paced by the clock (pre-encoded once per process, so the client's own CPU stays small);
-//   listening: the server's RTP is decoded (the product's AudioReceiver); a frame louder than RMS 1000 after
-//   at least 200 ms of quiet is an echo onset, and its echo delay is its arrival minus the send time of the
-//   latest tone onset (resolution: one 20 ms frame). Gaps between the server's RTP packets are recorded too.
+//   listening: the server's RTP is decoded (the product's AudioReceiver, pushed per packet and polled every
+//   10 ms so a DTX pause plays out as silence in real time, as a browser's jitter buffer does); a frame
+//   louder than RMS 1000 after at least 200 ms of quiet is an echo onset, and its echo delay is its arrival
+//   minus the send time of the latest tone onset (resolution: one 20 ms frame). Gaps between the server's
+//   RTP packets are recorded too, except a pause ended by a marker packet (the server's Opus DTX).
 // IPC: child -> parent `{ connected: n }` per session, `{ ready: true }`, `{ result }` after `{ stop }`,
 // `{ error }`; parent -> child `{ start }` (reset the samples), `{ stop }`, `{ close }`.
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -14,7 +16,8 @@ import nodeDataChannel from 'node-datachannel';
 
 import { rms } from '../../testkit/audio.js';
 import { opusTone } from '../../testkit/audio.js';
-import { PipecatLikeClient, type AudioListener } from '../../testkit/pipecat-like-client.js';
+import { AudioReceiver } from '../../src/media/audio-receiver.js';
+import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
 import { OPUS_SILENCE, OPUS_TICKS_PER_20MS } from '../../testkit/rtp.js';
 
 function arg(name: string): string {
@@ -39,7 +42,9 @@ const QUIET_FRAMES_BEFORE_ONSET = 10;
 
 interface Session {
   client: PipecatLikeClient;
-  listener: AudioListener;
+  /** The server's audio, pushed per packet and polled by the clock (DTX gaps play out as silence in time). */
+  receiver: AudioReceiver;
+  closed: boolean;
   startAt: number;
   sent: number;
   /** Send times (performance.now()) of the tone onsets, latest last (bounded). */
@@ -60,43 +65,54 @@ let unmatched = 0;
 function newSession(client: PipecatLikeClient): Session {
   const s: Session = {
     client,
-    listener: client.listenToAudio((f) => {
-      const loud = rms(f.pcm) > LOUD_RMS;
-      if (loud && s.quietRun >= QUIET_FRAMES_BEFORE_ONSET) {
-        let sentAt: number | undefined;
-        for (let i = s.onsets.length - 1; i >= 0; i--) {
-          const t = s.onsets[i] ?? Infinity;
-          if (t <= f.at) {
-            sentAt = t;
-            break;
-          }
-        }
-        if (measuring) {
-          onsetsHeard++;
-          if (sentAt === undefined) unmatched++;
-          else delays.push(f.at - sentAt);
-        }
-      }
-      s.quietRun = loud ? 0 : s.quietRun + 1;
-    }),
+    receiver: new AudioReceiver({ sampleRate: 48000, channels: 1 }),
+    closed: false,
     startAt: performance.now(),
     sent: 0,
     onsets: [],
     quietRun: 0,
     lastRtpAt: 0,
   };
-  client.onRtp('audio', () => {
+  client.onRtp('audio', (buf) => {
+    // Packets in flight keep arriving after close; a closed receiver would throw in node-datachannel's callback.
+    if (s.closed) return;
     const now = performance.now();
-    if (measuring && s.lastRtpAt > 0) gaps.push(now - s.lastRtpAt);
+    // A packet with the marker bit starts a talkspurt after a pause the server sent nothing for (Opus DTX):
+    // that pause is silence, not a packet gap.
+    const marker = (buf[1]! & 0x80) !== 0;
+    if (measuring && s.lastRtpAt > 0 && !marker) gaps.push(now - s.lastRtpAt);
     s.lastRtpAt = now;
+    for (const f of s.receiver.push(buf, now)) heard(s, f.audio, now);
   });
   return s;
+}
+
+/** One 20 ms frame played out: an echo onset is a loud frame after at least 200 ms of quiet. */
+function heard(s: Session, pcm: Int16Array, at: number): void {
+  const loud = rms(pcm) > LOUD_RMS;
+  if (loud && s.quietRun >= QUIET_FRAMES_BEFORE_ONSET) {
+    let sentAt: number | undefined;
+    for (let i = s.onsets.length - 1; i >= 0; i--) {
+      const t = s.onsets[i] ?? Infinity;
+      if (t <= at) {
+        sentAt = t;
+        break;
+      }
+    }
+    if (measuring) {
+      onsetsHeard++;
+      if (sentAt === undefined) unmatched++;
+      else delays.push(at - sentAt);
+    }
+  }
+  s.quietRun = loud ? 0 : s.quietRun + 1;
 }
 
 /** One timer for all sessions: sends every packet that is due by the clock (catching up after a stall). */
 function tick(): void {
   const now = performance.now();
   for (const s of sessions) {
+    if (!s.closed) for (const f of s.receiver.poll(now)) heard(s, f.audio, now);
     const due = Math.floor((now - s.startAt) / 20) + 1;
     while (s.sent < due) {
       const k = s.sent;
@@ -175,7 +191,8 @@ process.on('message', (m: unknown) => {
   if (msg.close) {
     clearInterval(timer);
     for (const s of sessions) {
-      s.listener.close();
+      s.closed = true;
+      s.receiver.close();
       s.client.close();
     }
     // Give the closes a moment to reach the server (DTLS close_notify) before the threads go.

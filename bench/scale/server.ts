@@ -27,6 +27,8 @@ import { runEchoBot } from '../../examples/echo-bot.js';
 setLogger(consoleLogger('error'));
 
 const EL_RESOLUTION_MS = 10;
+// SCALE_ECHO_DTX=1 turns the echo bot's Opus DTX on (its default is off; before/after comparisons).
+const ECHO_DTX = process.env['SCALE_ECHO_DTX'] === '1';
 // process.threadCpuUsage (Node 22.19+/23.9+) is not in @types/node yet.
 const threadCpuUsage = (
   process as unknown as { threadCpuUsage(prev?: NodeJS.CpuUsage): NodeJS.CpuUsage }
@@ -48,7 +50,7 @@ const server = await startSmallWebRTCServer({
   logger: { debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) },
   onNewConnection: (connection) => {
     sessions++;
-    runEchoBot(connection)
+    runEchoBot(connection, { dtx: ECHO_DTX })
       .catch((err: unknown) => {
         failedSessions++;
         console.error(`echo session failed: ${String(err)}`);

@@ -206,6 +206,7 @@ export class SmallWebRTCClient {
       channels: this.#params.audioOutChannels === 2 ? 2 : 1,
       bitrate: this.#params.audioOutBitrate,
       autoSilence: this.#params.audioOutAutoSilence,
+      dtx: this.#params.audioOutDtx,
       // Pipecat writes audioOut10msChunks x 10 ms per write and keeps about that much in flight; the
       // native pacer no longer needs chunks, so the same knob sets how far writes run ahead of the wire
       // (at least two 20 ms packets, so a late pacer tick never starves the encoder).

@@ -32,6 +32,14 @@ export interface TransportParamsInit {
   audioOut10msChunks?: number;
   /** Send silence while the bot has nothing to say (true) or send nothing (false). Default true. */
   audioOutAutoSilence?: boolean;
+  /**
+   * Opus DTX on the bot's audio: once what is sent has been silent for about 200 ms, libopus stops producing
+   * packets (one refresh every 400 ms) until sound returns; the RTP timestamp keeps counting the silent time
+   * and the first packet after it has the marker bit, as browsers send DTX. Saves the encode-and-send cost
+   * of silence (echoed or auto silence). Default false: browsers play the gap as silence, but aiortc (Pipecat's
+   * Python client) returns the frames around it back to back, cutting the pause out (docs/performance.md).
+   */
+  audioOutDtx?: boolean;
   /** Seconds of silence sent after an EndFrame before stopping (0..60). Default 2. */
   audioOutEndSilenceSecs?: number;
   /** Receive the client's camera (and screen on demand) as `UserImageRawFrame`s. Default false. */
@@ -82,6 +90,7 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set([
   'audioOutBitrate',
   'audioOut10msChunks',
   'audioOutAutoSilence',
+  'audioOutDtx',
   'audioOutEndSilenceSecs',
   'videoInEnabled',
   'videoIn',
@@ -250,6 +259,8 @@ export class TransportParams {
   readonly audioOut10msChunks: number;
   /** Silence while idle (true) or nothing (false). Default true. */
   readonly audioOutAutoSilence: boolean;
+  /** See {@link TransportParamsInit.audioOutDtx}. */
+  readonly audioOutDtx: boolean;
   /** Silence after EndFrame, seconds. Default 2. */
   readonly audioOutEndSilenceSecs: number;
   /** Receive camera/screen video. Default false. */
@@ -302,6 +313,7 @@ export class TransportParams {
     this.audioOutBitrate = num(init, 'audioOutBitrate', 32000, 6000, 510000, true, 'bit/s');
     this.audioOut10msChunks = num(init, 'audioOut10msChunks', 4, 1, 50, true, '(x 10 ms)');
     this.audioOutAutoSilence = bool(init, 'audioOutAutoSilence', true);
+    this.audioOutDtx = bool(init, 'audioOutDtx', false);
     this.audioOutEndSilenceSecs = num(init, 'audioOutEndSilenceSecs', 2, 0, 60, false, 's');
     this.videoInEnabled = bool(init, 'videoInEnabled', false);
     this.videoIn = videoIn(init);

@@ -20,6 +20,7 @@ describe('TransportParams', () => {
       audioOutBitrate: 32000,
       audioOut10msChunks: 4,
       audioOutAutoSilence: true,
+      audioOutDtx: false,
       audioOutEndSilenceSecs: 2,
       videoInEnabled: false,
       videoIn: { fps: 0, maxWidth: 0 },

@@ -15,6 +15,8 @@ export interface AudioOutputTrackOptions {
   bitrate: number;
   /** Send encoded silence while nothing is queued (Pipecat's `audio_out_auto_silence`). */
   autoSilence: boolean;
+  /** Opus DTX: silence is not sent once the encoder enters DTX (the RTP timestamp still advances). Default false. */
+  dtx?: boolean;
   /** Bound of the native ring, ms. Writes wait for room beyond it. */
   capacityMs?: number;
   /**
@@ -316,6 +318,7 @@ export class AudioOutputTrack implements OutboundTrack, MediaClockClient {
       payloadType: this.#sink?.payloadType ?? 111,
       bitrate: this.#options.bitrate,
       autoSilence: this.#options.autoSilence,
+      dtx: this.#options.dtx ?? false,
       capacityMs: this.#options.capacityMs ?? 1000,
       ...(rtp ?? {}),
       ...((this.#options.encodeOnWorker ?? true)
