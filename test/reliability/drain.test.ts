@@ -106,6 +106,25 @@ describe('SIGTERM drain of a bot server process', () => {
     );
   }, 90_000);
 
+  it('plain echo bots: SIGTERM -> exit with N sessions (DRAIN_SESSIONS, default 6)', async () => {
+    const N = Number(process.env['DRAIN_SESSIONS'] ?? 6);
+    const srv = await BotServerProcess.start({ runner: true, logEvents: true });
+    servers.push(srv);
+    const cs = await connectClients(srv.url, N);
+    await until(async () => (await srv.stats()).pipelines === N, 20_000, `${N} pipelines running`);
+    const peerLeft = cs.map((c) => c.waitForMessage(isPeerLeft, 15_000));
+    const signalledAt = Date.now();
+    srv.signal('SIGTERM');
+    await Promise.all(peerLeft);
+    // Default deadline (10 s): the sessions and their bots end well before it.
+    expect(await srv.waitExit(15_000)).toEqual({ code: 0, signal: null });
+    const drain = srv.logs.find((l) => l['event'] === 'drain');
+    expect(drain).toMatchObject({ sessions: N, pipelines: N, pipelinesLeft: 0, complete: true });
+    console.log(
+      `drain: ${N} echo sessions, SIGTERM -> exit ${srv.exitedAt - signalledAt} ms (drain ${String(drain?.['elapsedMs'])} ms)`,
+    );
+  }, 90_000);
+
   it('a bot that outlives the deadline does not keep the process: exit 0 at the deadline', async () => {
     const DEADLINE_MS = 1500;
     const srv = await BotServerProcess.start({
