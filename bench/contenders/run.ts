@@ -29,8 +29,8 @@ const QUICK = process.argv.includes('--quick');
 const LEVELS = arg('sessions', QUICK ? '1' : '1,5')
   .split(',')
   .map(Number);
-const SECONDS = Number(arg('seconds', QUICK ? '8' : '25'));
-const WARMUP_MS = QUICK ? 3000 : 6000;
+const SECONDS = Number(arg('seconds', QUICK ? '6' : '25'));
+const WARMUP_MS = QUICK ? 2000 : 6000;
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const TICKS_PER_S = 100; // USER_HZ on Linux
 

@@ -45,8 +45,10 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
 }
 const QUICK = process.argv.includes('--quick');
-const SECONDS = Number(arg('seconds', QUICK ? '2.5' : '15'));
-const BURSTS = Number(arg('bursts', QUICK ? '2' : '6'));
+const SECONDS = Number(arg('seconds', QUICK ? '1.5' : '15'));
+const BURSTS = Number(arg('bursts', QUICK ? '1' : '6'));
+/** Time each new impairment gets before its window, ms. */
+const SETTLE_MS = QUICK ? 600 : 1000;
 const BURST_MS = 200;
 
 setLogger(consoleLogger('error'));
@@ -158,7 +160,7 @@ await sleep(2000);
 const results: ScenarioResult[] = [];
 for (const [i, sc] of SCENARIOS.entries()) {
   relay.impair('toServer', sc.impairment);
-  await sleep(1000);
+  await sleep(SETTLE_MS);
   const s0 = input();
   relay.resetCounters();
   resetStages();

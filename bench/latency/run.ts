@@ -53,8 +53,8 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
 }
 const QUICK = process.argv.includes('--quick');
-const SECONDS = Number(arg('seconds', QUICK ? '6' : '30'));
-const REPS = Number(arg('reps', QUICK ? '3' : '10'));
+const SECONDS = Number(arg('seconds', QUICK ? '4' : '30'));
+const REPS = Number(arg('reps', QUICK ? '2' : '10'));
 const WARMUP_MS = 1500;
 
 setLogger(consoleLogger('error'));
@@ -264,7 +264,8 @@ async function otherProcess(): Promise<OtherProcessResult> {
     child.send({ start: true });
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const seconds = Math.max(SECONDS, 8);
+    // At least two of the clients' 2.5 s tone/silence cycles.
+    const seconds = Math.max(SECONDS, QUICK ? 6 : 8);
     while (performance.now() - t0 < seconds * 1000) {
       progress(
         `latency: client in another process ${Math.round((performance.now() - t0) / 1000)}/${seconds} s`,
