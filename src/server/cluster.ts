@@ -182,7 +182,11 @@ export function workerContext(prefix: string | undefined): WorkerContext {
 
 /** The primary: forks the workers, keeps every worker's peer map current, replaces dead workers. */
 export async function startClusterPrimary(
-  options: SmallWebRTCClusterOptions & { host?: string; logger?: Logger },
+  options: SmallWebRTCClusterOptions & {
+    host?: string;
+    logger?: Logger;
+    shutdown?: { signals?: NodeJS.Signals[] } | false;
+  },
 ): Promise<SmallWebRTCClusterPrimary> {
   const log = (): Logger => options.logger ?? getLogger();
   const size = workerCount(options.workers ?? 'auto');
@@ -265,6 +269,24 @@ export async function startClusterPrimary(
       check();
     });
 
+  // SIGTERM (Kubernetes, systemd) on the primary: no more replacements, the signal goes to every worker,
+  // which drains (docs/operations.md, "Drain"), and the primary exits once they all have.
+  if (options.shutdown !== false) {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      const first = !closing;
+      closing = true;
+      if (first) log().info(`cluster: ${signal} received: draining ${ready.size} worker(s)`);
+      const live = Object.values(cluster.workers ?? {}).filter(
+        (w): w is Worker => w !== undefined && !w.isDead(),
+      );
+      for (const w of live) w.process.kill(signal);
+      if (first)
+        void Promise.all(
+          live.map((w) => new Promise((done) => (w.isDead() ? done(null) : w.once('exit', done)))),
+        ).then(() => process.exit(0));
+    };
+    for (const s of options.shutdown?.signals ?? ['SIGTERM']) process.on(s, onSignal);
+  }
   for (let slot = 0; slot < size; slot++) fork(slot);
   const primary: SmallWebRTCClusterPrimary = {
     role: 'primary',

@@ -141,4 +141,20 @@ describe('startSmallWebRTCServer({ workers: 2 })', () => {
     await Promise.all(fresh.map((c) => c.waitConnected()));
     for (const c of fresh) expect(['w2', 'w3']).toContain(ownerOfId(c.pcId));
   }, 120_000);
+
+  it('SIGTERM on the primary reaches every worker (each drains and exits), then the primary exits 0', async () => {
+    const prev = child;
+    child = fork(FIXTURE, [JSON.stringify({ workers: 2 })], { execArgv: ['--import', 'tsx'] });
+    const ready = await ask<string>({}, 'ready');
+    const pids = (await ask<SmallWebRTCWorkerInfo[]>({ workers: true }, 'workers')).map((w) => w.pid);
+    const c = await openSession(ready, false);
+    expect((await c.connect()).status).toBe(200);
+    await c.waitConnected();
+    const exited = new Promise<number | null>((done) => child!.once('exit', (code) => done(code)));
+    child.kill('SIGTERM');
+    // This fixture runs no bot, so each worker's drain has no pipeline to wait for: it closes and exits.
+    expect(await exited).toBe(0);
+    for (const pid of pids) expect(() => process.kill(pid, 0), `worker ${pid} still alive`).toThrow();
+    child = prev;
+  }, 60_000);
 });
