@@ -7,7 +7,8 @@
 // CPU per video session (process CPU time over the window minus its idle rate). Ratios ours / aiortc.
 //
 // Options: --seconds N (client run, default 20), --warmup N (not measured, default 5), --sessions N
-// (concurrent clients per server, default 1), --size WxH (default 640x480). Results JSON in bench/results/.
+// (concurrent clients per server, default 1), --size WxH (default 640x480), --no-audio (the client sends no
+// microphone; by default it sends a tone, which both servers echo). Results JSON in bench/results/.
 // The machine's load average is recorded: on a shared machine the absolute figures move, the ratios less.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -30,6 +31,7 @@ const SECONDS = Number(arg('seconds', '20'));
 const WARMUP = Number(arg('warmup', '5'));
 const SESSIONS = Number(arg('sessions', '1'));
 const SIZE = arg('size', '640x480');
+const NO_AUDIO = process.argv.includes('--no-audio');
 
 const CLK_TCK = 100;
 
@@ -90,6 +92,7 @@ function runClient(url: string): Promise<ClientResult> {
         String(SECONDS),
         '--warmup',
         String(WARMUP),
+        ...(NO_AUDIO ? ['--no-audio'] : []),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

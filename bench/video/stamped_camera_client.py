@@ -85,7 +85,10 @@ async def run(args: argparse.Namespace) -> int:
     width, height = (int(v) for v in args.camera.split("x"))
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     camera = StampedCamera(width, height)
-    pc.addTransceiver(ToneTrack(), direction="sendrecv")
+    if args.no_audio:
+        pc.addTransceiver("audio", direction="sendrecv")  # offered (as the web client does), nothing sent
+    else:
+        pc.addTransceiver(ToneTrack(), direction="sendrecv")
     pc.addTransceiver(camera, direction="sendrecv")
     channel = pc.createDataChannel("chat", ordered=True)
     received: list[tuple[float, int]] = []
@@ -147,6 +150,7 @@ def main() -> None:
     parser.add_argument("--camera", default="640x480")
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("--no-audio", action="store_true", help="send no microphone (the tone is echoed otherwise)")
     args = parser.parse_args()
     sys.exit(asyncio.run(run(args)))
 

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import {
   FrameDirection,
+  OutputAudioRawFrame,
   OutputImageRawFrame,
   TransportParams,
   UserImageRawFrame,
@@ -318,5 +319,37 @@ describe('SmallWebRTCTransport video input', () => {
     expect(shot.size).toEqual([160, 120]);
     cam.close();
     screen.close();
+  });
+  it('videoOutIsLive: an image does not wait behind paced audio in the output queue', async () => {
+    const s = await startSession(
+      new TransportParams({
+        audioInEnabled: false,
+        audioOutEnabled: true,
+        videoOutEnabled: true,
+        videoOutIsLive: true,
+        videoOutWidth: 160,
+        videoOutHeight: 120,
+      }),
+    );
+    sessions.push(s);
+    await until(() => s.transport.output().videoTrack !== null, 10_000, 'video track');
+    // 100 audio frames of 40 ms (4 s, written at real-time pace), then one image.
+    const audio = Array.from(
+      { length: 100 },
+      () =>
+        new OutputAudioRawFrame({
+          audio: new Int16Array(24000 * 0.04),
+          sampleRate: 24000,
+          numChannels: 1,
+        }),
+    );
+    const img = testImage(160, 120, 1);
+    await s.task.queueFrames([
+      ...audio,
+      new OutputImageRawFrame({ image: img.data, size: [160, 120], format: 'RGB' }),
+    ]);
+    await until(() => (s.transport.output().videoTrack?.stats.framesSent ?? 0) >= 1, 10_000, 'image encoded');
+    // Counted, not timed: the image reached the encoder while most of the audio was still to be written.
+    expect(s.transport.output().stats.framesWritten).toBeLessThan(50);
   });
 });
