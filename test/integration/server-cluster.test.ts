@@ -143,7 +143,12 @@ describe('startSmallWebRTCServer({ workers: 2 })', () => {
   }, 120_000);
 
   it('SIGTERM on the primary reaches every worker (each drains and exits), then the primary exits 0', async () => {
-    const prev = child;
+    // The first test's cluster goes first, so that afterAll (which stops `child`) cannot miss it.
+    if (child?.connected) {
+      const bye = new Promise((done) => child!.once('exit', done));
+      child.send({ exit: true });
+      await bye;
+    }
     child = fork(FIXTURE, [JSON.stringify({ workers: 2 })], { execArgv: ['--import', 'tsx'] });
     const ready = await ask<string>({}, 'ready');
     const pids = (await ask<SmallWebRTCWorkerInfo[]>({ workers: true }, 'workers')).map((w) => w.pid);
@@ -155,6 +160,5 @@ describe('startSmallWebRTCServer({ workers: 2 })', () => {
     // This fixture runs no bot, so each worker's drain has no pipeline to wait for: it closes and exits.
     expect(await exited).toBe(0);
     for (const pid of pids) expect(() => process.kill(pid, 0), `worker ${pid} still alive`).toThrow();
-    child = prev;
   }, 60_000);
 });
