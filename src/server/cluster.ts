@@ -8,9 +8,11 @@ import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 
-import type { SmallWebRTCConnectionOptions } from '../connection/index.js';
+import { shutdownSmallWebRTC, type SmallWebRTCConnectionOptions } from '../connection/index.js';
 import { SmallWebRTCError, SmallWebRTCRangeError } from '../errors.js';
 import { getLogger, type Logger } from '../logger.js';
+import { reraiseIfUnhandled, subscribeSignal, unsubscribeSignal } from '../process-lifecycle.js';
+import { checkDeadline, type SmallWebRTCShutdownOptions } from './drain.js';
 import { HttpError } from './http-error.js';
 import { clusterMetrics } from './metrics.js';
 
@@ -38,7 +40,10 @@ export interface SmallWebRTCClusterPrimary {
   workers(): SmallWebRTCWorkerInfo[];
   /** Resolves when `n` workers are ready (e.g. after a replacement), or rejects after `timeoutMs`. */
   waitForWorkers(n: number, timeoutMs?: number): Promise<void>;
-  /** Asks every worker to close its server (disconnecting its peers) and exit; kills stragglers after 10 s. */
+  /**
+   * Asks every worker to close its server (disconnecting its peers) and exit; kills stragglers after 10 s.
+   * Also removes the signal handling (`shutdown` option: by default SIGTERM drains every worker, then exits 0).
+   */
   close(): Promise<void>;
 }
 
@@ -55,6 +60,9 @@ export interface SmallWebRTCClusterOptions {
   /** Fork a replacement when a worker dies (default true). Its sessions are lost either way. */
   restartWorkers?: boolean;
 }
+
+/** How long past the drain deadline the primary waits for a worker to exit before it SIGKILLs it, ms. */
+const DRAIN_MARGIN_MS = 5_000;
 
 const ENV_SLOT = 'SMALL_WEBRTC_CLUSTER_SLOT';
 const ENV_SIZE = 'SMALL_WEBRTC_CLUSTER_SIZE';
@@ -115,8 +123,15 @@ export interface WorkerContext {
   secret: string;
   /** owner -> loopback URL of every other live worker (mutated in place as workers come and go). */
   peers: Record<string, string>;
-  /** Tells the primary this worker serves, and runs `close` when the primary asks. */
-  announce(url: string, port: number, close: () => Promise<void>): void;
+  /**
+   * Tells the primary this worker serves; runs `server.close()` (then exits) when the primary asks, or
+   * `server.drain()` then `close()` (then exits 0) when the primary drains on a signal.
+   */
+  announce(
+    url: string,
+    port: number,
+    server: { drain(o: { deadlineMs: number }): Promise<unknown>; close(): Promise<void> },
+  ): void;
   /** Every worker's metrics, aggregated by the primary (HttpError 503 when it does not answer in 6 s). */
   clusterMetrics(): Promise<{ contentType: string; body: string }>;
 }
@@ -166,15 +181,26 @@ export function workerContext(prefix: string | undefined): WorkerContext {
     size,
     secret: process.env[ENV_SECRET] ?? '',
     peers,
-    announce(url, port, close) {
-      process.on('message', (m: { type?: string; peers?: Record<string, string> } | null) => {
-        if (m?.type === 'smallwebrtc:peers' && m.peers) {
-          for (const k of Object.keys(peers)) delete peers[k];
-          for (const [k, v] of Object.entries(m.peers)) if (k !== owner) peers[k] = v;
-        } else if (m?.type === 'smallwebrtc:close') {
-          close().finally(() => process.exit(0));
-        }
-      });
+    announce(url, port, server) {
+      process.on(
+        'message',
+        (m: { type?: string; peers?: Record<string, string>; deadlineMs?: number } | null) => {
+          if (m?.type === 'smallwebrtc:peers' && m.peers) {
+            for (const k of Object.keys(peers)) delete peers[k];
+            for (const [k, v] of Object.entries(m.peers)) if (k !== owner) peers[k] = v;
+          } else if (m?.type === 'smallwebrtc:close') {
+            server.close().finally(() => process.exit(0));
+          } else if (m?.type === 'smallwebrtc:drain') {
+            // drain() and close() are idempotent: a worker that got the signal too drains once.
+            server
+              .drain({ deadlineMs: m.deadlineMs ?? 10_000 })
+              .then(() => server.close())
+              .then(() => shutdownSmallWebRTC())
+              .catch(() => {})
+              .finally(() => process.exit(0));
+          }
+        },
+      );
       process.send?.({ type: 'smallwebrtc:ready', owner, url, port } satisfies ReadyMessage);
     },
   };
@@ -185,11 +211,13 @@ export async function startClusterPrimary(
   options: SmallWebRTCClusterOptions & {
     host?: string;
     logger?: Logger;
-    shutdown?: { signals?: NodeJS.Signals[] } | false;
+    shutdown?: SmallWebRTCShutdownOptions | false;
   },
 ): Promise<SmallWebRTCClusterPrimary> {
   const log = (): Logger => options.logger ?? getLogger();
   const size = workerCount(options.workers ?? 'auto');
+  const shutdown = options.shutdown === false ? null : (options.shutdown ?? {});
+  const deadlineMs = shutdown ? checkDeadline(shutdown.deadlineMs) : 0;
   const secret = randomBytes(16).toString('hex');
   const restart = options.restartWorkers ?? true;
   /** Ready workers by owner. */
@@ -269,24 +297,61 @@ export async function startClusterPrimary(
       check();
     });
 
-  // SIGTERM (Kubernetes, systemd) on the primary: no more replacements, the signal goes to every worker,
-  // which drains (docs/operations.md, "Drain"), and the primary exits once they all have.
-  if (options.shutdown !== false) {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      const first = !closing;
-      closing = true;
-      if (first) log().info(`cluster: ${signal} received: draining ${ready.size} worker(s)`);
-      const live = Object.values(cluster.workers ?? {}).filter(
-        (w): w is Worker => w !== undefined && !w.isDead(),
-      );
-      for (const w of live) w.process.kill(signal);
-      if (first)
-        void Promise.all(
-          live.map((w) => new Promise((done) => (w.isDead() ? done(null) : w.once('exit', done)))),
-        ).then(() => process.exit(0));
-    };
-    for (const s of options.shutdown?.signals ?? ['SIGTERM']) process.on(s, onSignal);
-  }
+  /** Sends `message` to every worker (no more replacements) and waits for all to exit, SIGKILL after `killMs`. */
+  const stopWorkers = async (message: object, killMs: number): Promise<number> => {
+    closing = true;
+    let killed = 0;
+    const all = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    await Promise.all(
+      all.map(
+        (w) =>
+          new Promise<void>((done) => {
+            if (w.isDead()) return done();
+            const kill = setTimeout(() => {
+              killed++;
+              w.process.kill('SIGKILL');
+            }, killMs);
+            w.once('exit', () => {
+              clearTimeout(kill);
+              done();
+            });
+            if (w.isConnected()) w.send(message);
+            else w.process.kill('SIGTERM');
+          }),
+      ),
+    );
+    return killed;
+  };
+
+  // A signal (SIGTERM: Kubernetes signals PID 1, the primary) drains every worker over IPC, then exits 0.
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalled) {
+      log().warn(`cluster: ${signal} again while draining: killing the workers and exiting now`);
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+      stopSignals();
+      reraiseIfUnhandled(signal);
+      return;
+    }
+    signalled = true;
+    log().info(`cluster: ${signal} received: draining ${ready.size} worker(s) (deadline ${deadlineMs} ms)`);
+    const started = Date.now();
+    // The workers exit on their own after the deadline; the margin covers their close and cleanup.
+    void stopWorkers({ type: 'smallwebrtc:drain', deadlineMs }, deadlineMs + DRAIN_MARGIN_MS).then(
+      (killed) => {
+        const line = `cluster: workers drained in ${Date.now() - started} ms`;
+        if (killed > 0) log().warn(`${line} (${killed} killed after the deadline)`);
+        else log().info(line);
+        if (shutdown?.exit ?? true) process.exit(0);
+      },
+    );
+  };
+  const signals = shutdown ? (shutdown.signals ?? ['SIGTERM']) : [];
+  const stopSignals = (): void => {
+    for (const s of signals) unsubscribeSignal(s, onSignal);
+  };
+  for (const s of signals) subscribeSignal(s, onSignal);
+
   for (let slot = 0; slot < size; slot++) fork(slot);
   const primary: SmallWebRTCClusterPrimary = {
     role: 'primary',
@@ -300,23 +365,8 @@ export async function startClusterPrimary(
     workers: () => [...ready.values()].map(({ owner, slot, pid, url }) => ({ owner, slot, pid, url })),
     waitForWorkers,
     async close() {
-      closing = true;
-      const all = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
-      await Promise.all(
-        all.map(
-          (w) =>
-            new Promise<void>((done) => {
-              if (w.isDead()) return done();
-              const kill = setTimeout(() => w.process.kill('SIGKILL'), 10_000);
-              w.once('exit', () => {
-                clearTimeout(kill);
-                done();
-              });
-              if (w.isConnected()) w.send({ type: 'smallwebrtc:close' });
-              else w.process.kill('SIGTERM');
-            }),
-        ),
-      );
+      stopSignals();
+      await stopWorkers({ type: 'smallwebrtc:close' }, 10_000);
     },
   };
   try {

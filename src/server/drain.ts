@@ -64,7 +64,7 @@ export interface SmallWebRTCShutdownOptions {
   exit?: boolean;
 }
 
-function checkDeadline(deadlineMs: unknown): number {
+export function checkDeadline(deadlineMs: unknown): number {
   const d = deadlineMs ?? DEFAULT_DRAIN_DEADLINE_MS;
   if (typeof d !== 'number' || !Number.isFinite(d) || d < 0)
     throw new SmallWebRTCRangeError('ERR_INVALID_ARG', 'deadlineMs must be a finite number >= 0');

@@ -856,7 +856,7 @@ async function startOne(
       return closing;
     },
   };
-  worker?.announce(`http://127.0.0.1:${internalPort}`, port, () => result.close());
+  worker?.announce(`http://127.0.0.1:${internalPort}`, port, result);
   if (options.shutdown !== false) {
     try {
       stopSignals = drainOnSignals(result, options.shutdown ?? {}, () => options.logger ?? getLogger());

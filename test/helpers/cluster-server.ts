@@ -6,10 +6,19 @@
  * IPC with the primary only: `{ ready: url, workers }` once every worker serves; `{ workers: true, wait?: n }`
  * -> `{ workers }` (after `n` workers are ready when `wait` is given); `{ exit: true }` -> closes the cluster,
  * `{ bye: true }`.
+ *
+ * With `lingerMs`, every session counts as a running pipeline task until `lingerMs` after it closed (a bot
+ * cleaning up), so a drain lasts that long; `deadlineMs` is the `shutdown` drain deadline.
  */
+import { markTaskRunning } from '../../src/process-lifecycle.js';
 import { startSmallWebRTCServer } from '../../src/server/index.js';
 
-const opts = JSON.parse(process.argv[2] ?? '{}') as { workers?: number; restartWorkers?: boolean };
+const opts = JSON.parse(process.argv[2] ?? '{}') as {
+  workers?: number;
+  restartWorkers?: boolean;
+  lingerMs?: number;
+  deadlineMs?: number;
+};
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 const s = await startSmallWebRTCServer({
@@ -24,6 +33,15 @@ const s = await startSmallWebRTCServer({
   // Twelve offers at once on a 2-core machine shared with other jobs push the event-loop p99 past the load
   // limit and would be answered 503 (load admission, tested in server-health); routing is what is tested here.
   load: false,
+  ...(opts.deadlineMs !== undefined ? { shutdown: { deadlineMs: opts.deadlineMs } } : {}),
+  ...(opts.lingerMs !== undefined
+    ? {
+        onNewConnection: (connection) => {
+          const done = markTaskRunning(connection);
+          connection.on('closed', () => setTimeout(done, opts.lingerMs));
+        },
+      }
+    : {}),
 });
 
 if (s.role === 'primary') {

@@ -1,7 +1,9 @@
 // Cluster mode (docs/scaling.md): one script, one public port, two node:cluster workers that each own their
 // sessions. Real node-datachannel clients through the one port: every request of a session (offer, trickle
 // PATCH, renegotiation, restart_pc, the /start flow) is answered by its owner whichever worker accepted the TCP
-// connection; a worker killed mid-test loses only its own sessions and new sessions go to the others.
+// connection; a worker killed mid-test loses only its own sessions and new sessions go to the others. SIGTERM to
+// the primary (Kubernetes signals PID 1) drains every worker: peerLeft to every client, 503 for a new offer
+// while draining, the primary exits 0 within the deadline.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -16,14 +18,19 @@ const FIXTURE = fileURLToPath(new URL('../helpers/cluster-server.ts', import.met
 const clients: PipecatLikeClient[] = [];
 let child: ChildProcess | null = null;
 
-afterAll(async () => {
-  for (const c of clients) c.close();
+/** Closes the cluster of the previous test, if it still runs. */
+async function closeChild(): Promise<void> {
   if (child?.connected) {
     const bye = new Promise((done) => child!.once('exit', done));
     child.send({ exit: true });
     await bye;
   }
   child?.kill('SIGKILL');
+}
+
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await closeChild();
   nodeDataChannel.cleanup();
 }, 30_000);
 
@@ -142,23 +149,49 @@ describe('startSmallWebRTCServer({ workers: 2 })', () => {
     for (const c of fresh) expect(['w2', 'w3']).toContain(ownerOfId(c.pcId));
   }, 120_000);
 
-  it('SIGTERM on the primary reaches every worker (each drains and exits), then the primary exits 0', async () => {
-    // The first test's cluster goes first, so that afterAll (which stops `child`) cannot miss it.
-    if (child?.connected) {
-      const bye = new Promise((done) => child!.once('exit', done));
-      child.send({ exit: true });
-      await bye;
-    }
-    child = fork(FIXTURE, [JSON.stringify({ workers: 2 })], { execArgv: ['--import', 'tsx'] });
+  it('SIGTERM to the primary drains every worker: peerLeft to every client, 503 while draining, exit 0', async () => {
+    await closeChild();
+    const DEADLINE_MS = 4000;
+    child = fork(FIXTURE, [JSON.stringify({ workers: 2, lingerMs: 1500, deadlineMs: DEADLINE_MS })], {
+      execArgv: ['--import', 'tsx'],
+    });
     const ready = await ask<string>({}, 'ready');
-    const pids = (await ask<SmallWebRTCWorkerInfo[]>({ workers: true }, 'workers')).map((w) => w.pid);
-    const c = await openSession(ready, false);
-    expect((await c.connect()).status).toBe(200);
-    await c.waitConnected();
-    const exited = new Promise<number | null>((done) => child!.once('exit', (code) => done(code)));
+    const workers = await ask<SmallWebRTCWorkerInfo[]>({ workers: true }, 'workers');
+    const sessions = await Promise.all(Array.from({ length: 6 }, (_, i) => openSession(ready, i % 2 === 1)));
+    for (const r of await Promise.all(sessions.map((c) => c.connect()))) expect(r.status).toBe(200);
+    await Promise.all(sessions.map((c) => c.waitConnected()));
+    expect(new Set(sessions.map((c) => ownerOfId(c.pcId)))).toEqual(new Set(['w1', 'w2']));
+    const isPeerLeft = (m: Record<string, unknown>): boolean =>
+      m['type'] === 'signalling' && (m['message'] as { type?: string } | undefined)?.type === 'peerLeft';
+    const peerLeft = sessions.map((c) => c.waitForMessage(isPeerLeft, 15_000));
+    const exited = new Promise<{ code: number | null; signal: string | null; at: number }>((done) =>
+      child!.once('exit', (code, signal) => done({ code, signal, at: Date.now() })),
+    );
+
+    const signalledAt = Date.now();
     child.kill('SIGTERM');
-    // This fixture runs no bot, so each worker's drain has no pipeline to wait for: it closes and exits.
-    expect(await exited).toBe(0);
-    for (const pid of pids) expect(() => process.kill(pid, 0), `worker ${pid} still alive`).toThrow();
+    for (const left of peerLeft)
+      expect(await left).toEqual({ type: 'signalling', message: { type: 'peerLeft' } });
+    // The workers wait for the sessions' "bots" (1.5 s after their close): a new offer is refused meanwhile,
+    // by whichever worker gets it, and no replacement worker is forked.
+    const offerer = await PipecatLikeClient.create({ baseUrl: ready, video: false, screen: false });
+    clients.push(offerer);
+    const refused = await fetch(`${ready}/api/offer`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ sdp: offerer.offer.sdp, type: 'offer', pc_id: null, restart_pc: false }),
+    });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).not.toBeNull();
+
+    const exit = await exited;
+    expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
+    // Within the deadline (plus slack for a loaded machine), not at the 5 s SIGKILL margin past it.
+    expect(exit.at - signalledAt).toBeLessThan(DEADLINE_MS + 3000);
+    // Every worker exited with the primary (none left behind, none killed).
+    for (const w of workers) expect(() => process.kill(w.pid, 0)).toThrow();
+    console.log(
+      `cluster drain: 6 sessions on 2 workers, SIGTERM -> primary exit ${exit.at - signalledAt} ms`,
+    );
   }, 60_000);
 });
