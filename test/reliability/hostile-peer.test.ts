@@ -478,10 +478,11 @@ describe('a hostile peer on a live connection', () => {
     // No message longer than 64 KiB reached JS (libdatachannel truncates at our max-message-size).
     expect(d1.chars - d0.chars).toBeLessThanOrEqual(figure.sentMessages * K64);
     // Memory: the floods (48 MiB each, 96 MiB in all) are not kept. RSS at its peak within 96 MiB of the start
-    // and within 48 MiB after a GC (one flood's worth: keeping the messages would be 96; what stays is the
-    // allocator's grown arenas of libdatachannel's threads, 20-35 MiB here); the JS heap back within 8 MiB.
+    // and within 64 MiB after a GC (keeping the messages would be 96; what stays is the allocator's grown
+    // arenas of libdatachannel's threads, 24-54 MiB here, more when other tests run beside); the JS heap,
+    // which would hold any message kept, back within 8 MiB.
     expect(peakRss - base.rssMiB).toBeLessThan(96);
-    expect(gcd.rssMiB - base.rssMiB).toBeLessThan(48);
+    expect(gcd.rssMiB - base.rssMiB).toBeLessThan(64);
     expect(gcd.heapUsedMiB - base.heapUsedMiB).toBeLessThan(8);
     // A flood is not free for the others: node-datachannel hands the JS thread the backlog in batches, and
     // on this loaded 2-core machine the event loop then stalls for up to a few hundred ms (max delay in the
