@@ -8,15 +8,14 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 import type { Registry } from 'prom-client';
 
 import type { IceServer } from '../connection/index.js';
-import { SmallWebRTCRangeError, errorCode } from '../errors.js';
+import { SmallWebRTCRangeError } from '../errors.js';
 import { parsePeerJson } from '../validation.js';
 import {
   AddressAdmission,
@@ -39,30 +38,16 @@ import {
   type SmallWebRTCReadiness,
 } from './health.js';
 import { HttpError, isHttpError } from './http-error.js';
+import { MIME, applyCors, readBody, readJson, sendJson } from './http-io.js';
 import { getLogger, type Logger } from '../logger.js';
 import { ServerMetrics, type SmallWebRTCMetricsOptions } from './metrics.js';
-import {
-  drainOnSignals,
-  drainSessions,
-  type SmallWebRTCDrainOptions,
-  type SmallWebRTCDrainResult,
-  type SmallWebRTCShutdownOptions,
-} from './drain.js';
+import { drainSessions, type SmallWebRTCDrainOptions, type SmallWebRTCDrainResult } from './drain.js';
 import {
   SmallWebRTCRequestHandler,
   type SmallWebRTCConnectionCallback,
   type SmallWebRTCRequestHandlerOptions,
 } from './request-handler.js';
 import { OWNER_HEADER, OwnerRouter, type SmallWebRTCRoutingOptions } from './routing.js';
-import {
-  clusterRole,
-  startClusterPrimary,
-  workerContext,
-  workerPortRange,
-  type SmallWebRTCClusterOptions,
-  type SmallWebRTCClusterPrimary,
-  type SmallWebRTCWorkers,
-} from './cluster.js';
 
 /** Options of {@link createSmallWebRTCRequestListener}. */
 export interface SmallWebRTCRequestListenerOptions extends SmallWebRTCRequestHandlerOptions {
@@ -174,160 +159,6 @@ export interface SmallWebRTCRequestListener {
 const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 const GOOGLE_STUN: IceServer[] = [{ urls: ['stun:stun.l.google.com:19302'] }];
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.map': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.wav': 'audio/wav',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    ...headers,
-    'Content-Type': 'application/json',
-    'Content-Length': String(Buffer.byteLength(text)),
-    'Cache-Control': 'no-store',
-  });
-  res.end(text);
-}
-
-function isJsonContentType(value: string | undefined): boolean {
-  if (value === undefined) return true; // lenient: clients that omit it still send JSON
-  const mime = value.split(';')[0]!.trim().toLowerCase();
-  return mime === 'application/json' || (mime.startsWith('application/') && mime.endsWith('+json'));
-}
-
-/**
- * Reads the body up to `limit` bytes; over the limit -> HttpError 413 (the rest is drained, not stored). Each
- * chunk is counted on `lease` first; when the listener's body budget is full -> HttpError 503.
- */
-function readBody(req: IncomingMessage, limit: number, lease?: BodyLease): Promise<Buffer> {
-  // express.json() or similar may have consumed the stream already.
-  const pre = (req as IncomingMessage & { body?: unknown }).body;
-  if (pre !== undefined && (req.readableEnded || req.complete)) {
-    if (Buffer.isBuffer(pre)) return Promise.resolve(pre);
-    if (typeof pre === 'string') return Promise.resolve(Buffer.from(pre));
-    return Promise.resolve(Buffer.from(JSON.stringify(pre)));
-  }
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) {
-    req.resume(); // drain without storing so the client can read our 413
-    return Promise.reject(new HttpError(413, `Request body too large (max ${limit} bytes)`));
-  }
-  return new Promise((resolvePromise, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    let busy = false;
-    req.on('data', (chunk: Buffer) => {
-      if (busy) return; // drained, not stored
-      if (lease && !tooLarge && !lease.take(chunk.length)) {
-        busy = true;
-        chunks.length = 0;
-        reject(new HttpError(503, 'Server busy, retry later', { 'Retry-After': '1', Connection: 'close' }));
-        return;
-      }
-      size += chunk.length;
-      if (size > limit) {
-        tooLarge = true;
-        chunks.length = 0;
-        // A client streaming far beyond the limit is cut off instead of drained forever.
-        if (size > limit * 16) req.destroy();
-        return;
-      }
-      if (!tooLarge) chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (tooLarge) reject(new HttpError(413, `Request body too large (max ${limit} bytes)`));
-      else resolvePromise(Buffer.concat(chunks));
-    });
-    req.on('error', () => reject(new HttpError(400, 'Request body could not be read')));
-    req.on('close', () => {
-      if (!req.complete) reject(new HttpError(400, 'Request body incomplete'));
-    });
-  });
-}
-
-async function readJson(req: IncomingMessage, limit: number, lease?: BodyLease): Promise<unknown> {
-  if (!isJsonContentType(req.headers['content-type'])) {
-    req.resume();
-    throw new HttpError(415, 'Content-Type must be application/json');
-  }
-  const raw = await readBody(req, limit, lease);
-  if (raw.length === 0) throw new HttpError(400, 'Request body is empty');
-  try {
-    return parsePeerJson(raw.toString('utf8'));
-  } catch (err) {
-    if (errorCode(err) === 'ERR_MESSAGE_TOO_DEEP') throw new HttpError(400, (err as Error).message);
-    throw new HttpError(400, 'Request body is not valid JSON');
-  }
-}
-
-/** Whether `origin` (an `Origin` header) names the host the request was sent to. */
-function isSameOrigin(origin: string, req: IncomingMessage): boolean {
-  try {
-    return new URL(origin).host === (req.headers.host ?? '').toLowerCase();
-  } catch {
-    return false; // "null" (sandboxed frames, file://) and garbage
-  }
-}
-
-/**
- * Origin check and CORS headers. `preflightHandled` when a preflight was answered or refused; `allowed`
- * false when the request carries an `Origin` that is not allowed.
- */
-function applyCors(
-  req: IncomingMessage,
-  res: ServerResponse,
-  allowed: '*' | 'same-origin' | ReadonlySet<string>,
-): { preflightHandled: boolean; allowed: boolean } {
-  const origin = req.headers.origin;
-  const preflight = req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
-  if (origin === undefined) return { preflightHandled: false, allowed: true };
-  const ok = allowed === '*' || (allowed === 'same-origin' ? isSameOrigin(origin, req) : allowed.has(origin));
-  res.setHeader('Vary', 'Origin');
-  if (!ok) {
-    if (preflight) {
-      sendJson(res, 400, { detail: 'Disallowed CORS origin' });
-      return { preflightHandled: true, allowed: false };
-    }
-    return { preflightHandled: false, allowed: false }; // no CORS headers: the browser blocks the response
-  }
-  // Echo the origin (not '*') so credentialed requests work, as Starlette's CORSMiddleware does.
-  res.setHeader('Access-Control-Allow-Origin', origin);
-  res.setHeader('Access-Control-Allow-Credentials', 'true');
-  if (preflight) {
-    const reqHeaders = req.headers['access-control-request-headers'];
-    res.writeHead(204, {
-      'Access-Control-Allow-Methods': 'GET, POST, PATCH, PUT, DELETE, OPTIONS',
-      'Access-Control-Allow-Headers':
-        typeof reqHeaders === 'string' ? reqHeaders : 'Content-Type, Authorization',
-      'Access-Control-Max-Age': '600',
-      'Content-Length': '0',
-    });
-    res.end();
-    return { preflightHandled: true, allowed: true };
-  }
-  return { preflightHandled: false, allowed: true };
-}
-
 function toIceConfigServers(list: string[] | IceServer[]): IceServer[] {
   return list.map((s) => (typeof s === 'string' ? { urls: [s] } : { ...s }));
 }
@@ -343,7 +174,7 @@ export function createSmallWebRTCRequestListener(
 }
 
 /** The listener; `metricsSource`: where `/metrics` comes from in a cluster worker (the primary's aggregate). */
-function createListener(
+export function createListener(
   options: SmallWebRTCRequestListenerOptions,
   metricsSource: (() => Promise<{ contentType: string; body: string }>) | null,
 ): SmallWebRTCRequestListener {
@@ -700,170 +531,4 @@ function createListener(
       return handler.close();
     },
   });
-}
-
-/** Options of {@link startSmallWebRTCServer}. */
-export interface SmallWebRTCServerOptions extends SmallWebRTCRequestListenerOptions {
-  /** TCP port (default 7860 like the Pipecat runner; 0 = any free port). */
-  port?: number;
-  /** Listen address (default `127.0.0.1`; use `0.0.0.0` to serve other machines). */
-  host?: string;
-  /**
-   * Drain on a signal (default: on `SIGTERM`, 10 s deadline, then exit 0; `false` to leave signals alone):
-   * see {@link SmallWebRTCShutdownOptions} and docs/operations.md, "Drain".
-   */
-  shutdown?: SmallWebRTCShutdownOptions | false;
-}
-
-/** A running signalling server. */
-export interface SmallWebRTCServer {
-  /** `'server'`, or `'worker'` in a worker of cluster mode (`workers` option). */
-  readonly role: 'server' | 'worker';
-  /** This process's owner tag with `routing` or in cluster mode, else null. */
-  readonly owner: string | null;
-  /** Base URL, e.g. `http://127.0.0.1:7860`. */
-  readonly url: string;
-  /** Bound port. */
-  readonly port: number;
-  /** The node:http server (add listeners, tweak timeouts). */
-  readonly server: Server;
-  /** The request handler (connections, pc_id map). */
-  readonly handler: SmallWebRTCRequestHandler;
-  /** The `/start` body cache (its `size` and accounted `bytes`, for monitoring). */
-  readonly sessionCache: { readonly size: number; readonly bytes: number };
-  /** Bytes of request bodies held now (see `maxInflightBodyBytes`), for monitoring. */
-  readonly inflightBodyBytes: number;
-  /** The `/readyz` body: whether a new session would be admitted now, and why not. */
-  readiness(): SmallWebRTCReadiness;
-  /** The `/healthz` body. */
-  liveness(): SmallWebRTCLiveness;
-  /** The Prometheus registry of this server's metrics (`null` with `metrics: false`). */
-  readonly metricsRegistry: Registry | null;
-  /**
-   * Drains: new offers and `/start` get 503 + `Retry-After`, `/readyz` fails, every client gets `peerLeft`
-   * and its session ends, the pipeline tasks get until `deadlineMs` to finish. The HTTP server keeps
-   * answering (probes, 503s) until `close()`. Idempotent.
-   */
-  drain(options?: SmallWebRTCDrainOptions): Promise<SmallWebRTCDrainResult>;
-  /** Disconnects all connections, then stops the HTTP server. Idempotent. */
-  close(): Promise<void>;
-}
-
-/**
- * Starts the signalling server on node:http. Note: `host` here is the listen address; the ESP32 candidate
- * filter address is the handler option of the same name and is only used with `esp32Mode`.
- */
-export function startSmallWebRTCServer(
-  options: SmallWebRTCServerOptions & SmallWebRTCClusterOptions & { workers: SmallWebRTCWorkers },
-): Promise<SmallWebRTCServer | SmallWebRTCClusterPrimary>;
-export function startSmallWebRTCServer(options?: SmallWebRTCServerOptions): Promise<SmallWebRTCServer>;
-export async function startSmallWebRTCServer(
-  options: SmallWebRTCServerOptions & SmallWebRTCClusterOptions = {},
-): Promise<SmallWebRTCServer | SmallWebRTCClusterPrimary> {
-  const role = clusterRole(options);
-  if (role === 'primary') return startClusterPrimary(options);
-  if (role === 'single') return startOne(options, null);
-  // A worker of cluster mode: its own owner tag and UDP ports, the other workers as forwarding peers.
-  const ctx = workerContext(options.routing?.owner);
-  const userPeers = options.routing?.peers;
-  const server = await startOne(
-    {
-      ...options,
-      routing: {
-        ...options.routing,
-        owner: ctx.owner,
-        secret: ctx.secret,
-        peers: (owner) =>
-          ctx.peers[owner] ??
-          (typeof userPeers === 'function'
-            ? userPeers(owner)
-            : userPeers && Object.prototype.hasOwnProperty.call(userPeers, owner)
-              ? userPeers[owner]
-              : undefined),
-      },
-      connectionOptions: workerPortRange(options.connectionOptions, ctx.slot, ctx.size),
-    },
-    ctx,
-  );
-  return server;
-}
-
-async function listen(server: Server, port: number, host: string, exclusive: boolean): Promise<number> {
-  await new Promise<void>((resolvePromise, reject) => {
-    server.once('error', reject);
-    server.listen({ port, host, exclusive }, () => {
-      server.off('error', reject);
-      resolvePromise();
-    });
-  });
-  return (server.address() as AddressInfo).port;
-}
-
-async function startOne(
-  options: SmallWebRTCServerOptions,
-  worker: ReturnType<typeof workerContext> | null,
-): Promise<SmallWebRTCServer> {
-  const listenHost = options.host ?? '127.0.0.1';
-  const listener = createListener(
-    { ...options, host: options.esp32Mode ? options.host : null },
-    worker ? () => worker.clusterMetrics() : null,
-  );
-  const server = createServer(listener);
-  // Bound slow clients: a whole request must arrive within 30 s.
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 15_000;
-  const port = await listen(server, options.port ?? 7860, listenHost, false);
-  // In cluster mode, a loopback port of this worker alone, where the other workers forward its sessions.
-  const internal = worker ? createServer(listener) : null;
-  const internalPort = internal ? await listen(internal, 0, '127.0.0.1', true) : 0;
-  const urlHost = listenHost.includes(':')
-    ? `[${listenHost}]`
-    : listenHost === '0.0.0.0'
-      ? '127.0.0.1'
-      : listenHost;
-  let closing: Promise<void> | null = null;
-  let stopSignals: (() => void) | null = null;
-  const result: SmallWebRTCServer = {
-    role: worker ? 'worker' : 'server',
-    owner: options.routing?.owner ?? null,
-    url: `http://${urlHost}:${port}`,
-    port,
-    server,
-    handler: listener.handler,
-    sessionCache: listener.sessionCache,
-    get inflightBodyBytes(): number {
-      return listener.inflightBodyBytes;
-    },
-    readiness: () => listener.readiness(),
-    liveness: () => listener.liveness(),
-    metricsRegistry: listener.metricsRegistry,
-    drain: (o) => listener.drain(o),
-    close() {
-      closing ??= (async () => {
-        stopSignals?.();
-        await listener.close();
-        await Promise.all(
-          [server, internal].map(
-            (srv) =>
-              new Promise<void>((done) => {
-                if (!srv) return done();
-                srv.close(() => done());
-                srv.closeAllConnections();
-              }),
-          ),
-        );
-      })();
-      return closing;
-    },
-  };
-  worker?.announce(`http://127.0.0.1:${internalPort}`, port, result);
-  if (options.shutdown !== false) {
-    try {
-      stopSignals = drainOnSignals(result, options.shutdown ?? {}, () => options.logger ?? getLogger());
-    } catch (err) {
-      await result.close();
-      throw err;
-    }
-  }
-  return result;
 }

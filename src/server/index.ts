@@ -16,12 +16,14 @@ export {
 } from './request-handler.js';
 export {
   createSmallWebRTCRequestListener,
-  startSmallWebRTCServer,
   type SmallWebRTCRequestListener,
   type SmallWebRTCRequestListenerOptions,
+} from './http-server.js';
+export {
+  startSmallWebRTCServer,
   type SmallWebRTCServer,
   type SmallWebRTCServerOptions,
-} from './http-server.js';
+} from './start-server.js';
 export { mungeSdpForEsp32 } from './esp32.js';
 export {
   DEFAULT_DRAIN_DEADLINE_MS,
