@@ -1,6 +1,8 @@
 // The typed shape of the native addon (native/binding/*.cc). Each wrap file's exports are declared here as
 // one interface, and `NativeAddon` is their intersection; src/native/binding.ts is the only place that
 // loads the addon and casts it to this type. Keep these in sync with the C++ Init functions.
+// One file on purpose, although longer than the ~600 lines other modules keep to: it is declarations only
+// (no logic), and the whole N-API boundary in one place is what a reviewer checks a C++ wrap change against.
 
 // RTP/RTCP packet shapes: what rtp_wrap.cc reads from builder arguments and returns from parsers. src/media/rtp.ts
 // re-exports them as the public RTP toolkit types.

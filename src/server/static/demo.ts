@@ -1,5 +1,7 @@
 // The demo page's client: the real @pipecat-ai/client-js PipecatClient over the real
 // @pipecat-ai/small-webrtc-transport, bundled by scripts/build-demo-client.mjs into demo.bundle.js (no CDN).
+// One file on purpose, although longer than the ~600 lines the library's modules keep to: it is an example
+// page's script, not library code, and a reader copying the demo wants it whole.
 //
 // Media: SmallWebRTCTransport's default media manager (DailyMediaManager) captures the mic through
 // @daily-co/daily-js, whose startCamera() loads Daily's "call machine" script from c.daily.co at run time.
