@@ -8,35 +8,14 @@ import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { DEFAULT_CONNECTION_TIMEOUT_SECS } from '../../src/connection/connection-options.js';
-import {
-  DEFAULT_MAX_SESSION_CACHE_BYTES,
-  HttpError,
-  startSmallWebRTCServer,
-  type SmallWebRTCServer,
-  type SmallWebRTCServerOptions,
-} from '../../src/server/index.js';
+import { DEFAULT_MAX_SESSION_CACHE_BYTES, HttpError } from '../../src/server/index.js';
 import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
 import { until } from '../../testkit/wait.js';
+import { serverFixture } from '../helpers/server-fixture.js';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-const servers: SmallWebRTCServer[] = [];
-const clients: PipecatLikeClient[] = [];
+const { serve, clients, closeAll } = serverFixture();
 
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function serve(o: SmallWebRTCServerOptions = {}): Promise<SmallWebRTCServer> {
-  const s = await startSmallWebRTCServer({
-    port: 0,
-    logger: quiet,
-    connectionOptions: { bindAddress: '127.0.0.1' },
-    ...o,
-  });
-  servers.push(s);
-  return s;
-}
+afterEach(closeAll);
 
 interface Reply {
   status: number;

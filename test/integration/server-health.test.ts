@@ -5,17 +5,14 @@
 import nodeDataChannel from 'node-datachannel';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
-import {
-  startSmallWebRTCServer,
-  type SmallWebRTCServer,
-  type SmallWebRTCServerOptions,
-} from '../../src/server/index.js';
+import { type SmallWebRTCServer } from '../../src/server/index.js';
 import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
 import { until } from '../../testkit/wait.js';
+import { serverFixture } from '../helpers/server-fixture.js';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-const servers: SmallWebRTCServer[] = [];
-const clients: PipecatLikeClient[] = [];
+const { serve, clients, closeAll } = serverFixture({
+  onNewConnection: (connection) => void connection.connect(),
+});
 /** node-datachannel objects must stay referenced until cleanup() (see the client). */
 const allClients: PipecatLikeClient[] = [];
 let stopLoad: (() => void) | null = null;
@@ -23,26 +20,13 @@ let stopLoad: (() => void) | null = null;
 afterEach(async () => {
   stopLoad?.();
   stopLoad = null;
-  for (const c of clients.splice(0)) c.close();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
+  await closeAll();
 });
 
 afterAll(() => {
   nodeDataChannel.cleanup();
   allClients.length = 0;
 });
-
-async function serve(o: SmallWebRTCServerOptions = {}): Promise<SmallWebRTCServer> {
-  const s = await startSmallWebRTCServer({
-    port: 0,
-    logger: quiet,
-    connectionOptions: { bindAddress: '127.0.0.1' },
-    onNewConnection: (connection) => void connection.connect(),
-    ...o,
-  });
-  servers.push(s);
-  return s;
-}
 
 async function client(server: SmallWebRTCServer): Promise<PipecatLikeClient> {
   const c = await PipecatLikeClient.create({ baseUrl: server.url, video: false, screen: false });

@@ -8,34 +8,15 @@ import nodeDataChannel from 'node-datachannel';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import {
-  FrameDirection,
-  FrameProcessor,
-  InputAudioRawFrame,
-  OutputAudioRawFrame,
   Pipeline,
   PipelineTask,
-  SmallWebRTCTransport,
-  TransportParams,
   startSmallWebRTCServer,
-  type Frame,
   type SmallWebRTCServer,
   type SmallWebRTCServerOptions,
 } from '../../src/index.js';
 import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
 import { until } from '../../testkit/wait.js';
-
-class Echo extends FrameProcessor {
-  override async processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
-    if (frame instanceof InputAudioRawFrame) {
-      await this.pushFrame(
-        new OutputAudioRawFrame({ audio: frame.audio, sampleRate: frame.sampleRate, numChannels: 1 }),
-        FrameDirection.DOWNSTREAM,
-      );
-      return;
-    }
-    await this.pushFrame(frame, direction);
-  }
-}
+import { Echo, echoTransport } from '../helpers/echo.js';
 
 interface LogLine {
   level: string;
@@ -63,14 +44,7 @@ async function echoServer(options: SmallWebRTCServerOptions = {}): Promise<{
     load: false,
     connectionOptions: { bindAddress: '127.0.0.1' },
     onNewConnection: (conn) => {
-      const transport = new SmallWebRTCTransport({
-        webrtcConnection: conn,
-        params: new TransportParams({
-          audioInEnabled: true,
-          audioInSampleRate: 16000,
-          audioOutEnabled: true,
-        }),
-      });
+      const transport = echoTransport(conn);
       const task = new PipelineTask(new Pipeline([transport.input(), new Echo(), transport.output()]));
       transport.eventHandler('on_client_closed', async () => {
         await task.cancel();

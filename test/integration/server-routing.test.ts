@@ -4,34 +4,14 @@
 import nodeDataChannel from 'node-datachannel';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
-import {
-  ownerOfId,
-  startSmallWebRTCServer,
-  type SmallWebRTCServer,
-  type SmallWebRTCServerOptions,
-} from '../../src/server/index.js';
+import { ownerOfId, type SmallWebRTCServer } from '../../src/server/index.js';
 import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
+import { serverFixture } from '../helpers/server-fixture.js';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-const servers: SmallWebRTCServer[] = [];
-const clients: PipecatLikeClient[] = [];
+const { serve, clients, closeAll } = serverFixture();
 
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+afterEach(closeAll);
 afterAll(() => nodeDataChannel.cleanup());
-
-async function serve(o: SmallWebRTCServerOptions): Promise<SmallWebRTCServer> {
-  const s = await startSmallWebRTCServer({
-    port: 0,
-    logger: quiet,
-    connectionOptions: { bindAddress: '127.0.0.1' },
-    ...o,
-  });
-  servers.push(s);
-  return s;
-}
 
 async function client(baseUrl: string, offerPath?: string): Promise<PipecatLikeClient> {
   const c = await PipecatLikeClient.create({ baseUrl, ...(offerPath ? { offerPath } : {}), trickle: true });

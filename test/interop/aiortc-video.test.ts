@@ -6,35 +6,16 @@ import nodeDataChannel from 'node-datachannel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { runVideoTransformBot } from '../../examples/video-transform.js';
-import { FrameDirection, FrameProcessor, UserImageRawFrame, type Frame } from '../../src/index.js';
 import { startSmallWebRTCServer, type SmallWebRTCServer } from '../../src/server/index.js';
 import { AiortcClient, aiortcAvailable } from '../../testkit/aiortc-process.js';
 import { until } from '../../testkit/wait.js';
-import { QUADRANT_COLOURS, colourDistance, invertRgb, quadrantCentres, type Rgb } from '../../testkit/y4m.js';
+import { QUADRANT_COLOURS, invertRgb, type Rgb } from '../../testkit/y4m.js';
+import { CameraTap, worst } from '../helpers/camera-tap.js';
 
 const W = 320;
 const H = 240;
 /** Largest per-channel error accepted after two VP8 encodes and four colour conversions. */
 const TOLERANCE = 24;
-
-class CameraTap extends FrameProcessor {
-  readonly seen: Array<{ size: readonly [number, number]; source: string | undefined; colours: Rgb[] }> = [];
-  override async processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
-    if (frame instanceof UserImageRawFrame && this.seen.length < 1000) {
-      const [w, h] = frame.size;
-      const colours = quadrantCentres(w, h).map(([x, y]): Rgb => {
-        const o = (y * w + x) * 3;
-        return [frame.image[o]!, frame.image[o + 1]!, frame.image[o + 2]!];
-      });
-      this.seen.push({ size: frame.size, source: frame.transportSource, colours });
-    }
-    await this.pushFrame(frame, direction);
-  }
-}
-
-function worst(got: readonly Rgb[], want: readonly Rgb[]): number {
-  return Math.max(...got.map((c, i) => colourDistance(c, want[i]!)));
-}
 
 describe.skipIf(!aiortcAvailable())('aiortc camera <-> the video-transform bot (VP8 both ways)', () => {
   let server: SmallWebRTCServer;

@@ -8,48 +8,25 @@ import nodeDataChannel from 'node-datachannel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { runVideoTransformBot, type VideoTransformProcessor } from '../../examples/video-transform.js';
-import {
-  FrameDirection,
-  FrameProcessor,
-  UserImageRawFrame,
-  type Frame,
-  type SmallWebRTCConnection,
-} from '../../src/index.js';
+import { type SmallWebRTCConnection } from '../../src/index.js';
 import { startSmallWebRTCServer, type SmallWebRTCServer } from '../../src/server/index.js';
 import { chromiumAvailable, openChromiumPage, type ChromiumPage } from '../../testkit/chromium.js';
 import { until } from '../../testkit/wait.js';
 import {
   QUADRANT_COLOURS,
-  colourDistance,
   invertRgb,
-  quadrantCentres,
   quadrantsRgb,
   writeY4m,
   type Rgb,
   type Y4mFile,
 } from '../../testkit/y4m.js';
+import { CameraTap, worst } from '../helpers/camera-tap.js';
 import { DEMO_STATIC_DIR, buildDemoBundle, demoEval, gotoDemo } from '../helpers/demo-page.js';
 
 const W = 320;
 const H = 240;
 /** Largest per-channel error accepted after two VP8 encodes and four colour conversions. */
 const TOLERANCE = 24;
-
-/** Records the camera pictures the pipeline carries (before the transform rewrites them in place). */
-class CameraTap extends FrameProcessor {
-  readonly seen: Array<{ size: readonly [number, number]; source: string | undefined; colours: Rgb[] }> = [];
-  override async processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
-    if (frame instanceof UserImageRawFrame && this.seen.length < 1000) {
-      const [w, h] = frame.size;
-      const colours = quadrantCentres(w, h).map(([x, y]): Rgb => {
-        const o = (y * w + x) * 3;
-        return [frame.image[o]!, frame.image[o + 1]!, frame.image[o + 2]!];
-      });
-      this.seen.push({ size: frame.size, source: frame.transportSource, colours });
-    }
-    await this.pushFrame(frame, direction);
-  }
-}
 
 /** Draws the page's bot <video> into a canvas and reads the quadrant centres (in the page). */
 async function botVideoColours(
@@ -76,10 +53,6 @@ async function botVideoColours(
     }
     return { width, height, colours };
   });
-}
-
-function worst(got: readonly Rgb[], want: readonly Rgb[]): number {
-  return Math.max(...got.map((c, i) => colourDistance(c, want[i]!)));
 }
 
 describe.skipIf(!chromiumAvailable())(

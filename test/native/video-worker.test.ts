@@ -7,27 +7,7 @@ import { convertImage, type VideoImage } from '../../src/media/video-frame.js';
 import { VideoReceiver, type DecodedVideoFrame } from '../../src/media/video-receiver.js';
 import { VideoSender, type EncodedVideoPackets } from '../../src/media/video-sender.js';
 import { until } from '../../testkit/wait.js';
-
-function testImage(width: number, height: number, frame: number): VideoImage {
-  const data = new Uint8Array(width * height * 3);
-  const sx = (frame * 8) % (width - width / 5);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const i = (y * width + x) * 3;
-      const sq = x >= sx && x < sx + width / 5 && y >= height / 3 && y < height / 3 + height / 5;
-      data[i] = sq ? 230 : (255 * x) / width;
-      data[i + 1] = sq ? 40 : (255 * y) / height;
-      data[i + 2] = sq ? 60 : 128 + 64 * Math.sin(x * 0.02);
-    }
-  }
-  return { data, width, height, format: 'RGB' };
-}
-
-function psnr(a: Uint8Array, b: Uint8Array): number {
-  let se = 0;
-  for (let i = 0; i < a.length; i++) se += (a[i]! - b[i]!) ** 2;
-  return se === 0 ? 99 : 10 * Math.log10((255 * 255 * a.length) / se);
-}
+import { psnr, testImage } from '../../testkit/video-image.js';
 
 describe('VideoSender -> VideoReceiver on worker threads', () => {
   it('delivers decoded pictures of what was sent (PSNR), frame by frame', async () => {

@@ -15,22 +15,18 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
 
 import {
-  FrameDirection,
   FrameProcessor,
-  InputAudioRawFrame,
-  OutputAudioRawFrame,
   Pipeline,
   PipelineRunner,
   PipelineTask,
-  SmallWebRTCTransport,
-  TransportParams,
   shutdownSmallWebRTC,
   startSmallWebRTCServer,
-  type Frame,
   type InboundStats,
   type SmallWebRTCConnection,
+  type SmallWebRTCTransport,
 } from '../../src/index.js';
 import { processResources, type ProcessResources } from '../../testkit/process-resources.js';
+import { Echo, echoTransport } from '../helpers/echo.js';
 
 /** Options (argv[2], JSON). */
 export interface BotServerChildOptions {
@@ -86,21 +82,6 @@ const send = (m: unknown): void => {
   process.send?.(m);
 };
 
-class Echo extends FrameProcessor {
-  framesIn = 0;
-  override async processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
-    if (frame instanceof InputAudioRawFrame) {
-      this.framesIn++;
-      await this.pushFrame(
-        new OutputAudioRawFrame({ audio: frame.audio, sampleRate: frame.sampleRate, numChannels: 1 }),
-        FrameDirection.DOWNSTREAM,
-      );
-      return;
-    }
-    await this.pushFrame(frame, direction);
-  }
-}
-
 interface Live {
   conn: SmallWebRTCConnection;
   transport: SmallWebRTCTransport;
@@ -147,15 +128,7 @@ const server = await startSmallWebRTCServer({
     ...(opts.livenessTimeoutSecs !== undefined ? { livenessTimeoutSecs: opts.livenessTimeoutSecs } : {}),
   },
   onNewConnection: (conn) => {
-    const transport = new SmallWebRTCTransport({
-      webrtcConnection: conn,
-      params: new TransportParams({
-        audioInEnabled: true,
-        audioInSampleRate: 16000,
-        audioOutEnabled: true,
-        videoInEnabled: opts.videoIn ?? false,
-      }),
-    });
+    const transport = echoTransport(conn, opts.videoIn ?? false);
     const echo = new Echo();
     const entry: Live = { conn, transport, echo, appMessages: 0 };
     live.add(entry);

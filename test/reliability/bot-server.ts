@@ -5,6 +5,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+import nodeDataChannel from 'node-datachannel';
+import { afterAll } from 'vitest';
+
+import type { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
 import { until } from '../../testkit/wait.js';
 import type { BotServerChildOptions, ServerStats } from './bot-server-child.js';
 
@@ -170,4 +174,30 @@ export class BotServerProcess {
   kill(): void {
     if (!this.#exited) this.#child.kill('SIGKILL');
   }
+}
+
+/** A test file's bot server and clients, cleaned up by the afterAll that {@link botServerFixture} registers. */
+export interface BotServerFixture {
+  /** Every client pushed here is closed after the file's tests. */
+  readonly clients: PipecatLikeClient[];
+  /** Starts the file's server process (killed after the file's tests if it still runs). */
+  start(opts?: BotServerChildOptions): Promise<BotServerProcess>;
+}
+
+/** Registers an afterAll that kills the server, closes the clients and runs node-datachannel's cleanup(). */
+export function botServerFixture(): BotServerFixture {
+  const clients: PipecatLikeClient[] = [];
+  let server: BotServerProcess | null = null;
+  afterAll(() => {
+    server?.kill();
+    for (const c of clients) c.close();
+    nodeDataChannel.cleanup();
+  });
+  return {
+    clients,
+    async start(opts?: BotServerChildOptions): Promise<BotServerProcess> {
+      server = await BotServerProcess.start(opts);
+      return server;
+    },
+  };
 }

@@ -4,26 +4,19 @@
  * by itself. CI runs 100 cycles; `CHURN_CYCLES=1000 npx vitest run test/reliability/churn.test.ts` runs the
  * full 1,000 (about 10 minutes here).
  */
-import nodeDataChannel from 'node-datachannel';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
 import { grownResources } from '../../testkit/process-resources.js';
 import { until } from '../../testkit/wait.js';
-import { BotServerProcess, type ServerStats } from './bot-server.js';
+import { botServerFixture, type BotServerProcess, type ServerStats } from './bot-server.js';
 
 const CYCLES = Number(process.env['CHURN_CYCLES'] ?? 100);
 /** Sessions connecting at once (each cycle is sequential within its lane). */
 const LANES = 4;
 const WARMUP = 8;
 
-const clients: PipecatLikeClient[] = [];
-let server: BotServerProcess | null = null;
-afterAll(() => {
-  server?.kill();
-  for (const c of clients) c.close();
-  nodeDataChannel.cleanup();
-});
+const { clients, start } = botServerFixture();
 
 /** One cycle: connect over HTTP, 10 packets of audio each way, graceful close, the server's `closed`. */
 async function cycle(srv: BotServerProcess): Promise<void> {
@@ -69,8 +62,7 @@ describe('connect/disconnect churn', () => {
   it(
     `${CYCLES} cycles: RSS, heap, descriptors and handles back near the baseline; the process exits by itself`,
     async () => {
-      server = await BotServerProcess.start({ livenessTimeoutSecs: 5 });
-      const srv = server;
+      const srv = await start({ livenessTimeoutSecs: 5 });
       await run(srv, WARMUP);
       const base = await settled(srv);
       const samples: Array<{ cycles: number; rssMiB: number; heapMiB: number }> = [];

@@ -8,13 +8,12 @@
  */
 import { performance } from 'node:perf_hooks';
 
-import nodeDataChannel from 'node-datachannel';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { rms, sine } from '../../testkit/audio.js';
 import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
 import { sleep } from '../../testkit/wait.js';
-import { BotServerProcess, type ServerStats } from './bot-server.js';
+import { botServerFixture, type ServerStats } from './bot-server.js';
 
 const SECONDS = Number(process.env['SOAK_SECONDS'] ?? 60);
 /**
@@ -27,13 +26,7 @@ const PROBES = 2;
 /** Samples of the server's memory over the run (at least 12). */
 const SAMPLE_MS = Math.max(5000, Math.floor((SECONDS * 1000) / 60));
 
-const clients: PipecatLikeClient[] = [];
-let server: BotServerProcess | null = null;
-afterAll(() => {
-  server?.kill();
-  for (const c of clients) c.close();
-  nodeDataChannel.cleanup();
-});
+const { clients, start } = botServerFixture();
 
 /** Least-squares slope of y over x. */
 function slope(xs: number[], ys: number[]): number {
@@ -83,8 +76,7 @@ describe('soak', () => {
   it(
     `${SESSIONS} echo sessions for ${SECONDS} s: flat memory, audio flowing at the end (echo delay reported)`,
     async () => {
-      server = await BotServerProcess.start({ livenessTimeoutSecs: 5 });
-      const srv = server;
+      const srv = await start({ livenessTimeoutSecs: 5 });
       for (let i = 0; i < SESSIONS; i++) {
         const c = await PipecatLikeClient.create({ baseUrl: srv.url, video: false, screen: false });
         clients.push(c);

@@ -47,18 +47,33 @@ function runChild(
   });
 }
 
+/** Signal listener counts the child reports. */
+interface ListenerCounts {
+  SIGINT: number;
+  SIGTERM: number;
+}
+
+/** Runs the child with `args`, sends it `signal` once it is ready, and returns its `ready` and `done` lines. */
+async function runSignalled<Done>(
+  args: string[],
+  signal: NodeJS.Signals,
+): Promise<{
+  r: ChildRun;
+  ready: { during: ListenerCounts };
+  done: Done & { before: ListenerCounts; after: ListenerCounts };
+}> {
+  const r = await runChild(args, (line, kill) => {
+    if (line['ready']) kill(signal);
+  });
+  const ready = r.lines.find((l) => l['ready']) as { during: ListenerCounts };
+  const done = r.lines.find((l) => l['done']) as Done & { before: ListenerCounts; after: ListenerCounts };
+  return { r, ready, done };
+}
+
 describe('PipelineRunner', () => {
   it('SIGINT cancels the running task; the signal listeners are removed afterwards', async () => {
-    const r = await runChild([], (line, kill) => {
-      if (line['ready']) kill('SIGINT');
-    });
+    const { r, ready, done } = await runSignalled<{ cancelled: boolean }>([], 'SIGINT');
     expect(r.code).toBe(0);
-    const ready = r.lines.find((l) => l['ready']) as { during: { SIGINT: number; SIGTERM: number } };
-    const done = r.lines.find((l) => l['done']) as {
-      cancelled: boolean;
-      before: { SIGINT: number; SIGTERM: number };
-      after: { SIGINT: number; SIGTERM: number };
-    };
     expect(r.lines.find((l) => l['signal'])).toEqual({ signal: 'SIGINT' });
     expect(done.cancelled).toBe(true);
     expect(ready.during.SIGINT).toBe(done.before.SIGINT + 1);
@@ -67,25 +82,17 @@ describe('PipelineRunner', () => {
   });
 
   it('SIGTERM cancels too', async () => {
-    const r = await runChild([], (line, kill) => {
-      if (line['ready']) kill('SIGTERM');
-    });
+    const { r } = await runSignalled([], 'SIGTERM');
     expect(r.code).toBe(0);
     expect(r.lines.find((l) => l['done'])).toMatchObject({ cancelled: true });
   });
 
   it('12 runners share one listener per signal: no MaxListenersExceededWarning, one SIGTERM cancels all', async () => {
-    const r = await runChild(['many'], (line, kill) => {
-      if (line['ready']) kill('SIGTERM');
-    });
+    const { r, ready, done } = await runSignalled<{ cancelledTasks: number; warnings: string[] }>(
+      ['many'],
+      'SIGTERM',
+    );
     expect(r.code).toBe(0);
-    const ready = r.lines.find((l) => l['ready']) as { during: { SIGINT: number; SIGTERM: number } };
-    const done = r.lines.find((l) => l['done']) as {
-      cancelledTasks: number;
-      before: { SIGINT: number; SIGTERM: number };
-      after: { SIGINT: number; SIGTERM: number };
-      warnings: string[];
-    };
     expect(ready.during.SIGTERM).toBe(done.before.SIGTERM + 1);
     expect(ready.during.SIGINT).toBe(done.before.SIGINT + 1);
     expect(done.cancelledTasks).toBe(12);
