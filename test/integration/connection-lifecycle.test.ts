@@ -100,6 +100,11 @@ describe('SmallWebRTCConnection lifecycle', () => {
     const conn = new SmallWebRTCConnection({ bindAddress: '127.0.0.1' });
     live.push(conn);
     await conn.initialize(off.offer);
+    // The answer first, then the trickled candidates, as the Pipecat clients do (they PATCH after the answer).
+    // The other order races: with our candidates the server's ICE and DTLS can reach the offerer before it
+    // has the answer's fingerprint, and the offerer's PC closes inside setRemoteDescription ("Got a remote
+    // candidate without ICE transport"; one CI run).
+    off.setAnswer(conn.getAnswer() as { sdp: string });
     await conn.addIceCandidate({
       candidate: 'candidate:1 1 udp 2122260223 0b8a3c1e-8f0e-4d1d-9c7e-2f1f5a0e9b1a.local 54321 typ host',
       sdpMid: '0',
@@ -114,7 +119,6 @@ describe('SmallWebRTCConnection lifecycle', () => {
       sdpMid: '99',
       sdpMLineIndex: null,
     });
-    off.setAnswer(conn.getAnswer() as { sdp: string });
     await off.waitConnected();
     await until(() => conn.pc?.state() === 'connected', 5000, 'server connected');
     expect(conn.pc?.getSelectedCandidatePair()?.remote.address).toBe('127.0.0.1');
