@@ -33,6 +33,8 @@
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 
+import { prng } from './audio.js';
+
 /** How one direction of the path is impaired. Every field is optional; `{}` is a clean path. */
 export interface Impairment {
   /** Probability (0-1) that a datagram is dropped, independently of the others. */
@@ -98,18 +100,6 @@ export interface ImpairRelayOptions {
   seed?: number;
   /** The server's real address, when known up front (else {@link ImpairRelay.setServer}). */
   server?: Endpoint;
-}
-
-/** mulberry32: a small seeded PRNG (uniform in [0, 1)), so impairment runs are repeatable. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function newCounters(): RelayCounters {

@@ -40,7 +40,8 @@ interface Entry {
 
 const entries = new WeakMap<object, Entry>();
 
-function zero(): SessionMediaStats {
+/** All-zero media totals (no jitter-buffer reading yet). */
+export function zero(): SessionMediaStats {
   return {
     packetsIn: 0,
     packetsOut: 0,

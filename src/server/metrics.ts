@@ -26,7 +26,7 @@ import {
 } from 'prom-client';
 
 import type { SmallWebRTCConnection } from '../connection/index.js';
-import { readMediaStats, type SessionMediaStats } from '../connection/media-stats.js';
+import { readMediaStats, zero as zeroMediaStats, type SessionMediaStats } from '../connection/media-stats.js';
 import { SmallWebRTCRangeError } from '../errors.js';
 import { getLogger, type Logger } from '../logger.js';
 import type { SmallWebRTCAuthorize } from './admission.js';
@@ -134,14 +134,7 @@ export class ServerMetrics {
   readonly #sources: MetricsSources;
   readonly #live = new Map<SmallWebRTCConnection, Session>();
   /** Media totals of the sessions that ended (live ones are read at scrape time and added). */
-  readonly #ended: SessionMediaStats = {
-    packetsIn: 0,
-    packetsOut: 0,
-    packetsLost: 0,
-    concealedSecs: 0,
-    jitterBufferDelaySecs: null,
-    sendUnderruns: 0,
-  };
+  readonly #ended: SessionMediaStats = zeroMediaStats();
   readonly #started: Counter;
   readonly #endedCounter: Counter<'reason'>;
   readonly #offers: Counter<'result'>;

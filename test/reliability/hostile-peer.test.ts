@@ -19,6 +19,7 @@ import nodeDataChannel from 'node-datachannel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { PipecatLikeClient, type PipecatLikeClientOptions } from '../../testkit/pipecat-like-client.js';
+import { prng } from '../../testkit/audio.js';
 import { sleep, until } from '../../testkit/wait.js';
 import { BotServerProcess, type ServerStats, type SessionStats } from './bot-server.js';
 import { clientProcess, type ClientProcess } from './client-process.js';
@@ -34,18 +35,6 @@ afterAll(() => {
   for (const c of clients) c.close();
   nodeDataChannel.cleanup();
 });
-
-/** Seeded PRNG (mulberry32): the same attack every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function connectClient(o: PipecatLikeClientOptions = {}): Promise<PipecatLikeClient> {
   if (!server) throw new Error('no server');
