@@ -219,6 +219,7 @@ export {
 } from './vad/index.js';
 export type {
   BaseVADAnalyzerOptions,
+  SileroInferenceThread,
   SileroVADAnalyzerOptions,
   VADAnalysis,
   VADAnalyzer,

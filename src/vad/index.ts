@@ -25,6 +25,6 @@ export {
   sileroModelPath,
   sileroSessionCount,
 } from './silero-vad-analyzer.js';
-export type { SileroVADAnalyzerOptions } from './silero-vad-analyzer.js';
+export type { SileroInferenceThread, SileroVADAnalyzerOptions } from './silero-vad-analyzer.js';
 export { VADController, type VADControllerHost } from './vad-controller.js';
 export { VADProcessor, type VADProcessorOptions } from './vad-processor.js';

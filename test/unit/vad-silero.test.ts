@@ -1,7 +1,7 @@
 // SileroVADAnalyzer with the real Silero v5 model on onnxruntime-node, fed speech synthesised here with
 // espeak-ng + sox. Prints per-window confidences, detection latency and the per-window inference cost
 // (printed only: speed is never asserted in tests).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   SileroVADAnalyzer,
@@ -9,6 +9,7 @@ import {
   sileroBatchStats,
   sileroModelPath,
   sileroSessionCount,
+  type SileroInferenceThread,
   type VADTransition,
 } from '../../src/vad/index.js';
 import { makeNoise, makeSpeechWav, makeTone, type SpeechWav } from '../helpers/speech.js';
@@ -192,6 +193,50 @@ describe('SileroVADAnalyzer (Silero v5, onnxruntime-node)', () => {
       expect(JSON.parse(out.trim().split('\n').at(-1) ?? '{}')).toEqual({ before: false, after: true });
     },
   );
+
+  it('gives the same confidences with inference on the JS thread and on the worker thread', async () => {
+    const w = speech(16000, [0.3, 0.5]);
+    const onMain = new SileroVADAnalyzer({ sampleRate: 16000, inferenceThread: 'main' });
+    const onWorker = new SileroVADAnalyzer({ sampleRate: 16000, inferenceThread: 'worker' });
+    const before = sileroSessionCount();
+    const rm = await run(onMain, w.samples, 320);
+    const rw = await run(onWorker, w.samples, 320);
+    // Two models: one per inference thread.
+    expect(sileroSessionCount()).toBe(before + 2);
+    expect(rm.confidences.length).toBeGreaterThan(100);
+    expect(rw.confidences).toEqual(rm.confidences);
+    expect(rw.transitions).toEqual(rm.transitions);
+    await onMain.close();
+    await onWorker.close();
+    expect(sileroSessionCount()).toBe(before);
+  });
+
+  it.each(['worker', 'main'] as const)(
+    'a process whose %s-thread analyzer is loaded and was used, but never closed, still exits by itself',
+    (thread) => {
+      // The worker is unref'd while idle: an analyzer left open must not keep a finished program running.
+      const script = `
+        const { SileroVADAnalyzer } = await import(${JSON.stringify(new URL('../../src/vad/index.ts', import.meta.url).href)});
+        const vad = new SileroVADAnalyzer({ sampleRate: 16000, inferenceThread: '${thread}' });
+        const a = await vad.analyze(new Int16Array(1024).fill(500));
+        console.log(JSON.stringify({ windows: a.windows }));`;
+      const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(r.signal).toBeNull(); // not killed by the timeout
+      expect(r.status).toBe(0);
+      expect(JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}')).toEqual({ windows: 2 });
+    },
+  );
+
+  it('rejects an unknown inferenceThread', () => {
+    expect(
+      () => new SileroVADAnalyzer({ inferenceThread: 'gpu' as unknown as SileroInferenceThread }),
+    ).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG', message: expect.stringMatching(/inferenceThread/) }),
+    );
+  });
 
   it('shares one model session between analyzers, each with its own state, released with the last', async () => {
     const w = speech(16000, [0.3, 0.5]);
