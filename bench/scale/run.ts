@@ -1,13 +1,21 @@
-// Scale bench: N concurrent bidirectional echo sessions against ONE server process running the echo bot of
-// `npm run demo` (bench/scale/server.ts), with the node-datachannel clients in other processes
-// (bench/scale/client.ts, up to 10 sessions per client process). For each N, after the sessions are connected
-// and a warm-up, one measuring window reports:
+// Scale bench: N concurrent bidirectional sessions against one server (bench/scale/server.ts) running a bot,
+// with the node-datachannel clients in other processes (bench/scale/client.ts, up to 10 sessions per client
+// process). For each N, after the sessions are connected and a warm-up, one measuring window reports:
 //   server CPU per session (% of one core), RSS per session (MiB above the server's RSS before any session),
-//   the server's event-loop delay, the echo delay the clients hear, and the gaps between the server's RTP
-//   packets as received, each as median/p95/p99/max (CPU and RSS over 1 s samples).
+//   the server's event-loop delay, the delay the clients hear, and the gaps between the server's RTP packets
+//   as received, each as median/p95/p99/max (CPU and RSS over 1 s samples).
 // A fresh server per N, so one N's leftovers never count in the next. Loopback only.
+//   --bot echo (default): the echo bot of `npm run demo`; the delay is the echo delay.
+//   --bot voice-agent: examples/voice-agent.ts on its offline services (espeak-ng); the delay is the bot's
+//     response time (end of the user's tone -> first sound of the answer, VAD stop time included).
+//   --workers N: the server runs `startSmallWebRTCServer({ workers: N })` (node:cluster, one port); CPU and
+//     RSS are summed over the primary and the workers, the event-loop delay is the worst worker's.
+//   --silent [dtx|none|full]: connected but silent users (client.ts says what each sends); idle cost only.
+// It stops stepping after the first N whose delay median is more than 10 ms above the first N's (unless
+// --all-levels), and reports the largest N within 10 ms and sessions per core at that N.
 //
-// usage: npm run bench:scale [-- --sessions 1,10,50 --seconds 20 --warmup 5] [--quick]  (--quick: 1,5 / 6 s / 2 s)
+// usage: npm run bench:scale [-- --sessions 1,10,50 --seconds 20 --warmup 5] [--bot echo|voice-agent]
+//        [--workers N] [--silent [dtx|none|full]] [--all-levels] [--quick]  (--quick: 1,5 / 6 s / 2 s)
 import { fork, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -39,7 +47,25 @@ const WARMUP = Number(arg('warmup', QUICK ? '2' : '5'));
 if (LEVELS.some((n) => !Number.isInteger(n) || n < 1) || !(SECONDS > 0) || !(WARMUP >= 0)) {
   throw new RangeError('--sessions takes positive integers, --seconds > 0, --warmup >= 0');
 }
+const WORKERS = Number(arg('workers', '0'));
+const BOT = arg('bot', 'echo');
+const SILENT_I = process.argv.indexOf('--silent');
+const SILENT =
+  SILENT_I < 0
+    ? ''
+    : ['dtx', 'none', 'full'].includes(process.argv[SILENT_I + 1] ?? '')
+      ? process.argv[SILENT_I + 1]!
+      : 'dtx';
+const ALL_LEVELS = process.argv.includes('--all-levels') || SILENT !== '';
+if (!Number.isInteger(WORKERS) || WORKERS < 0 || (BOT !== 'echo' && BOT !== 'voice-agent')) {
+  throw new RangeError('--workers takes an integer >= 0 (0: no cluster), --bot echo or voice-agent');
+}
+/** What ran, for titles and file names. */
+const LABEL =
+  `${BOT === 'echo' ? 'echo bot' : 'voice agent'}${SILENT ? `, silent users (${SILENT})` : ''}, ` +
+  (WORKERS > 0 ? `${WORKERS} worker${WORKERS > 1 ? 's' : ''} (cluster)` : 'one server process');
 const SESSIONS_PER_CLIENT = 10;
+const DELAY_NAME = BOT === 'echo' ? 'echo delay' : 'response time';
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 /** A child process with its IPC messages collected. */
@@ -92,6 +118,15 @@ class Child {
 export interface ScaleRow {
   sessions: number;
   clientProcesses: number;
+  /** Serving processes (1, or the cluster's workers) and the sessions each held. */
+  processes?: number;
+  sessionsPerProcess?: number[];
+  /** The busiest JS thread, cores (= jsThreadCores with one process). */
+  jsThreadCoresMax?: number;
+  /** Voice agent: user turns not answered before the user spoke again. */
+  unanswered?: number;
+  /** os.loadavg() when the row's window ended. */
+  loadavg?: number[];
   /** Server CPU per session, % of one core (1 s samples). */
   cpuPerSessionPct: Dist | null;
   /** Server CPU in cores over the whole window. */
@@ -121,7 +156,7 @@ export interface ScaleRow {
 async function runLevel(n: number): Promise<ScaleRow> {
   const label = `scale N=${n}`;
   progress(`${label}: starting the server`);
-  const server = new Child('server.ts', []);
+  const server = new Child('server.ts', ['--workers', String(WORKERS), '--bot', BOT]);
   const clients: Child[] = [];
   try {
     const ready = await server.waitFor('ready', 60_000);
@@ -129,7 +164,15 @@ async function runLevel(n: number): Promise<ScaleRow> {
     const baseRss = Number(ready['baseRssBytes']);
     for (let left = n; left > 0; left -= SESSIONS_PER_CLIENT) {
       clients.push(
-        new Child('client.ts', ['--url', url, '--sessions', String(Math.min(left, SESSIONS_PER_CLIENT))]),
+        new Child('client.ts', [
+          '--url',
+          url,
+          '--sessions',
+          String(Math.min(left, SESSIONS_PER_CLIENT)),
+          '--bot',
+          BOT,
+          ...(SILENT ? ['--silent', SILENT] : []),
+        ]),
       );
     }
     const connected = (): number =>
@@ -169,6 +212,9 @@ async function runLevel(n: number): Promise<ScaleRow> {
     );
     await until(() => clients.every((c) => c.latest('result')), 30_000, 'client results');
     const m = server.latest('measured')?.['measured'] as {
+      processes: number;
+      sessionsPerProcess: number[];
+      jsThreadCoresMax: number;
       sessions: number;
       failedSessions: number;
       coresMean: number;
@@ -189,6 +235,7 @@ async function runLevel(n: number): Promise<ScaleRow> {
             onsetsHeard: number;
             loopP99Ms: number;
             backlogMs: number[];
+            unanswered?: number;
           };
         },
     );
@@ -198,6 +245,11 @@ async function runLevel(n: number): Promise<ScaleRow> {
     return {
       sessions: n,
       clientProcesses: clients.length,
+      processes: m.processes,
+      sessionsPerProcess: m.sessionsPerProcess,
+      jsThreadCoresMax: Number(m.jsThreadCoresMax.toFixed(3)),
+      unanswered: r.reduce((a, x) => a + (x.unanswered ?? 0), 0),
+      loadavg: loadavg().map((x) => +x.toFixed(2)),
       cpuPerSessionPct: dist(
         m.cores.map((c) => (100 * c) / n),
         2,
@@ -234,6 +286,13 @@ async function runLevel(n: number): Promise<ScaleRow> {
   }
 }
 
+/** Sessions per core of server CPU at the row of the largest N within 10 ms (N / server cores there). */
+export function sessionsPerCore(rows: readonly ScaleRow[]): number | null {
+  const n = largestWithin10ms(rows);
+  const r = rows.find((x) => x.sessions === n);
+  return r && r.serverCores > 0 ? Math.round(r.sessions / r.serverCores) : null;
+}
+
 /** The largest N whose echo-delay median is within 10 ms of the one-session (smallest N) median. */
 export function largestWithin10ms(rows: readonly ScaleRow[]): number | null {
   const base = rows[0]?.echoDelayMs?.median;
@@ -246,14 +305,22 @@ export function largestWithin10ms(rows: readonly ScaleRow[]): number | null {
 /** The Markdown table of a scale result (also used by the README and bench/run.ts). */
 export function scaleTable(rows: readonly ScaleRow[]): string {
   const lines = [
-    '| sessions | server CPU, cores | JS thread, cores | CPU per session, % of a core | server RSS, MiB | RSS per session, MiB | server event-loop delay, ms | echo delay, ms | server packet gap, ms | bot output backlog, ms | client loop p99, ms | Silero windows/s (mean batch) |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| sessions | server CPU, cores | JS thread, cores | CPU per session, % of a core | CPU per added session, % of a core | server RSS, MiB | RSS per session, MiB | server event-loop delay, ms | echo delay (voice agent: response time), ms | server packet gap, ms | bot output backlog, ms | client loop p99, ms | Silero windows/s (mean batch) | load average |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
-  for (const r of rows) {
+  rows.forEach((r, i) => {
+    // What the sessions added since the previous row cost each: the process's fixed cost cancels out.
+    const prev = rows[i - 1];
+    const added = prev
+      ? ((100 * (r.serverCores - prev.serverCores)) / (r.sessions - prev.sessions)).toFixed(2)
+      : '-';
+    // With several workers: the JS threads summed, and the busiest one.
+    const js =
+      (r.processes ?? 1) > 1 ? `${r.jsThreadCores} (max ${r.jsThreadCoresMax})` : `${r.jsThreadCores}`;
     lines.push(
-      `| ${r.sessions} | ${r.serverCores} | ${r.jsThreadCores} | ${fmtDist(r.cpuPerSessionPct)} | ${r.rssMiB?.median ?? '-'} | ${fmtDist(r.rssPerSessionMiB)} | ${fmtDist(r.eventLoopDelayMs)} | ${fmtDist(r.echoDelayMs)} | ${fmtDist(r.packetGapMs)} | ${fmtDist(r.botBacklogMs)} | ${r.clientLoopP99Ms} | ${r.sileroWindowsPerSec} (${r.sileroMeanBatch}) |`,
+      `| ${r.sessions} | ${r.serverCores} | ${js} | ${fmtDist(r.cpuPerSessionPct)} | ${added} | ${r.rssMiB?.median ?? '-'} | ${fmtDist(r.rssPerSessionMiB)} | ${fmtDist(r.eventLoopDelayMs)} | ${fmtDist(r.echoDelayMs)} | ${fmtDist(r.packetGapMs)} | ${fmtDist(r.botBacklogMs)} | ${r.clientLoopP99Ms} | ${r.sileroWindowsPerSec} (${r.sileroMeanBatch}) | ${r.loadavg?.join(', ') ?? '-'} |`,
     );
-  }
+  });
   return (
     `${lines.join('\n')}\n\nEach cell: median / p95 / p99 / max (server RSS: median). RSS per session is above the server's RSS ` +
     `before its first session, so it includes what the first session loads once for all (the Silero model, onnxruntime).\n`
@@ -261,33 +328,33 @@ export function scaleTable(rows: readonly ScaleRow[]): string {
 }
 
 /** Latency against N: echo delay (median, p95) and the server's event-loop delay p99, ms. */
-export function scaleChart(rows: readonly ScaleRow[]): string {
+export function scaleChart(rows: readonly ScaleRow[], label = 'echo bot, one server process'): string {
   const pick = (f: (r: ScaleRow) => number | undefined): Array<[number, number]> =>
     rows.flatMap((r) => {
       const v = f(r);
       return v === undefined ? [] : [[r.sessions, v] as [number, number]];
     });
   return lineChartSvg({
-    title: 'Echo bot sessions in one server process: delay',
+    title: `Sessions (${label}): delay`,
     xLabel: 'concurrent sessions',
     yLabel: 'ms',
     series: [
-      { name: 'echo delay median', points: pick((r) => r.echoDelayMs?.median) },
-      { name: 'echo delay p95', points: pick((r) => r.echoDelayMs?.p95) },
+      { name: `${DELAY_NAME} median`, points: pick((r) => r.echoDelayMs?.median) },
+      { name: `${DELAY_NAME} p95`, points: pick((r) => r.echoDelayMs?.p95) },
       { name: 'server event loop p99', points: pick((r) => r.eventLoopDelayMs.p99) },
     ],
   });
 }
 
 /** Cost against N: server CPU per session (% of a core, median) and RSS per session (MiB, median). */
-export function scaleCostChart(rows: readonly ScaleRow[]): string {
+export function scaleCostChart(rows: readonly ScaleRow[], label = 'echo bot, one server process'): string {
   const pick = (f: (r: ScaleRow) => number | undefined): Array<[number, number]> =>
     rows.flatMap((r) => {
       const v = f(r);
       return v === undefined ? [] : [[r.sessions, v] as [number, number]];
     });
   return lineChartSvg({
-    title: 'Echo bot sessions in one server process: cost',
+    title: `Sessions (${label}): cost`,
     xLabel: 'concurrent sessions',
     yLabel: '% of a core  /  MiB',
     series: [
@@ -299,10 +366,25 @@ export function scaleCostChart(rows: readonly ScaleRow[]): string {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const rows: ScaleRow[] = [];
-  for (const n of LEVELS) rows.push(await runLevel(n));
+  const loadAtStart = loadavg();
+  for (const n of LEVELS) {
+    const row = await runLevel(n);
+    rows.push(row);
+    const base = rows[0]?.echoDelayMs?.median;
+    const broke =
+      row.failedSessions > 0 ||
+      (base !== undefined && row.echoDelayMs !== null && row.echoDelayMs.median > base + 10);
+    if (broke && !ALL_LEVELS) break;
+  }
   progressDone();
   const report = {
     bench: 'scale',
+    bot: BOT,
+    workers: WORKERS,
+    silent: SILENT || null,
+    echoDtx: process.env['SCALE_ECHO_DTX'] === '1',
+    label: LABEL,
+    command: `npm run bench:scale -- ${process.argv.slice(2).join(' ')}`.trim(),
     date: new Date().toISOString(),
     quick: QUICK,
     seconds: SECONDS,
@@ -311,22 +393,30 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       cpus: cpus().length,
       model: cpus()[0]?.model ?? '?',
       memGiB: +(totalmem() / 2 ** 30).toFixed(1),
-      loadavg: loadavg(),
+      loadavg: loadAtStart,
+      loadAtEnd: loadavg(),
     },
     node: process.version,
-    largestWithin10msOfOneSession: largestWithin10ms(rows),
+    largestWithin10msOfOneSession: SILENT ? null : largestWithin10ms(rows),
+    sessionsPerCoreThere: SILENT ? null : sessionsPerCore(rows),
     rows,
   };
   const dir = resultsDir();
-  const base = `scale-${stamp()}`;
+  const tag = `${BOT}${SILENT ? `-silent-${SILENT}` : ''}${WORKERS > 0 ? `-w${WORKERS}` : ''}`;
+  const base = `scale-${tag}-${stamp()}`;
   writeFileSync(join(dir, `${base}.json`), JSON.stringify(report, null, 2) + '\n');
   writeFileSync(join(dir, 'scale-latest.json'), JSON.stringify(report, null, 2) + '\n');
-  writeFileSync(join(dir, `${base}.svg`), scaleChart(rows));
-  writeFileSync(join(dir, `${base}-cost.svg`), scaleCostChart(rows));
-  console.log(`\nscale (echo bot, one server process, ${SECONDS} s window):\n`);
+  writeFileSync(join(dir, `${base}.svg`), scaleChart(rows, LABEL));
+  writeFileSync(join(dir, `${base}-cost.svg`), scaleCostChart(rows, LABEL));
+  console.log(`\nscale (${LABEL}, ${SECONDS} s window):\n`);
   console.log(scaleTable(rows));
-  console.log(
-    `largest N within 10 ms of the ${rows[0]?.sessions}-session echo delay: ${report.largestWithin10msOfOneSession}`,
-  );
+  if (!SILENT) {
+    console.log(
+      `largest N within 10 ms of the ${rows[0]?.sessions}-session ${DELAY_NAME}: ` +
+        `${report.largestWithin10msOfOneSession}, ${report.sessionsPerCoreThere} sessions per core of server CPU there`,
+    );
+  }
+  const la = (l: number[]): string => l.map((x) => x.toFixed(2)).join(', ');
+  console.log(`load average at the start ${la(loadAtStart)}, at the end ${la(loadavg())}`);
   console.log(`saved ${join(dir, `${base}.json`)}`);
 }
