@@ -122,6 +122,22 @@ interface Session {
   turnEndAt: number | null;
 }
 
+// Every offer on a new TCP connection, as from independent browsers: with fetch's keep-alive pool, all the
+// sessions of one client process would reach the same cluster worker (node:cluster hands out connections, not
+// requests, round-robin). The trickle PATCHes stay on the pool (a worker that does not own the session
+// forwards them to its owner).
+const keepAliveFetch = globalThis.fetch;
+globalThis.fetch = (input, init) =>
+  keepAliveFetch(
+    input,
+    init?.method !== 'POST'
+      ? init
+      : {
+          ...init,
+          headers: { ...(init.headers as Record<string, string> | undefined), connection: 'close' },
+        },
+  );
+
 const send = (m: unknown): void => void process.send?.(m);
 const sessions: Session[] = [];
 let measuring = false;
