@@ -5,8 +5,13 @@
 // in review. Internals are imported from their module paths (tests included), never from this file.
 
 // Connection (Pipecat's SmallWebRTCConnection, IceServer, tracks).
-export { SmallWebRTCConnection, shutdownSmallWebRTC } from './connection/index.js';
+export {
+  DEFAULT_DATA_CHANNEL_RATE_LIMIT,
+  SmallWebRTCConnection,
+  shutdownSmallWebRTC,
+} from './connection/index.js';
 export type {
+  DataChannelRateLimit,
   IceServer,
   InboundStats,
   InputTrack,

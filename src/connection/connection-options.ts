@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type { RtcConfig } from 'node-datachannel';
 import { SmallWebRTCRangeError, SmallWebRTCTypeError } from '../errors.js';
+import { DEFAULT_DATA_CHANNEL_RATE_LIMIT, type DataChannelRateLimit } from './inbound-rate.js';
 import { normalizeIceServers, toNodeDataChannelIceServers, type IceServer } from './ice-servers.js';
 import { DEFAULT_MAX_MEDIA_SECTIONS } from './sdp.js';
 
@@ -69,6 +70,16 @@ export interface SmallWebRTCConnectionOptions {
    * characters `[A-Za-z0-9_]`. Default none: `SmallWebRTCConnection#3-<uuid hex>`, as Pipecat.
    */
   ownerTag?: string;
+  /**
+   * Bound of what the peer may send on its data channel (all its channels and restarts; docs/reliability.md,
+   * "Hostile media"): `bytesPerSecond` sustained (default 1 MiB/s), `burstBytes` at once (default 4 MiB,
+   * at least 65536), and `disconnectAfterBytes` (default 4 MiB): messages over the rate are dropped and
+   * counted (`inboundStats().dataChannel.dropped.rateLimited`), and a peer that has had that many bytes dropped
+   * without slowing down is disconnected (logged, `inboundStats().dataChannel.floodDisconnected`). Fields left
+   * out keep their default; `bytesPerSecond: Infinity` turns the bound off, `disconnectAfterBytes: Infinity`
+   * only drops. See {@link DEFAULT_DATA_CHANNEL_RATE_LIMIT} for why the defaults.
+   */
+  dataChannelRateLimit?: Partial<DataChannelRateLimit>;
 }
 
 /**
@@ -89,6 +100,8 @@ export interface ConnectionConfig {
   readonly advertisedIp: string | null;
   /** Owner tag written into every pc_id, or null. */
   readonly ownerTag: string | null;
+  /** The inbound data-channel bound, every field set. */
+  readonly dataChannelRateLimit: Readonly<DataChannelRateLimit>;
 }
 
 /** What an owner tag may contain (it sits between `-` and `.` in a pc_id and before `.` in a session id). */
@@ -114,6 +127,31 @@ function checkIp(name: string, v: unknown): void {
   if (v !== undefined && (typeof v !== 'string' || isIP(v) === 0)) {
     throw new SmallWebRTCTypeError('ERR_INVALID_ARG', `${name} must be an IP address string`);
   }
+}
+
+function resolveRateLimit(v: unknown): Readonly<DataChannelRateLimit> {
+  if (v === undefined) return DEFAULT_DATA_CHANNEL_RATE_LIMIT;
+  if (typeof v !== 'object' || v === null) {
+    throw new SmallWebRTCTypeError('ERR_INVALID_ARG', 'dataChannelRateLimit must be an object');
+  }
+  const o = v as Partial<Record<keyof DataChannelRateLimit, unknown>>;
+  const field = (k: keyof DataChannelRateLimit, min: number): number => {
+    const x = o[k];
+    if (x === undefined) return DEFAULT_DATA_CHANNEL_RATE_LIMIT[k];
+    if (typeof x !== 'number' || Number.isNaN(x) || x < min) {
+      throw new SmallWebRTCRangeError(
+        'ERR_INVALID_ARG',
+        `dataChannelRateLimit.${k} must be a number >= ${min} (Infinity allowed)`,
+      );
+    }
+    return x;
+  };
+  return Object.freeze({
+    bytesPerSecond: field('bytesPerSecond', 1),
+    // One message of the largest size we accept must fit, or such a message could never pass.
+    burstBytes: field('burstBytes', LOCAL_MAX_MESSAGE_SIZE),
+    disconnectAfterBytes: field('disconnectAfterBytes', 0),
+  });
 }
 
 /**
@@ -155,6 +193,7 @@ export function resolveConnectionOptions(options: SmallWebRTCConnectionOptions):
   ) {
     throw new SmallWebRTCRangeError('ERR_INVALID_ARG', 'ownerTag must be 1-32 characters [A-Za-z0-9_]');
   }
+  const dataChannelRateLimit = resolveRateLimit(options.dataChannelRateLimit);
   // a=max-message-size 65536 in our answer, as aiortc: the Pipecat JS client caps its sends at the value we
   // announce (docs/protocol.md, "The server's answer") and libdatachannel drops larger inbound ones.
   const rtcConfig: RtcConfig = {
@@ -175,5 +214,6 @@ export function resolveConnectionOptions(options: SmallWebRTCConnectionOptions):
     maxMediaSections,
     advertisedIp: options.advertisedIp ?? null,
     ownerTag: options.ownerTag ?? null,
+    dataChannelRateLimit,
   });
 }

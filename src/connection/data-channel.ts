@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { DataChannel } from 'node-datachannel';
 import { SmallWebRTCRangeError, SmallWebRTCTypeError } from '../errors.js';
 import { getLogger } from '../logger.js';
+import type { InboundRateLimiter } from './inbound-rate.js';
 import type { InboundStats } from './inbound-stats.js';
 import type { ParsedSdp } from './sdp.js';
 import { classifyInbound, signalling, type SignallingMessage } from './signalling.js';
@@ -58,6 +59,10 @@ export interface DataChannelLinkOptions {
   onAppMessage(message: Record<string, unknown>): void;
   /** The connection's counters (shared by its peers). */
   stats: InboundStats['dataChannel'];
+  /** The connection's inbound byte-rate bound (shared by its peers). */
+  limiter: InboundRateLimiter;
+  /** The peer kept flooding past the bound's disconnect threshold (`reason` is logged already). */
+  onFlood(reason: string): void;
 }
 
 /** At most one warning per this many ms about dropped messages (a flood must not flood the log). */
@@ -205,6 +210,14 @@ export class DataChannelLink {
     dc.onMessage((msg) => {
       if (this.#closed) return;
       const stats = this.#o.stats;
+      // Inside node-datachannel's callback a throw would abort the process: nothing may escape.
+      try {
+        if (!this.#admit(msg)) return;
+      } catch (err) {
+        stats.dropped.failed++;
+        getLogger().error(`${this.#o.name}: data-channel message handling failed`, err);
+        return;
+      }
       if (typeof msg !== 'string') {
         stats.dropped.binary++;
         this.#dropped('binary message');
@@ -228,6 +241,41 @@ export class DataChannelLink {
     });
     // Channels created by the remote arrive already open; flush now (Python fix bab3366ad).
     if (dc.isOpen()) this.#flush();
+  }
+
+  /**
+   * The rate bound, before anything reads the message: false when it is dropped (counted, logged at most once
+   * a second) or the peer is cut off for flooding.
+   */
+  #admit(msg: string | Buffer | ArrayBuffer): boolean {
+    const stats = this.#o.stats;
+    const bytes = typeof msg === 'string' ? Buffer.byteLength(msg, 'utf8') : msg.byteLength;
+    stats.bytes += bytes;
+    const decision = this.#o.limiter.admit(bytes, performance.now());
+    if (decision === 'accept') return true;
+    stats.dropped.rateLimited++;
+    stats.rateLimitedBytes += bytes;
+    const { bytesPerSecond, burstBytes, disconnectAfterBytes } = this.#o.limiter.limit;
+    const bound = `${bytesPerSecond} bytes/s, burst ${burstBytes}`;
+    if (decision === 'drop') {
+      this.#dropped(`over the inbound rate (${bound})`);
+      return false;
+    }
+    this.#closed = true;
+    stats.floodDisconnected = true;
+    const reason =
+      `data-channel flood: ${this.#o.limiter.episodeDroppedBytes} bytes over the inbound rate (${bound}) ` +
+      `without slowing down (disconnectAfterBytes ${disconnectAfterBytes}); disconnecting the peer`;
+    getLogger().warn(`${this.#o.name}: ${reason}`, {
+      event: 'data_channel_flood',
+      droppedMessages: stats.dropped.rateLimited,
+      droppedBytes: stats.rateLimitedBytes,
+      bytesPerSecond,
+      burstBytes,
+      disconnectAfterBytes,
+    });
+    this.#o.onFlood(reason);
+    return false;
   }
 
   #onText(text: string): void {

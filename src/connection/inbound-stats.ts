@@ -7,8 +7,17 @@
  */
 export interface InboundStats {
   dataChannel: {
-    /** Text messages received (pings included). */
+    /** Text messages received and read (pings included; not those dropped by the rate bound). */
     messages: number;
+    /** Bytes of every message received, read or dropped (UTF-8 of text, binary as is). */
+    bytes: number;
+    /** Bytes of the messages dropped by the rate bound (`dropped.rateLimited`). */
+    rateLimitedBytes: number;
+    /**
+     * Whether the peer was disconnected for flooding: it kept sending over the connection's
+     * `dataChannelRateLimit` past `disconnectAfterBytes`.
+     */
+    floodDisconnected: boolean;
     /** UTF-16 units of those texts. */
     chars: number;
     pings: number;
@@ -18,6 +27,11 @@ export interface InboundStats {
     appMessages: number;
     /** Dropped messages by reason. */
     dropped: {
+      /**
+       * Messages (text or binary) over the connection's `dataChannelRateLimit`, dropped unread (only their
+       * length is taken).
+       */
+      rateLimited: number;
       /** Binary messages (the protocol is JSON text only). */
       binary: number;
       /** Longer than `MAX_INBOUND_MESSAGE_CHARS`. */
@@ -53,11 +67,15 @@ export function newInboundStats(): InboundStats {
   return {
     dataChannel: {
       messages: 0,
+      bytes: 0,
+      rateLimitedBytes: 0,
+      floodDisconnected: false,
       chars: 0,
       pings: 0,
       signalling: 0,
       appMessages: 0,
       dropped: {
+        rateLimited: 0,
         binary: 0,
         tooLarge: 0,
         tooDeep: 0,

@@ -21,6 +21,8 @@ export type {
   RemoteIceCandidate,
 } from './smallwebrtc-connection.js';
 export type { InboundStats } from './inbound-stats.js';
+export { DEFAULT_DATA_CHANNEL_RATE_LIMIT } from './inbound-rate.js';
+export type { DataChannelRateLimit } from './inbound-rate.js';
 export type { InputTrack, InputTrackCodec, OutboundTrack, RtpSink } from './tracks.js';
 export { normalizeIceServers, toNodeDataChannelIceServers } from './ice-servers.js';
 export type { IceServer, NodeDataChannelIceServer } from './ice-servers.js';

@@ -1,6 +1,7 @@
 import { getLogger } from '../logger.js';
 import type { ConnectionConfig } from './connection-options.js';
 import { DataChannelLink, remoteMaxMessageSize } from './data-channel.js';
+import type { InboundRateLimiter } from './inbound-rate.js';
 import type { InboundStats } from './inbound-stats.js';
 import { PeerLiveness, PeerTimers } from './liveness.js';
 import { PeerNegotiation } from './negotiation.js';
@@ -46,6 +47,10 @@ export interface CreatePeerOptions {
   onGone(): void;
   /** The connection's inbound counters (shared by its peers). */
   stats: InboundStats;
+  /** The connection's inbound data-channel bound (shared by its peers). */
+  limiter: InboundRateLimiter;
+  /** The peer flooded its data channel past the bound: it is to be disconnected. */
+  onFlood(reason: string): void;
 }
 
 /**
@@ -82,6 +87,8 @@ export function createPeer(o: CreatePeerOptions): PeerParts {
     onTrackStatus: (index, enabled) => transceivers.setEnabled(index, enabled),
     onAppMessage: o.onAppMessage,
     stats: o.stats.dataChannel,
+    limiter: o.limiter,
+    onFlood: o.onFlood,
   });
   const pc = negotiation.pc;
   pc.onStateChange((state) => o.onState(state));

@@ -17,6 +17,7 @@ import {
 } from './connection-events.js';
 import { MAX_MESSAGE_QUEUE_BYTES, MAX_MESSAGE_QUEUE_SIZE, toJsonText } from './data-channel.js';
 import type { IceServer } from './ice-servers.js';
+import { InboundRateLimiter } from './inbound-rate.js';
 import { copyInboundStats, newInboundStats, type InboundStats } from './inbound-stats.js';
 import { SerialQueue, checkOffer, checkRemoteCandidate, type RemoteIceCandidate } from './negotiation.js';
 import { createPeer, destroyPeer, type PeerParts } from './peer.js';
@@ -127,9 +128,12 @@ export class SmallWebRTCConnection {
   #renegotiationTimer: NodeJS.Timeout | null = null;
   /** What the peers sent and what of it was dropped (all peers of this connection). */
   readonly #inbound = newInboundStats();
+  /** The bound of what the peers may send on the data channel (all peers of this connection). */
+  readonly #limiter: InboundRateLimiter;
 
   constructor(options: SmallWebRTCConnectionOptions = {}) {
     this.#config = resolveConnectionOptions(options);
+    this.#limiter = new InboundRateLimiter(this.#config.dataChannelRateLimit, performance.now());
     this.name = `SmallWebRTCConnection#${connectionCounter++}`;
     this.#senders = new OutboundSenders(this.name);
     this.#pcId = this.#newPcId();
@@ -459,6 +463,9 @@ export class SmallWebRTCConnection {
       onTrackStarted: (track) => this.#emit('track-started', track),
       onGone: () => void this.close(),
       stats: this.#inbound,
+      limiter: this.#limiter,
+      // A flooding peer is cut off at once (no peerLeft: its channel is what it abuses); logged by the link.
+      onFlood: () => void this.close(),
     });
     this.#peer = peer;
     try {

@@ -58,7 +58,8 @@ export interface SmallWebRTCMetricsOptions {
 export type SmallWebRTCOfferResult = 'answered' | 'rejected' | 'rate_limited' | 'unavailable' | 'error';
 
 /** Why a session ended, the `reason` label and the `reason=` of its log line. */
-export type SmallWebRTCSessionEndReason = 'ended' | 'failed' | 'never_connected' | 'drain' | 'server_closed';
+export type SmallWebRTCSessionEndReason =
+  'ended' | 'failed' | 'never_connected' | 'drain' | 'server_closed' | 'flood';
 
 /** The metric names prefix. */
 const P = 'smallwebrtc_';
@@ -195,7 +196,7 @@ export class ServerMetrics {
     });
     this.#endedCounter = new Counter({
       name: `${P}sessions_ended_total`,
-      help: 'Sessions that ended, by reason (ended, failed, never_connected, drain, server_closed).',
+      help: 'Sessions that ended, by reason (ended, failed, never_connected, drain, server_closed, flood).',
       labelNames: ['reason'],
       registers,
     });
@@ -336,13 +337,15 @@ export class ServerMetrics {
       this.#ended[k] += media[k];
     const reason: SmallWebRTCSessionEndReason = session.failed
       ? 'failed'
-      : session.connectedMs === null
-        ? 'never_connected'
-        : this.#sources.health.draining
-          ? 'drain'
-          : this.#sources.closed()
-            ? 'server_closed'
-            : 'ended';
+      : connection.inboundStats().dataChannel.floodDisconnected
+        ? 'flood'
+        : session.connectedMs === null
+          ? 'never_connected'
+          : this.#sources.health.draining
+            ? 'drain'
+            : this.#sources.closed()
+              ? 'server_closed'
+              : 'ended';
     this.#endedCounter.inc({ reason });
     const now = performance.now();
     const durationSecs = round((now - session.startMs) / 1000, 1);

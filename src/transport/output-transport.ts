@@ -27,6 +27,7 @@ import { logger } from '../pipeline/logger.js';
 import type { SmallWebRTCClient } from './smallwebrtc-client.js';
 import type { PixelFormat, VideoImage } from '../media/video-frame.js';
 import type { VideoOutputTrack } from './tracks/video-output-track.js';
+import type { AudioOutputTrack } from './tracks/audio-output-track.js';
 import { mediaClock, type MediaClockClient } from './tracks/media-clock.js';
 import type { TransportParams } from './transport-params.js';
 
@@ -85,6 +86,11 @@ export class SmallWebRTCOutputTransport extends FrameProcessor {
   /** Output counters. */
   get stats(): Readonly<OutputTransportStats> {
     return this.#stats;
+  }
+
+  /** The bot's audio track while connected with `audioOutEnabled`, else null. */
+  get audioTrack(): AudioOutputTrack | null {
+    return this.#client.audioOutput;
   }
 
   /** The bot's video track while connected with `videoOutEnabled`, else null. */

@@ -3,8 +3,8 @@
  * audio in at 16 kHz -> the same frames as bot audio out), run as a child so that its memory, descriptors
  * and exit are its own. Start with `fork(path, [JSON options], { execArgv: ['--import', 'tsx'] })`.
  *
- * IPC, child -> parent: `{ ready: url }` once listening; `{ closed: pcId, at }` (epoch ms) when a connection
- * emits `closed`; `{ stats }` in answer to `{ stats: true }` (see {@link ServerStats}); `{ bye: true }` after
+ * IPC, child -> parent: `{ ready: url }` once listening; `{ closed: pcId, at, inbound }` (epoch ms, its final
+ * `inboundStats()`) when a connection emits `closed`; `{ stats }` in answer to `{ stats: true }` (see {@link ServerStats}); `{ bye: true }` after
  * `{ exit: true }` closed everything; `{ heapSnapshot: path }` once written (after `{ heapSnapshot: path }`);
  * `{ resetLoopDelay: true }` restarts the event-loop delay histogram reported in the stats;
  * `{ log: { level, event, ... } }` for the library's structured log lines with `logEvents`. After `{ exit }`
@@ -19,8 +19,10 @@ import {
   Pipeline,
   PipelineRunner,
   PipelineTask,
+  setLogger,
   shutdownSmallWebRTC,
   startSmallWebRTCServer,
+  type DataChannelRateLimit,
   type InboundStats,
   type SmallWebRTCConnection,
   type SmallWebRTCTransport,
@@ -42,6 +44,8 @@ export interface BotServerChildOptions {
   drainDeadlineMs?: number;
   /** Forward the library's structured log lines (those with an `event`) as `{ log: details }`. */
   logEvents?: boolean;
+  /** The connections' inbound data-channel bound (`connectionOptions.dataChannelRateLimit`). */
+  dataChannelRateLimit?: Partial<DataChannelRateLimit>;
 }
 
 /** One session's counters. */
@@ -61,6 +65,12 @@ export interface SessionStats {
   inbound: InboundStats;
   /** The camera receivers' counters (with `videoIn`). */
   video: Array<Record<string, number | boolean>>;
+  /**
+   * Where the echo's frames wait: output frames queued in the output transport (behind the one being
+   * written), audio in the native send ring (ms), and the sender's counters (`skippedSlots`...), null once
+   * the track is gone.
+   */
+  out: { queuedFrames: number; ringMs: number; sender: Record<string, number> | null };
 }
 
 /** What `{ stats: true }` answers. */
@@ -113,6 +123,9 @@ const quiet = {
   error: (...a: unknown[]) => console.error(...a),
 };
 
+// The connections log through the library logger (the server's `logger` option covers the server's lines).
+if (opts.logEvents) setLogger(quiet);
+
 const server = await startSmallWebRTCServer({
   port: 0,
   logger: quiet,
@@ -126,6 +139,7 @@ const server = await startSmallWebRTCServer({
   connectionOptions: {
     bindAddress: '127.0.0.1',
     ...(opts.livenessTimeoutSecs !== undefined ? { livenessTimeoutSecs: opts.livenessTimeoutSecs } : {}),
+    ...(opts.dataChannelRateLimit ? { dataChannelRateLimit: opts.dataChannelRateLimit } : {}),
   },
   onNewConnection: (conn) => {
     const transport = echoTransport(conn, opts.videoIn ?? false);
@@ -143,7 +157,7 @@ const server = await startSmallWebRTCServer({
     });
     conn.on('closed', () => {
       live.delete(entry);
-      send({ closed: conn.pcId, at: Date.now() });
+      send({ closed: conn.pcId, at: Date.now(), inbound: conn.inboundStats() });
     });
     pipelines++;
     (runner ? runner.run(task) : task.run()).then(
@@ -155,6 +169,18 @@ const server = await startSmallWebRTCServer({
     );
   },
 });
+
+function outStats(t: SmallWebRTCTransport): SessionStats['out'] {
+  const track = t.output().audioTrack;
+  const sender = track?.stats();
+  return {
+    queuedFrames: t.output().queuedFrames,
+    ringMs: track?.queuedMs ?? 0,
+    sender: sender
+      ? Object.fromEntries(Object.entries(sender).filter(([, v]) => typeof v === 'number'))
+      : null,
+  };
+}
 
 function stats(): ServerStats {
   const sessions: SessionStats[] = [];
@@ -174,6 +200,7 @@ function stats(): ServerStats {
         .videoTracks.map((t) => t.receiverStats())
         .filter((v) => v !== null)
         .map((v) => ({ ...v })),
+      out: outStats(s.transport),
     });
   }
   return {

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import nodeDataChannel from 'node-datachannel';
 import { afterAll } from 'vitest';
 
+import type { InboundStats } from '../../src/index.js';
 import type { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
 import { until } from '../../testkit/wait.js';
 import type { BotServerChildOptions, ServerStats } from './bot-server-child.js';
@@ -27,6 +28,8 @@ export class BotServerProcess {
   readonly url: string;
   /** Epoch ms of each connection's `closed`, by pcId. */
   readonly closedAt = new Map<string, number>();
+  /** Each closed connection's last `inboundStats()`, by pcId. */
+  readonly closedInbound = new Map<string, InboundStats>();
   /** Epoch ms of the process's exit (NaN while it runs). */
   exitedAt = NaN;
   /** The structured log lines forwarded with `logEvents`, in order. */
@@ -40,7 +43,10 @@ export class BotServerProcess {
     this.url = url;
     child.on('message', (m) => {
       const msg = m as Record<string, unknown>;
-      if (typeof msg['closed'] === 'string') this.closedAt.set(msg['closed'], msg['at'] as number);
+      if (typeof msg['closed'] === 'string') {
+        this.closedAt.set(msg['closed'], msg['at'] as number);
+        this.closedInbound.set(msg['closed'], msg['inbound'] as InboundStats);
+      }
       if (typeof msg['log'] === 'object' && msg['log'] !== null)
         this.logs.push(msg['log'] as Record<string, unknown>);
       for (const w of [...this.#waiters]) w(msg);

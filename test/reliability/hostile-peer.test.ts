@@ -7,7 +7,10 @@
  * - media: random, truncated, oversized and replayed RTP and RTCP on its audio and video tracks, sent
  *   through node-datachannel's `Track.sendMessageBinary` (so SRTP-protected like real media);
  * - data channel: 64 KiB messages (valid, not JSON, binary), deeply nested JSON (32,000 levels in 64 KiB,
- *   100,000 levels in 200 KB from a client that ignores our `a=max-message-size`).
+ *   100,000 levels in 200 KB from a client that ignores our `a=max-message-size`), with the rate bound
+ *   raised so that every message is read;
+ * - data channel past the rate bound (`dataChannelRateLimit`), against a second server process: the excess
+ *   dropped unread, then the peer disconnected.
  *
  * Each is counted and dropped (`inboundStats()`, the native receivers' counters), the server never crashes,
  * and the other session's audio keeps flowing. What libdatachannel filters before our code sees anything is
@@ -27,18 +30,24 @@ import { clientProcess, type ClientProcess } from './client-process.js';
 const clients: PipecatLikeClient[] = [];
 const children: ChildProcess[] = [];
 let server: BotServerProcess | null = null;
+/** Other server processes started by a test (killed after the file). */
+const servers: BotServerProcess[] = [];
 /** The well-behaved session: its own process, so the attacker's CPU in this one does not delay it. */
 let good: ClientProcess | null = null;
 afterAll(() => {
   for (const c of children) c.kill('SIGKILL');
   server?.kill();
+  for (const s of servers) s.kill();
   for (const c of clients) c.close();
   nodeDataChannel.cleanup();
 });
 
-async function connectClient(o: PipecatLikeClientOptions = {}): Promise<PipecatLikeClient> {
-  if (!server) throw new Error('no server');
-  const c = await PipecatLikeClient.create({ baseUrl: server.url, video: false, screen: false, ...o });
+async function connectClient(
+  o: PipecatLikeClientOptions = {},
+  srv: BotServerProcess | null = server,
+): Promise<PipecatLikeClient> {
+  if (!srv) throw new Error('no server');
+  const c = await PipecatLikeClient.create({ baseUrl: srv.url, video: false, screen: false, ...o });
   clients.push(c);
   const r = await c.connect();
   if (r.status !== 200) throw new Error(`offer answered ${r.status}: ${JSON.stringify(r.json)}`);
@@ -64,9 +73,11 @@ interface AudioWindow {
 }
 
 /** Observes the good session for `during()`: what its bot got and what its client heard back. */
-async function watchGood(during: () => Promise<void>): Promise<AudioWindow> {
-  const srv = server!;
-  const c = good!;
+async function watchGood(
+  during: () => Promise<void>,
+  srv: BotServerProcess = server!,
+  c: ClientProcess = good!,
+): Promise<AudioWindow> {
   const before = session(await srv.stats(), c.pcId);
   await c.heard();
   const t0 = performance.now();
@@ -107,7 +118,12 @@ function expectGoodUnaffected(baseline: AudioWindow, during: AudioWindow, extraC
 }
 
 beforeAll(async () => {
-  server = await BotServerProcess.start({ videoIn: true });
+  // The data-channel test below counts how every kind of message is read: the rate bound is raised out of
+  // its way (the last test checks the bound itself, on a server of its own).
+  server = await BotServerProcess.start({
+    videoIn: true,
+    dataChannelRateLimit: { bytesPerSecond: 1e12, burstBytes: 1e12 },
+  });
   good = await clientProcess(server.url, children);
   // The echo is flowing before anything is measured.
   const g = good;
@@ -483,5 +499,124 @@ describe('a hostile peer on a live connection', () => {
     // figure), which the other session's jitter buffer conceals. Bound: a quarter of the window.
     expectGoodUnaffected(baseline, during, 0.25);
     bad.close();
+  }, 180_000);
+  it('a data channel flooded past the rate bound: the excess dropped unread and counted exactly, the flooder disconnected, memory bounded, the other session unaffected', async () => {
+    const K64 = 65536;
+    // The test's bound makes the counts exact: the burst passes 64 messages of 64 KiB (plus 4 KiB for the
+    // client's pings), the sustained 1 KiB/s refills less than one such message during the test, and the
+    // 33rd message dropped in the episode crosses disconnectAfterBytes (32 x 64 KiB). The defaults (1 MiB/s,
+    // 4 MiB, 4 MiB) work the same way at 16x the rate.
+    const BURST = 64;
+    const CUT = 32;
+    const limit = { bytesPerSecond: 1024, burstBytes: BURST * K64 + 4096, disconnectAfterBytes: CUT * K64 };
+    const srv = await BotServerProcess.start({ dataChannelRateLimit: limit, logEvents: true });
+    servers.push(srv);
+    const other = await clientProcess(srv.url, children);
+    await until(async () => (await other.heard()).packets >= 25, 15_000, 'echo RTP at the other client');
+    const bad = await connectClient({}, srv);
+    const pcId = bad.pcId ?? '';
+    await until(
+      async () => session(await srv.stats(), pcId).inbound.dataChannel.messages > 0,
+      15_000,
+      "the flooder's first data-channel message at the server",
+    );
+    const baseline = await watchGood(() => sleep(3000), srv, other);
+    const base = await srv.statsAfterGc();
+    const before = session(base, pcId).inbound.dataChannel;
+    let peakRss = base.rssMiB;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling && srv.running) {
+        peakRss = Math.max(peakRss, (await srv.stats().catch(() => base)).rssMiB);
+        await sleep(100);
+      }
+    })();
+    // 1,000 valid 64 KiB app messages (62.5 MiB) as fast as the client's own queue allows (at most 2 MiB in
+    // it), until the server cuts the peer off.
+    const dc = bad.dc!;
+    const N = 1000;
+    let sent = 0;
+    const flood = async (): Promise<void> => {
+      for (let i = 0; i < N; i++) {
+        while (dc.isOpen() && dc.bufferedAmount() > 2 * 1024 * 1024) await sleep(2);
+        if (!dc.isOpen()) break;
+        try {
+          // false: queued in the client (libdatachannel), not refused.
+          if (!dc.sendMessage(`{"type":"flood","i":${i},"pad":"`.padEnd(K64 - 2, 'x') + '"}')) await sleep(1);
+        } catch {
+          break;
+        }
+        sent++;
+      }
+      try {
+        await srv.waitClosed(pcId, 30_000);
+      } catch (err) {
+        const left = (await srv.stats()).sessions.find((x) => x.pcId === pcId);
+        throw new Error(
+          `${String(err)}; sent ${sent}; server saw ${JSON.stringify(left?.inbound.dataChannel)}`,
+        );
+      }
+      // The other session is watched over the flood and the 3 s after it (a short window alone is noise).
+      await sleep(3000);
+    };
+    srv.resetLoopDelay();
+    let during: AudioWindow;
+    try {
+      during = await watchGood(flood, srv, other);
+    } finally {
+      sampling = false;
+    }
+    await sampler;
+    await sleep(1000);
+    const s = await srv.stats();
+    const gcd = await srv.statsAfterGc();
+    const final = srv.closedInbound.get(pcId)!.dataChannel;
+    const flooded = srv.logs.find((l) => l['event'] === 'data_channel_flood');
+    const figure = {
+      limit,
+      sentMessages: sent,
+      sentMiB: +((sent * K64) / 1048576).toFixed(1),
+      counted: {
+        appMessages: final.appMessages - before.appMessages,
+        rateLimited: final.dropped.rateLimited - before.dropped.rateLimited,
+        rateLimitedBytes: final.rateLimitedBytes - before.rateLimitedBytes,
+        readMiB: +(
+          (final.bytes - before.bytes - (final.rateLimitedBytes - before.rateLimitedBytes)) /
+          1048576
+        ).toFixed(1),
+        floodDisconnected: final.floodDisconnected,
+      },
+      closedAfterMs: srv.closedAt.get(pcId),
+      rssMiB: { before: +base.rssMiB.toFixed(1), peak: +peakRss.toFixed(1), afterGc: +gcd.rssMiB.toFixed(1) },
+      heapMiB: { before: +base.heapUsedMiB.toFixed(1), afterGc: +gcd.heapUsedMiB.toFixed(1) },
+      loopDelayMs: { max: Math.round(s.loopDelay.maxMs), p99: Math.round(s.loopDelay.p99Ms) },
+      good: { baseline, during },
+      log: flooded,
+    };
+    console.info(`[dc-rate] ${JSON.stringify(figure)}`);
+
+    expect(srv.running).toBe(true);
+    // Exact: the burst's 64 messages reached the application, the next 33 were dropped unread (the 33rd
+    // crossed the disconnect threshold), and nothing after the disconnect was read.
+    expect(figure.counted).toEqual({
+      appMessages: BURST,
+      rateLimited: CUT + 1,
+      rateLimitedBytes: (CUT + 1) * K64,
+      readMiB: figure.counted.readMiB,
+      floodDisconnected: true,
+    });
+    expect(session(s, other.pcId).inbound.dataChannel.dropped.rateLimited).toBe(0);
+    expect(s.connections).toBe(1);
+    // The reason is logged, once, with the figures.
+    expect(flooded).toMatchObject({ level: 'warn', droppedMessages: CUT + 1, droppedBytes: (CUT + 1) * K64 });
+    expect(srv.logs.filter((l) => l['event'] === 'data_channel_flood')).toHaveLength(1);
+    // Memory: what the server read is 64 x 64 KiB; the rest of the flood never queued up (the client stopped
+    // at the disconnect). Peak RSS within 48 MiB of the start, the heap back within 8 MiB after a GC.
+    expect(sent).toBeLessThan(N);
+    expect(peakRss - base.rssMiB).toBeLessThan(48);
+    expect(gcd.heapUsedMiB - base.heapUsedMiB).toBeLessThan(8);
+    // Reading the burst (4 MiB of JSON) costs the event loop a moment on this loaded machine: bound as the
+    // RTP test's, plus 10 % of the window.
+    expectGoodUnaffected(baseline, during, 0.1);
   }, 180_000);
 });
