@@ -196,6 +196,7 @@ class AudioSenderWrap : public Napi::ObjectWrap<AudioSenderWrap> {
     o.Set("silencePackets", static_cast<double>(st.silencePackets));
     o.Set("dtxSlots", static_cast<double>(st.dtxSlots));
     o.Set("skippedSlots", static_cast<double>(st.skippedSlots));
+    o.Set("lateSlots", static_cast<double>(st.lateSlots));
     o.Set("droppedOnWriteSamples", static_cast<double>(st.droppedOnWriteSamples));
     o.Set("encodeErrors", static_cast<double>(st.encodeErrors));
     o.Set("ringBytes", static_cast<double>(st.ringBytes));

@@ -144,12 +144,19 @@ TEST(SenderPacesAndStampsFromSampleCounts) {
     lastSeq = h.sequence_number;
     n++;
   }
-  // A 200 ms stall: one packet, and the timestamp skips the missed slots.
-  CHECK_EQ(s.pull(400.5), 1u);
+  // A 200 ms stall: 11 slots are due; 3 go out now, the rest in the next pulls, with consecutive timestamps
+  // and sequence numbers (caught up, not skipped).
+  CHECK_EQ(s.pull(400.5), 3u);
   sw::rtp::RtpHeader h;
   CHECK(sw::rtp::ParseRtp(s.packet(0), s.packetLen(0), &h) == sw::rtp::RtpStatus::kOk);
-  CHECK_EQ(static_cast<uint32_t>(h.timestamp - lastTs), 960u * 11);
+  CHECK_EQ(static_cast<uint32_t>(h.timestamp - lastTs), 960u);
   CHECK_EQ(static_cast<uint16_t>(h.sequence_number - lastSeq), 1u);
+  CHECK_EQ(s.pull(401), 3u);
+  CHECK_EQ(s.pull(402), 3u);
+  CHECK_EQ(s.pull(403), 2u);
+  CHECK_EQ(s.pull(404), 0u);
+  CHECK_EQ(s.stats().skippedSlots, 0u);
+  CHECK_EQ(s.stats().lateSlots, 8u + 5u + 2u);
 }
 
 TEST(ReceiverDecodesSenderOutputIntoExactFrames) {

@@ -112,9 +112,10 @@ export type AudioSenderStats = NativeAudioSenderStats;
  * PCM (any rate, any write size) -> bounded ring -> 48 kHz Opus frames -> RTP packets, paced by pull().
  *
  * Pacing: call pull(performance.now()) every 10-20 ms; it returns one packet per frame slot that came due.
- * Up to 3 overdue slots are sent back to back; after a longer stall the older slots are skipped instead of
- * bursting: no packet, no audio consumed (queued speech is delayed, never dropped), but the RTP timestamp
- * still advances by their samples with consecutive sequence numbers, so the receiver sees a pause.
+ * At most 3 slots per pull; after a stall the overdue slots go out 3 per pull until the stream is back on
+ * its grid (`stats().lateSlots`), so a stall of the caller does not stay in the stream as added delay. Only a
+ * stall of over a second skips the oldest slots (`skippedSlots`): no packet, no audio consumed, the RTP
+ * timestamp still advances with consecutive sequence numbers, so the receiver sees a pause.
  * Marker bit: first packet, first packet after slots that sent nothing, first audio packet after silence.
  * Speaking transitions are delivered to {@link onSpeakingChanged} listeners synchronously inside pull().
  */

@@ -414,8 +414,10 @@ export interface NativeAudioSenderStats {
   silencePackets: number;
   /** Slots not sent because Opus DTX had nothing to transmit. */
   dtxSlots: number;
-  /** Slots skipped after a stall (timestamp advanced, no packet). */
+  /** Slots skipped after a stall of over a second (timestamp advanced, no packet). */
   skippedSlots: number;
+  /** Slots deferred to a later pull() to catch up after a stall (sent late, in bursts of up to 3). */
+  lateSlots: number;
   /** Input samples per channel refused by write() because the ring was full. */
   droppedOnWriteSamples: number;
   /** Encoder or packetizer failures. */

@@ -63,25 +63,78 @@ describe('AudioSender', () => {
     expect(total).toBe(Math.floor(t / 20) + 1);
   });
 
-  it('a short delay sends the overdue slots back to back; a stall skips slots and the timestamp jumps', () => {
+  it('a stall is caught up: overdue slots go out 3 per pull, timestamps contiguous, back on the grid', () => {
     const tx = sender();
     tx.write(sine(24000, 1, 440, 2, 8000));
     expect(tx.pull(0).length).toBe(1);
     expect(tx.pull(45).length).toBe(2); // slots 20 and 40
     const before = parseRtp(tx.pull(60)[0]!);
-    // 300 ms stall: slots 80..360 are due at 360 (15 slots): one packet, the 14 older ones skipped.
-    const afterRaw = tx.pull(360);
-    expect(afterRaw.length).toBe(1);
-    const after = parseRtp(afterRaw[0]!);
-    expect((after.sequenceNumber - before.sequenceNumber + 0x10000) % 0x10000).toBe(1);
-    expect((after.timestamp - before.timestamp + 0x100000000) % 0x100000000).toBe(960 * 15);
-    expect(after.marker).toBe(true); // first packet after a transmission gap
-    expect(tx.stats().skippedSlots).toBe(14);
-    // Skipped slots consume no audio: 5 packets of audio were sent in all.
-    expect(tx.playedOutMs).toBeCloseTo(100, 0);
-    // Pacing continues from the new slot grid.
-    expect(tx.pull(370).length).toBe(0);
+    // 300 ms stall: slots 80..360 are due at 360 (15 slots): 3 now, then 3 per pull until caught up.
+    const counts: number[] = [];
+    const packets: RtpPacket[] = [];
+    for (const t of [360, 361, 362, 363, 364, 365]) {
+      const got = tx.pull(t);
+      counts.push(got.length);
+      packets.push(...got.map((p) => parseRtp(p)));
+    }
+    expect(counts).toEqual([3, 3, 3, 3, 3, 0]);
+    // Consecutive sequence numbers and timestamps: no pause, no loss, the audio goes out late and in order.
+    let prev = before;
+    for (const p of packets) {
+      expect((p.sequenceNumber - prev.sequenceNumber + 0x10000) % 0x10000).toBe(1);
+      expect((p.timestamp - prev.timestamp + 0x100000000) % 0x100000000).toBe(960);
+      expect(p.marker).toBe(false);
+      prev = p;
+    }
+    expect(tx.stats().skippedSlots).toBe(0);
+    expect(tx.stats().lateSlots).toBe(12 + 9 + 6 + 3);
+    expect(tx.playedOutMs).toBeCloseTo(80 + 15 * 20, 0);
+    // Pacing continues on the original grid.
+    expect(tx.pull(379).length).toBe(0);
     expect(tx.pull(380).length).toBe(1);
+  });
+
+  it('a stall of over a second skips the oldest slots (a pause: timestamp jump, marker), then catches up', () => {
+    const tx = sender();
+    tx.write(sine(24000, 1, 440, 2, 8000));
+    const before = parseRtp(tx.pull(0)[0]!);
+    // 1.5 s stall: slots 20..1500 (75) are due; 25 are skipped, 50 (one second) are caught up.
+    const first = tx.pull(1500).map((p) => parseRtp(p));
+    expect(first.length).toBe(3);
+    expect(tx.stats().skippedSlots).toBe(25);
+    expect((first[0]!.timestamp - before.timestamp + 0x100000000) % 0x100000000).toBe(960 * 26);
+    expect(first[0]!.marker).toBe(true); // first packet after a transmission gap
+    let n = 3;
+    for (let t = 1501; n < 50; t++) n += tx.pull(t).length;
+    expect(n).toBe(50);
+    expect(tx.pull(1519).length).toBe(0);
+    expect(tx.pull(1520).length).toBe(1);
+  });
+
+  it('a live source (20 ms written as it arrives) keeps its delay through repeated stalls', () => {
+    // An echo bot under load: every 2 s the JS thread stalls for 200 ms, so both the writes and the pulls
+    // pause, and the audio that arrived meanwhile is written at once afterwards. What is queued must come
+    // back to what it was before the stalls; with stalls skipped instead of caught up (the behaviour before)
+    // it grew by 190 ms per stall, to 3.8 s over this run.
+    const tx = sender({ sampleRate: 48000, capacityMs: 10_000 });
+    const frame = sine(48000, 1, 440, 0.02, 8000);
+    let written = 0; // ms of audio written
+    const queued: number[] = [];
+    for (let t = 0; t < 40_000; t += 10) {
+      const stalled = t % 2000 >= 1800;
+      if (stalled) continue;
+      // Everything that arrived up to now (in 20 ms frames) is written, then the pacer runs.
+      while (written <= t) {
+        tx.write(frame);
+        written += 20;
+      }
+      tx.pull(t);
+      if (t % 2000 === 1790) queued.push(tx.queuedMs);
+    }
+    expect(queued.length).toBe(20);
+    expect(Math.max(...queued)).toBeLessThanOrEqual(queued[0]! + 20);
+    expect(tx.stats().skippedSlots).toBe(0);
+    expect(tx.stats().lateSlots).toBeGreaterThan(0);
   });
 
   it('a just-in-time writer (20 ms written before each pull) gets a continuous stream, no holes', () => {

@@ -199,12 +199,21 @@ size_t AudioSender::pull(double nowMs) {
   }
   if (nowMs < nextSlotMs_) return 0;
   int64_t due = static_cast<int64_t>(std::floor((nowMs - nextSlotMs_) / o_.frameMs)) + 1;
-  if (due > kMaxBurst) {
-    const int64_t skipped = due - 1;
+  // Behind the slot grid by more than the catch-up window (a stall of over a second): the oldest slots are
+  // skipped, so the stream resumes at most that far behind the clock.
+  const int64_t maxLag = std::max<int64_t>(kMaxBurst, kMaxCatchUpMs / o_.frameMs);
+  if (due > maxLag) {
+    const int64_t skipped = due - maxLag;
     stats_.skippedSlots += static_cast<uint64_t>(skipped);
     nextSlotMs_ += static_cast<double>(skipped) * o_.frameMs;
     slotIndex_ += static_cast<uint64_t>(skipped);  // the stage sees the index gap: timestamp + marker
-    due = 1;
+    due = maxLag;
+  }
+  // Behind by less: kMaxBurst slots now, the rest in the next pulls (kMaxBurst each), until the stream is
+  // back on the grid.
+  if (due > kMaxBurst) {
+    stats_.lateSlots += static_cast<uint64_t>(due - kMaxBurst);
+    due = kMaxBurst;
   }
   for (int64_t i = 0; i < due; ++i) {
     slot(nextSlotMs_);

@@ -2,11 +2,14 @@
 // pull(now) on the caller's monotonic clock. RTP timestamps come from sample counts (one frame per slot),
 // never from the wall clock. Pure C++17, not thread-safe (owned by the JS thread).
 //
-// Pacing: slot k is due at start + k * frameMs. pull(now) sends every due slot; when more than kMaxBurst
-// slots are due (the caller stalled), the older ones are skipped: no packet and no audio is consumed for
-// them, but the RTP timestamp still advances by their samples (sequence numbers do not), so the receiver
-// sees a timestamp gap with consecutive sequence numbers, i.e. a transmission pause, not loss and not a
-// burst. The queued audio is simply sent later (a stall delays speech, it never drops it).
+// Pacing: slot k is due at start + k * frameMs. pull(now) sends every due slot, at most kMaxBurst per call;
+// when more are due (the caller stalled), the rest go out in the next calls, kMaxBurst each, until the stream
+// is back on the grid. So a stall of the JS thread is caught up within a few ticks instead of staying in the
+// stream as delay: with the older behaviour (skip the overdue slots, send the audio later) every stall added
+// its length to a live source's delay for good (an echo bot under load drifted by seconds). The receiver gets
+// the late packets as a burst, which a browser's jitter buffer plays out by time-stretching, without losing
+// audio. Only a stall longer than kMaxCatchUpMs skips the oldest slots: no packet and no audio for them, the
+// RTP timestamp still advances (consecutive sequence numbers), a pause to the receiver.
 //
 // Encoding on a worker thread (deferred mode): pull() splits each slot into the part that must happen on
 // the caller's thread at the slot's time (take the frame from the ring, speaking transitions, played-out
@@ -64,7 +67,8 @@ struct AudioSenderStats {
   uint64_t audioPackets = 0;           // packets carrying written audio
   uint64_t silencePackets = 0;         // auto-silence packets
   uint64_t dtxSlots = 0;               // slots not sent because the encoder was in DTX
-  uint64_t skippedSlots = 0;           // slots skipped after a stall
+  uint64_t skippedSlots = 0;           // slots skipped after a stall of over kMaxCatchUpMs
+  uint64_t lateSlots = 0;              // slots deferred to a later pull() to catch up after a stall
   uint64_t droppedOnWriteSamples = 0;  // input samples (per channel) refused because the ring was full
   uint64_t encodeErrors = 0;
   uint64_t ringBytes = 0;  // storage the ring holds now (grows with the queued audio, freed once drained)
@@ -155,7 +159,9 @@ class AudioEncodeStage {
 
 class AudioSender {
  public:
-  static constexpr int kMaxBurst = 3;  // slots sent back to back at most; more due = a stall, skip
+  static constexpr int kMaxBurst =
+      3;  // slots sent per pull() at most; more due = caught up in the next pulls
+  static constexpr int kMaxCatchUpMs = 1000;        // behind the grid by more: the oldest slots are skipped
   static constexpr size_t kClearFadeSamples = 480;  // clear() fades the next 10 ms out instead of cutting
   // Ring storage kept once the ring drains: up to 1 s of 48 kHz stereo (192 KB). Above it (after a long
   // utterance was queued) the storage is freed, so a sender's memory follows what is queued, not its

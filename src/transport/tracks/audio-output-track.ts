@@ -47,6 +47,7 @@ const COUNTERS = [
   'silencePackets',
   'dtxSlots',
   'skippedSlots',
+  'lateSlots',
   'droppedOnWriteSamples',
   'encodeErrors',
 ] as const satisfies ReadonlyArray<keyof AudioSenderStats>;
