@@ -92,8 +92,11 @@ class Vp8DepacketizerWrap : public Napi::ObjectWrap<Vp8DepacketizerWrap> {
     video::Vp8Depacketizer& d = core(env);
     const int64_t now = Clock(info, 0);
     const uint32_t sender = static_cast<uint32_t>(ArgInteger(info, 1, "senderSsrc", 0, 0xFFFFFFFFll));
+    const int64_t media = info.Length() > 2 && !info[2].IsUndefined() && !info[2].IsNull()
+                              ? ArgInteger(info, 2, "mediaSsrc", 0, 0xFFFFFFFFll)
+                              : -1;
     rtcp_.clear();
-    if (!d.BuildFeedback(now, sender, &rtcp_)) return env.Null();
+    if (!d.BuildFeedback(now, sender, &rtcp_, media)) return env.Null();
     return CopyToUint8Array(env, rtcp_.data(), rtcp_.size());
   }
   Napi::Value NextDeadline(const Napi::CallbackInfo& info) {

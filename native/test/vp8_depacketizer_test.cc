@@ -357,6 +357,41 @@ TEST(Vp8DepacketizerLostPacketAsksForKeyframe) {
   CHECK(d2.BuildFeedback(1000, 0x2222, &rtcp));
 }
 
+TEST(Vp8DepacketizerPliBeforeFirstPacket) {
+  // A keyframe asked for before any packet (a snapshot wanted before the camera sent anything): with no SSRC
+  // to name, the PLI is kept (not spent) and nothing is due on the clock.
+  Vp8Depacketizer d(Opts());
+  d.RequestKeyframe();
+  std::vector<uint8_t> rtcp;
+  CHECK(!d.BuildFeedback(0, 0x2222, &rtcp));
+  CHECK_EQ(d.NextDeadlineMs(), -1);
+  CHECK_EQ(d.stats().loss.plis, 0u);
+  // With the SSRC the peer's SDP announced, it goes out at once, addressed to that SSRC.
+  CHECK(d.BuildFeedback(10, 0x2222, &rtcp, 0x5151));
+  std::vector<sw::rtp::RtcpPacket> fb;
+  CHECK(sw::rtp::ParseRtcp(rtcp.data(), rtcp.size(), &fb) == sw::rtp::RtcpStatus::kOk);
+  CHECK_EQ(fb.size(), 1u);
+  if (fb.size() == 1) {
+    CHECK_EQ(fb[0].fmt, sw::rtp::kFmtPli);
+    CHECK_EQ(fb[0].media_ssrc, 0x5151u);
+  }
+  CHECK_EQ(d.stats().loss.plis, 1u);
+  // Rate-limited as every PLI.
+  d.RequestKeyframe();
+  rtcp.clear();
+  CHECK(!d.BuildFeedback(20, 0x2222, &rtcp, 0x5151));
+  // Once a packet named the stream, its SSRC wins over the announced one.
+  auto stream = MakeStream(2, 4);
+  for (const auto& p : stream[1].packets) d.Push(p.data(), p.size(), 600);  // a delta frame: no keyframe
+  d.Poll(600);
+  rtcp.clear();
+  CHECK(d.BuildFeedback(600, 0x2222, &rtcp, 0x5151));
+  fb.clear();
+  CHECK(sw::rtp::ParseRtcp(rtcp.data(), rtcp.size(), &fb) == sw::rtp::RtcpStatus::kOk);
+  CHECK(!fb.empty());
+  if (!fb.empty()) CHECK_EQ(fb.back().media_ssrc, 0xABCDu);
+}
+
 TEST(Vp8DepacketizerStartsOnKeyframeOnly) {
   auto stream = MakeStream(8, 4);
   Vp8Depacketizer d(Opts());

@@ -46,6 +46,8 @@ export interface SdpMedia {
   extmaps: Array<{ id: number; uri: string }>;
   /** SSRCs announced with `a=ssrc`. */
   ssrcs: number[];
+  /** The repair (RTX, FEC) SSRCs among them: the second and later of each `a=ssrc-group:FID` / `FEC-FR`. */
+  repairSsrcs: number[];
   /** `a=max-message-size` of an application section, if present. */
   maxMessageSize: number | null;
 }
@@ -106,6 +108,7 @@ export function parseSdp(sdp: string, maxMediaSections = DEFAULT_MAX_MEDIA_SECTI
         codecs: [],
         extmaps: [],
         ssrcs: [],
+        repairSsrcs: [],
         maxMessageSize: null,
       };
       media.push(current);
@@ -160,6 +163,16 @@ export function parseSdp(sdp: string, maxMediaSections = DEFAULT_MAX_MEDIA_SECTI
         if (m) {
           const ssrc = Number(m[1]);
           if (ssrc <= 0xffffffff && !current.ssrcs.includes(ssrc)) current.ssrcs.push(ssrc);
+        }
+        break;
+      }
+      case 'ssrc-group': {
+        const m = /^(FID|FEC-FR)((?:\s+\d{1,10})+)\s*$/.exec(value);
+        if (m) {
+          for (const x of (m[2] ?? '').trim().split(/\s+/).slice(1)) {
+            const ssrc = Number(x);
+            if (ssrc <= 0xffffffff && !current.repairSsrcs.includes(ssrc)) current.repairSsrcs.push(ssrc);
+          }
         }
         break;
       }

@@ -33,6 +33,11 @@ export interface InputTrack {
   /** Payload types accepted in our answer, in the offer's preference order. */
   readonly codecs: ReadonlyArray<InputTrackCodec>;
   /**
+   * The media SSRC the peer's offer announced for this m-line (`a=ssrc`, repair SSRCs of an
+   * `a=ssrc-group:FID` left out), or null; a PLI before the first packet is addressed to it.
+   */
+  readonly announcedSsrc: number | null;
+  /**
    * Subscribes to raw RTP packets (never RTCP). `arrivalMs` is `performance.now()` at delivery to JS.
    * The packet Buffer is owned by the callee only during the call; copy it to keep it. Returns an unsubscribe
    * function. Callbacks are called synchronously, in subscription order, and not awaited; a throwing
@@ -42,8 +47,9 @@ export interface InputTrack {
   /** Subscribes to enabled-state changes from `trackStatus`. Returns an unsubscribe function. */
   onEnabledChanged(cb: (enabled: boolean) => void): () => void;
   /**
-   * Asks the peer for a key frame with an RTCP PLI (video only; a no-op for audio, before the first RTP packet
-   * told us the peer's SSRC, or once the track is gone).
+   * Asks the peer for a key frame with an RTCP PLI (video only; a no-op for audio or once the track is gone).
+   * The PLI names the SSRC of the peer's packets; before the first one, the media SSRC its offer announced
+   * (`a=ssrc`, repair SSRCs of `a=ssrc-group:FID` excluded); a no-op if neither is known.
    */
   requestKeyframe(): void;
 }
@@ -115,6 +121,7 @@ export class InputTrackImpl implements InputTrack {
   readonly codecs: ReadonlyArray<InputTrackCodec>;
   #enabled = true;
   #remoteSsrc: number | null = null;
+  readonly announcedSsrc: number | null;
   #ended = false;
   /** Whether an RTP packet has been seen (drives `track-started`). */
   started = false;
@@ -129,6 +136,8 @@ export class InputTrackImpl implements InputTrack {
     codecs: readonly SdpCodec[];
     track: Track;
     senderSsrc: number;
+    /** The media SSRC the peer's offer announced for this m-line, if any. */
+    announcedSsrc?: number | null;
   }) {
     this.kind = o.kind;
     this.index = o.index;
@@ -143,6 +152,7 @@ export class InputTrackImpl implements InputTrack {
     );
     this.#track = o.track;
     this.#senderSsrc = o.senderSsrc;
+    this.announcedSsrc = o.announcedSsrc ?? null;
     this.#events = new TypedEmitter(`input track ${o.mid}`);
     this.#events.register('rtp', { awaited: false });
     this.#events.register('enabled', { awaited: false });
@@ -166,10 +176,11 @@ export class InputTrackImpl implements InputTrack {
   }
 
   requestKeyframe(): void {
-    if (this.kind !== 'video' || this.#ended || this.#remoteSsrc === null) return;
+    const mediaSsrc = this.#remoteSsrc ?? this.announcedSsrc;
+    if (this.kind !== 'video' || this.#ended || mediaSsrc === null) return;
     try {
       if (this.#track.isOpen()) {
-        const pli = buildRtcpPli({ senderSsrc: this.#senderSsrc, mediaSsrc: this.#remoteSsrc });
+        const pli = buildRtcpPli({ senderSsrc: this.#senderSsrc, mediaSsrc });
         // node-datachannel's Track.sendMessageBinary takes a Buffer: a view of the same bytes, no copy.
         this.#track.sendMessageBinary(Buffer.from(pli.buffer, pli.byteOffset, pli.byteLength));
       }

@@ -213,6 +213,7 @@ export class Transceivers {
               codecs,
               track,
               senderSsrc: ssrc ?? this.#list.find((x) => x.ssrc !== null)?.ssrc ?? 1,
+              announcedSsrc: m.ssrcs.find((x) => !m.repairSsrcs.includes(x)) ?? null,
             })
           : null,
         sink:

@@ -144,15 +144,19 @@ export class VideoReceiver {
     return this.#n().poll(checkNumber('nowMs', nowMs, -1e15, 1e15));
   }
 
-  /** RTCP (NACK and/or PLI) due at `nowMs`, from `senderSsrc`, or null. */
-  feedback(nowMs: number, senderSsrc: number): Uint8Array | null {
+  /**
+   * RTCP (NACK and/or PLI) due at `nowMs`, from `senderSsrc`, or null. Before the first packet a PLI names
+   * `mediaSsrc` (the SSRC the peer's SDP announced); without it the PLI waits for the first packet.
+   */
+  feedback(nowMs: number, senderSsrc: number, mediaSsrc?: number): Uint8Array | null {
     return this.#n().feedback(
       checkNumber('nowMs', nowMs, -1e15, 1e15),
       checkInt('senderSsrc', senderSsrc, 0, 0xffffffff),
+      mediaSsrc === undefined ? undefined : checkInt('mediaSsrc', mediaSsrc, 0, 0xffffffff),
     );
   }
 
-  /** When {@link poll}/{@link feedback} next has something to do (ms), -1 if idle. */
+  /** When {@link poll}/{@link feedback} next has something to do (ms), -1 if idle (always before the first packet). */
   nextDeadlineMs(): number {
     return this.#n().nextDeadlineMs();
   }

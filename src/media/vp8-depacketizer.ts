@@ -102,12 +102,15 @@ export class Vp8Depacketizer {
 
   /**
    * The RTCP feedback due at `nowMs` (a generic NACK and/or a PLI about the stream, from `senderSsrc`), or
-   * null when nothing is due. Call it after pushes and at {@link nextDeadlineMs}.
+   * null when nothing is due. Call it after pushes and at {@link nextDeadlineMs}. Before the first packet a
+   * PLI (after {@link requestKeyframe}) names `mediaSsrc`, the SSRC the peer announced in its SDP; without
+   * it the PLI waits for the first packet.
    */
-  feedback(nowMs: number, senderSsrc: number): Uint8Array | null {
+  feedback(nowMs: number, senderSsrc: number, mediaSsrc?: number): Uint8Array | null {
     return this.#n().feedback(
       checkNumber('nowMs', nowMs, -1e15, 1e15),
       checkInt('senderSsrc', senderSsrc, 0, 0xffffffff),
+      mediaSsrc === undefined ? undefined : checkInt('mediaSsrc', mediaSsrc, 0, 0xffffffff),
     );
   }
 

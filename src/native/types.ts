@@ -566,7 +566,7 @@ export interface NativeVp8Depacketizer {
   push(packet: Uint8Array, nowMs: number): number;
   poll(nowMs: number): number;
   pop(): NativeVp8Frame | null;
-  feedback(nowMs: number, senderSsrc: number): Uint8Array | null;
+  feedback(nowMs: number, senderSsrc: number, mediaSsrc?: number): Uint8Array | null;
   nextDeadlineMs(): number;
   requestKeyframe(): void;
   stats(): NativeVp8DepacketizerStats;
@@ -658,7 +658,7 @@ export interface NativeVideoReceiverStats {
 export interface NativeVideoReceiver {
   push(packet: Uint8Array, nowMs: number): number;
   poll(nowMs: number): number;
-  feedback(nowMs: number, senderSsrc: number): Uint8Array | null;
+  feedback(nowMs: number, senderSsrc: number, mediaSsrc?: number): Uint8Array | null;
   nextDeadlineMs(): number;
   requestKeyframe(): void;
   requestImage(): void;

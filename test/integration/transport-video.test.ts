@@ -140,6 +140,53 @@ describe('SmallWebRTCTransport video input', () => {
     pk.close();
   });
 
+  it('RTP under a payload type other than the negotiated VP8 is dropped before the depacketizer and counted', async () => {
+    const s = await startSession(
+      new TransportParams({ audioInEnabled: false, audioOutEnabled: false, videoInEnabled: true }),
+    );
+    sessions.push(s);
+    const cam = new PeerCamera(s, 'video');
+    const track = (): NonNullable<ReturnType<typeof s.transport.input>['videoTracks'][number]> =>
+      s.transport.input().videoTracks.find((t) => t.source === 'camera')!;
+    // The answer took VP8 96 (and H264 102, which we never decode); 100 was never negotiated.
+    expect(track().input!.codecs.map((c) => c.payloadType)).toEqual([96, 102]);
+    // Between the camera's frames, on the camera's SSRC: a second VP8 stream under payload type 100 (its
+    // sequence numbers 29,000 away from the camera's, so read as the camera's it restarts the stream) and
+    // garbage under the negotiated H264 payload type.
+    const other = new Vp8Encoder({ width: 160, height: 120, bitrate: 300_000 });
+    const otherPk = new Vp8Packetizer({ ssrc: s.off.ssrcs.video, payloadType: 100, initialSequence: 30_000 });
+    const h264 = new Vp8Packetizer({ ssrc: s.off.ssrcs.video, payloadType: 102, initialSequence: 50_000 });
+    let foreign = 0;
+    const FRAMES = 30;
+    for (let i = 0; i < FRAMES; i++) {
+      await cam.send(1);
+      const f = other.encode(testImage(160, 120, i), i % 10 === 0)!;
+      const packets = [
+        ...otherPk.packetize(f.data, (i * 3000 + 1500) >>> 0),
+        ...h264.packetize(Uint8Array.of(0x7c, 0x85, 1, 2, 3, 4, 5, 6), (i * 3000 + 1500) >>> 0),
+      ];
+      for (const p of packets) s.off.tracks.video!.sendMessageBinary(Buffer.from(p));
+      foreign += packets.length;
+    }
+    await until(() => track().receiverStats()!.frames >= FRAMES, 10_000, 'camera frames assembled');
+    await until(() => track().payloadTypeDropped >= foreign, 5_000, 'foreign packets counted');
+    const st = track().receiverStats()!;
+    // Every camera frame came through; none of the foreign packets reached the depacketizer.
+    expect(track().payloadTypeDropped).toBe(foreign);
+    expect(track().malformed).toBe(0);
+    expect(st.frames).toBe(FRAMES);
+    expect(st.malformed).toBe(0);
+    expect(st.framesDropped).toBe(0);
+    expect(st.gapsLost).toBe(0);
+    expect(cam.plis).toEqual([]);
+    await until(() => imagesOf(s, 'camera').length >= 1, 5_000, 'pictures');
+    for (const f of imagesOf(s, 'camera')) expect(f.size).toEqual([320, 240]);
+    cam.close();
+    other.close();
+    otherPk.close();
+    h264.close();
+  });
+
   it('bot images go out as VP8 at videoOutFramerate, scaled to videoOutWidth x videoOutHeight', async () => {
     const s = await startSession(
       new TransportParams({
@@ -229,7 +276,7 @@ describe('SmallWebRTCTransport video input', () => {
     cam.close();
   });
 
-  it('UserImageRequestFrame: the next picture answers it; a keyframe is asked for only after a pause', async () => {
+  it('UserImageRequestFrame: the next picture answers it; a keyframe is asked for after a pause or before the first packet', async () => {
     const s = await startSession(
       new TransportParams({
         audioInEnabled: false,
@@ -285,15 +332,29 @@ describe('SmallWebRTCTransport video input', () => {
     expect(answersOf(s)[1]!.request).toBe(again);
     expect(answersOf(s).some((f) => f.request?.userId === 'someone-else')).toBe(false);
 
-    // The screen has sent nothing yet (so there is no SSRC to address a PLI to): the request waits, and the
-    // first screen picture answers it.
+    // The screen has sent nothing yet: the request asks for a keyframe at once, addressed to the SSRC the
+    // offer announced for it (PeerCamera counts only PLIs naming that SSRC); a second request right after
+    // is within the PLI spacing (500 ms) and sends none. The first screen picture answers them.
     const screen = new PeerCamera(s, 'screen', 160, 120);
-    await s.tap.pushFrame(
-      new UserImageRequestFrame({ userId: s.conn.pcId, videoSource: 'screenVideo' }),
-      FrameDirection.UPSTREAM,
-    );
+    await until(() => s.off.tracks.screen?.isOpen() === true, 10_000, 'screen track open');
+    const screenTrack = s.transport.input().videoTracks.find((t) => t.source === 'screenVideo')!;
+    expect(screenTrack.input!.announcedSsrc).toBe(s.off.ssrcs.screen);
+    await Promise.all([
+      s.tap.pushFrame(
+        new UserImageRequestFrame({ userId: s.conn.pcId, videoSource: 'screenVideo' }),
+        FrameDirection.UPSTREAM,
+      ),
+      s.tap.pushFrame(
+        new UserImageRequestFrame({ userId: s.conn.pcId, videoSource: 'screenVideo' }),
+        FrameDirection.UPSTREAM,
+      ),
+    ]);
+    await until(() => screen.plis.length >= 1, 5_000, 'PLI before the first screen packet');
+    await sleep(200);
+    expect(screen.plis.length).toBe(1);
+    expect(screenTrack.receiverStats()!.packets).toBe(0);
     await screen.send(5);
-    await until(() => answersOf(s).length >= 3, 10_000, 'screen answer');
+    await until(() => answersOf(s).length >= 4, 10_000, 'screen answers');
     const shot = answersOf(s)[2]!;
     expect(shot.transportSource).toBe('screenVideo');
     expect(shot.size).toEqual([160, 120]);

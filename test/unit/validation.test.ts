@@ -146,3 +146,21 @@ describe('one set of input rules', () => {
     }
   });
 });
+
+describe('SDP ssrc lines', () => {
+  it('a=ssrc-group:FID marks the repair (RTX) SSRCs, so a PLI before the first packet names the media one', () => {
+    const video =
+      'm=video 9 UDP/TLS/RTP/SAVPF 96 97\r\na=mid:1\r\na=rtpmap:96 VP8/90000\r\na=rtpmap:97 rtx/90000\r\n' +
+      'a=fmtp:97 apt=96\r\na=ssrc-group:FID 1111 2222\r\na=ssrc:2222 cname:x\r\na=ssrc:1111 cname:x\r\n' +
+      'a=ssrc-group:SIM 1111 3333\r\n';
+    const fp = 'a=fingerprint:sha-256 AA:BB\r\na=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuv\r\n';
+    const m = parseSdp(HEAD + fp + video).media[0]!;
+    expect(m.ssrcs).toEqual([2222, 1111]);
+    expect(m.repairSsrcs).toEqual([2222]);
+    expect(m.ssrcs.find((x) => !m.repairSsrcs.includes(x))).toBe(1111);
+    expect(
+      parseSdp(HEAD + fp + 'm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:1\r\na=ssrc-group:FID x y\r\n').media[0]!
+        .repairSsrcs,
+    ).toEqual([]);
+  });
+});

@@ -270,19 +270,24 @@ void Vp8Depacketizer::Assemble(int64_t now_ms) {
   }
 }
 
-bool Vp8Depacketizer::BuildFeedback(int64_t now_ms, uint32_t sender_ssrc, std::vector<uint8_t>* rtcp) {
+bool Vp8Depacketizer::BuildFeedback(int64_t now_ms, uint32_t sender_ssrc, std::vector<uint8_t>* rtcp,
+                                    int64_t fallback_media_ssrc) {
+  // Without an SSRC to name, nothing is polled: a pending PLI is kept, not spent on a packet never sent.
+  if (!has_ssrc_ && (fallback_media_ssrc < 0 || fallback_media_ssrc > 0xFFFFFFFFll)) return false;
+  const uint32_t media = has_ssrc_ ? ssrc_ : static_cast<uint32_t>(fallback_media_ssrc);
   std::vector<uint16_t> nacks;
   bool pli = false;
-  if (!loss_.Poll(now_ms, &nacks, &pli) || !has_ssrc_) return false;
+  if (!loss_.Poll(now_ms, &nacks, &pli)) return false;
   bool wrote = false;
   if (!nacks.empty() && o_.loss.nack) {
-    wrote |= rtp::AppendNack(rtcp, sender_ssrc, ssrc_, nacks) == rtp::RtcpStatus::kOk;
+    wrote |= rtp::AppendNack(rtcp, sender_ssrc, media, nacks) == rtp::RtcpStatus::kOk;
   }
-  if (pli) wrote |= rtp::AppendPli(rtcp, sender_ssrc, ssrc_) == rtp::RtcpStatus::kOk;
+  if (pli) wrote |= rtp::AppendPli(rtcp, sender_ssrc, media) == rtp::RtcpStatus::kOk;
   return wrote;
 }
 
 int64_t Vp8Depacketizer::NextDeadlineMs() const {
+  if (!has_ssrc_) return -1;
   int64_t next = loss_.NextDeadlineMs();
   if (blocked_since_ms_ >= 0) {
     const int64_t t = blocked_since_ms_ + o_.max_wait_ms;

@@ -83,9 +83,13 @@ class Vp8Depacketizer {
   size_t ready_frames() const { return ready_.size(); }
 
   // Appends the RTCP feedback due at `now_ms` (a generic NACK and/or a PLI about the stream's SSRC, sent
-  // from `sender_ssrc`) to `rtcp`. Returns true when something was appended.
-  bool BuildFeedback(int64_t now_ms, uint32_t sender_ssrc, std::vector<uint8_t>* rtcp);
-  // Earliest time Poll() or BuildFeedback() has something new to do; -1 when idle.
+  // from `sender_ssrc`) to `rtcp`. Returns true when something was appended. Before the first packet a PLI
+  // names `fallback_media_ssrc` (the SSRC the peer announced in its SDP) when it is >= 0; without one the
+  // PLI stays pending until a packet names the stream.
+  bool BuildFeedback(int64_t now_ms, uint32_t sender_ssrc, std::vector<uint8_t>* rtcp,
+                     int64_t fallback_media_ssrc = -1);
+  // Earliest time Poll() or BuildFeedback() has something new to do; -1 when idle (always before the first
+  // packet: a PLI asked for then goes out from the request's own BuildFeedback, or after that packet).
   int64_t NextDeadlineMs() const;
   // Asks the sender for a keyframe (a decoder error, a snapshot wanted after a pause), rate-limited.
   void RequestKeyframe() { loss_.RequestKeyframe(); }

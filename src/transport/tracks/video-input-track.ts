@@ -51,6 +51,9 @@ export class VideoInputTrack implements MediaClockClient {
   #unsubscribe: Array<() => void> = [];
   #closed = false;
   #malformed = 0;
+  #payloadTypeDropped = 0;
+  /** The bound input's VP8 payload types (empty: none negotiated, any accepted). */
+  #vp8Pts: number[] = [];
   #images = 0;
   #lastRtpMs = -1;
 
@@ -101,6 +104,15 @@ export class VideoInputTrack implements MediaClockClient {
     return this.#malformed;
   }
 
+  /**
+   * RTP packets dropped before the depacketizer for a payload type other than the negotiated VP8 one(s): a
+   * peer may send any payload type with its SSRC (H264 answered beside VP8, RTX, garbage); read as VP8 they
+   * would be refused as malformed at best, and at worst restart the stream or corrupt a frame.
+   */
+  get payloadTypeDropped(): number {
+    return this.#payloadTypeDropped;
+  }
+
   /** Native receiver statistics; null once closed. */
   receiverStats(): VideoReceiverStats | null {
     return this.#closed ? null : this.#receiver.stats();
@@ -116,7 +128,9 @@ export class VideoInputTrack implements MediaClockClient {
    * the decoder has no reference to decode it from (no frame yet, or waiting for a keyframe after loss) or
    * the stream has paused (no RTP for {@link SNAPSHOT_PAUSE_MS}), a keyframe is requested too, so the
    * picture does not wait for the sender's next keyframe; a stream that flows needs none (its frames are all
-   * decoded, only their conversion is skipped). Returns whether a keyframe was requested.
+   * decoded, only their conversion is skipped). Before the first packet the PLI goes to the SSRC the peer's
+   * offer announced (none announced: it goes out with the first packet, unless that is a keyframe). PLIs
+   * are rate-limited (one per 500 ms). Returns whether a keyframe was requested.
    */
   requestImage(nowMs = performance.now()): boolean {
     if (this.#closed) return false;
@@ -139,6 +153,7 @@ export class VideoInputTrack implements MediaClockClient {
       mediaClock.delete(this);
       return;
     }
+    this.#vp8Pts = input.codecs.filter((c) => c.name.toUpperCase() === 'VP8').map((c) => c.payloadType);
     this.#unsubscribe.push(input.onRtp((packet, arrivalMs) => this.#onRtp(packet, arrivalMs)));
     mediaClock.add(this);
   }
@@ -162,11 +177,19 @@ export class VideoInputTrack implements MediaClockClient {
 
   #onRtp(packet: Buffer, arrivalMs: number): void {
     if (this.#closed) return;
+    const pts = this.#vp8Pts;
+    if (pts.length > 0) {
+      const pt = (packet[1] ?? 0) & 0x7f;
+      if (pt !== pts[0] && !pts.includes(pt)) {
+        this.#payloadTypeDropped++;
+        return;
+      }
+    }
     this.#lastRtpMs = arrivalMs;
     try {
       this.#receiver.push(packet, arrivalMs);
     } catch (err) {
-      // A packet we cannot use (ERR_VP8_MALFORMED, an H264 payload type...): counted, never thrown into
+      // A packet we cannot use (ERR_VP8_MALFORMED): counted, never thrown into
       // node-datachannel's callback.
       if (this.#malformed++ % 1000 === 0) logger().debug(`${this.#name}: RTP packet refused`, err);
       return;
@@ -176,6 +199,8 @@ export class VideoInputTrack implements MediaClockClient {
 
   // The receiver decides when a keyframe is needed (rate-limited); the connection builds and sends the PLI.
   #sendFeedback(nowMs: number): void {
-    if (this.#receiver.feedback(nowMs, 0) !== null) this.#input?.requestKeyframe();
+    const announced = this.#input?.announcedSsrc ?? null;
+    const rtcp = this.#receiver.feedback(nowMs, 0, announced ?? undefined);
+    if (rtcp !== null) this.#input?.requestKeyframe();
   }
 }
