@@ -81,6 +81,7 @@ export type {
   AudioInputTrack,
   AudioInputTrackStats,
   AudioOutputTrack,
+  AudioStallStats,
   VideoInputSource,
   VideoInputTrack,
   VideoOutputTrack,

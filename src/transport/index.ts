@@ -21,5 +21,6 @@ export {
   type AudioInputTrackOptions,
   type AudioInputTrackStats,
   type AudioOutputTrackOptions,
+  type AudioStallStats,
   type MediaClockClient,
 } from './tracks/index.js';

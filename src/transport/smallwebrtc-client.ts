@@ -211,6 +211,7 @@ export class SmallWebRTCClient {
       // native pacer no longer needs chunks, so the same knob sets how far writes run ahead of the wire
       // (at least two 20 ms packets, so a late pacer tick never starves the encoder).
       lookaheadMs: Math.max(40, this.#params.audioOut10msChunks * 10),
+      maxStallDelayMs: this.#params.audioOutMaxStallDelayMs,
       onSpeaking: (speaking) => void this.#events.emit('on_bot_speaking', speaking),
     });
     this.#audioOut = track;

@@ -42,6 +42,16 @@ export interface TransportParamsInit {
   audioOutDtx?: boolean;
   /** Seconds of silence sent after an EndFrame before stopping (0..60). Default 2. */
   audioOutEndSilenceSecs?: number;
+  /**
+   * Beyond Pipecat: delay the JS thread's stalls may add to the bot's audio before the oldest is dropped, ms
+   * (0..3,600,000). Default 100. A stall shorter than the sender's catch-up window (1 s) is caught up by
+   * sending the late packets in a burst; a longer one makes it skip the oldest slots, which delays everything
+   * queued; for audio made in real time (an echo, a speech-to-speech model) that delay would otherwise grow
+   * with every such stall. Stale audio is worse than
+   * dropped audio for a voice bot; a large value keeps every sample and lets the delay grow
+   * (docs/reliability.md, "Soak").
+   */
+  audioOutMaxStallDelayMs?: number;
   /** Receive the client's camera (and screen on demand) as `UserImageRawFrame`s. Default false. */
   videoInEnabled?: boolean;
   /**
@@ -92,6 +102,7 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set([
   'audioOutAutoSilence',
   'audioOutDtx',
   'audioOutEndSilenceSecs',
+  'audioOutMaxStallDelayMs',
   'videoInEnabled',
   'videoIn',
   'videoOutEnabled',
@@ -263,6 +274,8 @@ export class TransportParams {
   readonly audioOutDtx: boolean;
   /** Silence after EndFrame, seconds. Default 2. */
   readonly audioOutEndSilenceSecs: number;
+  /** See {@link TransportParamsInit.audioOutMaxStallDelayMs}. Default 100. */
+  readonly audioOutMaxStallDelayMs: number;
   /** Receive camera/screen video. Default false. */
   readonly videoInEnabled: boolean;
   /** Input picture rate and width limit (0: unlimited). Default `{ fps: 0, maxWidth: 0 }`. */
@@ -315,6 +328,7 @@ export class TransportParams {
     this.audioOutAutoSilence = bool(init, 'audioOutAutoSilence', true);
     this.audioOutDtx = bool(init, 'audioOutDtx', false);
     this.audioOutEndSilenceSecs = num(init, 'audioOutEndSilenceSecs', 2, 0, 60, false, 's');
+    this.audioOutMaxStallDelayMs = num(init, 'audioOutMaxStallDelayMs', 100, 0, 3_600_000, false, 'ms');
     this.videoInEnabled = bool(init, 'videoInEnabled', false);
     this.videoIn = videoIn(init);
     this.videoOutEnabled = bool(init, 'videoOutEnabled', false);

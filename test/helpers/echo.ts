@@ -8,10 +8,18 @@ import {
   TransportParams,
   type Frame,
   type SmallWebRTCConnection,
+  type TransportParamsInit,
 } from '../../src/index.js';
 
-/** The echo bot's transport on `conn`: 16 kHz microphone in, bot audio out, the camera only with `videoIn`. */
-export function echoTransport(conn: SmallWebRTCConnection, videoIn = false): SmallWebRTCTransport {
+/**
+ * The echo bot's transport on `conn`: 16 kHz microphone in, bot audio out, the camera only with `videoIn`;
+ * `more` overrides or adds parameters.
+ */
+export function echoTransport(
+  conn: SmallWebRTCConnection,
+  videoIn = false,
+  more: TransportParamsInit = {},
+): SmallWebRTCTransport {
   return new SmallWebRTCTransport({
     webrtcConnection: conn,
     params: new TransportParams({
@@ -19,6 +27,7 @@ export function echoTransport(conn: SmallWebRTCConnection, videoIn = false): Sma
       audioInSampleRate: 16000,
       audioOutEnabled: true,
       videoInEnabled: videoIn,
+      ...more,
     }),
   });
 }

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 
 import { AudioSender } from '../../src/index.js';
-import { AudioOutputTrack } from '../../src/transport/tracks/audio-output-track.js';
+import type { RtpSink } from '../../src/connection/index.js';
+import { AudioOutputTrack, type AudioStallStats } from '../../src/transport/tracks/audio-output-track.js';
 import { mediaClock } from '../../src/transport/tracks/media-clock.js';
 
 function track(): AudioOutputTrack {
@@ -80,5 +81,136 @@ describe('AudioSender RTP continuation', () => {
     expect(() => new AudioSender({ ...base, initialSequence: 65536 })).toThrow(/initialSequence/);
     expect(() => new AudioSender({ ...base, initialSequence: -1 })).toThrow(RangeError);
     expect(() => new AudioSender({ ...base, initialTimestamp: 2 ** 32 })).toThrow(/initialTimestamp/);
+  });
+});
+
+describe('AudioOutputTrack after a stalled pacer', () => {
+  /**
+   * A live stream (an echo: one 20 ms frame written per 20 ms, the writes awaited in order as the output
+   * transport does) on a simulated clock, with a 1.5 s stall of the JS thread in the middle: the pacer's
+   * tick comes back 1.5 s late (the sender catches the last second up and skips the 0.5 s before it) and the
+   * input side catches up at once (75 frames in a burst). Returns the audio waiting (frames not yet written + the send ring) before
+   * and 2 s after the stall, and the track's stall counters.
+   */
+  async function stalledEcho(maxStallDelayMs: number): Promise<{
+    beforeMs: number;
+    afterMs: number;
+    stall: AudioStallStats;
+  }> {
+    const sink: RtpSink = {
+      ssrc: 1234,
+      payloadType: 111,
+      clockRate: 48000,
+      midExtensionId: null,
+      mid: '0',
+      send: () => true,
+      onRtcp: () => () => {},
+    };
+    const t = new AudioOutputTrack({
+      sampleRate: 16000,
+      channels: 1,
+      bitrate: 32000,
+      autoSilence: true,
+      encodeOnWorker: false,
+      maxStallDelayMs,
+    });
+    t.bind(sink);
+    mediaClock.delete(t); // ticked by hand below, on the simulated clock
+    const queue: Int16Array[] = [];
+    let pumping = false;
+    const pump = async (): Promise<void> => {
+      if (pumping) return;
+      pumping = true;
+      // A write still waiting when the test closes the track rejects with ERR_CLOSED: the end of the run.
+      while (queue.length > 0) await t.write(queue.shift()!).catch(() => undefined);
+      pumping = false;
+    };
+    const push = (): void => {
+      queue.push(new Int16Array(320).fill(3000));
+      void pump();
+    };
+    const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    let now = 1000;
+    const live = async (ms: number): Promise<void> => {
+      for (let i = 0; i < ms / 10; i++) {
+        t.tick(now);
+        if (i % 2 === 0) push();
+        await settle();
+        now += 10;
+      }
+    };
+    const waitingMs = (): number => queue.length * 20 + t.queuedMs;
+    try {
+      await live(1000);
+      const beforeMs = waitingMs();
+      now += 1500;
+      t.tick(now);
+      for (let i = 0; i < 75; i++) push();
+      await settle();
+      await live(2000);
+      return { beforeMs, afterMs: waitingMs(), stall: t.stallStats };
+    } finally {
+      queue.length = 0;
+      t.close();
+    }
+  }
+
+  it('keeps at most maxStallDelayMs of the delay a stall adds to a live stream, dropping the oldest (counted)', async () => {
+    const bounded = await stalledEcho(100);
+    // The sender skipped about 500 ms of slots; 100 ms of that delay is kept, the rest of the burst that came
+    // for them is dropped (the caught-up second is sent late, in bursts, not kept as delay).
+    expect(bounded.stall.skippedMs).toBeGreaterThanOrEqual(460);
+    expect(bounded.stall.addedDelayMs).toBe(100);
+    expect(bounded.stall.droppedMs).toBeCloseTo(bounded.stall.skippedMs - 100, 0);
+    // (The ring's level swings by up to two 20 ms frames between the two samples.)
+    expect(bounded.afterMs - bounded.beforeMs).toBeLessThanOrEqual(100 + 60);
+    // Without the bound (the previous behaviour) every millisecond of the stall stays in the stream.
+    const unbounded = await stalledEcho(3_600_000);
+    expect(unbounded.stall.droppedMs).toBe(0);
+    expect(unbounded.afterMs - unbounded.beforeMs).toBeGreaterThanOrEqual(420);
+  });
+
+  it('forgets the added delay once the track goes idle: the next utterance keeps all of its audio', async () => {
+    const t = new AudioOutputTrack({
+      sampleRate: 16000,
+      channels: 1,
+      bitrate: 32000,
+      autoSilence: true,
+      encodeOnWorker: false,
+      maxStallDelayMs: 0,
+      capacityMs: 5000,
+    });
+    const sink: RtpSink = {
+      ssrc: 1,
+      payloadType: 111,
+      clockRate: 48000,
+      midExtensionId: null,
+      mid: '0',
+      send: () => true,
+      onRtcp: () => () => {},
+    };
+    t.bind(sink);
+    mediaClock.delete(t);
+    try {
+      let now = 0;
+      t.tick(now);
+      void t.write(new Int16Array(48000)); // 3 s queued
+      now += 1300; // a stall while speaking: about 300 ms skipped, all of it over a 0 ms bound
+      t.tick(now);
+      expect(t.stallStats.skippedMs).toBeGreaterThanOrEqual(260);
+      // The stall's debt is taken from what is written next, not from the audio already queued.
+      expect(t.queuedMs).toBeGreaterThan(2900);
+      // Idle: the queued audio plays out (the late second caught up, then in real time).
+      for (let i = 0; i < 320; i++) t.tick((now += 10));
+      expect(t.queuedMs).toBe(0);
+      t.tick((now += 10));
+      expect(t.stallStats.addedDelayMs).toBe(0);
+      // Nothing left to drop: a new utterance is queued whole.
+      void t.write(new Int16Array(3200));
+      expect(t.stallStats.droppedMs).toBe(0);
+      expect(t.queuedMs).toBeGreaterThan(150);
+    } finally {
+      t.close();
+    }
   });
 });

@@ -22,6 +22,7 @@ import {
   setLogger,
   shutdownSmallWebRTC,
   startSmallWebRTCServer,
+  type AudioStallStats,
   type DataChannelRateLimit,
   type InboundStats,
   type SmallWebRTCConnection,
@@ -44,6 +45,8 @@ export interface BotServerChildOptions {
   drainDeadlineMs?: number;
   /** Forward the library's structured log lines (those with an `event`) as `{ log: details }`. */
   logEvents?: boolean;
+  /** The bots' `audioOutMaxStallDelayMs` (default the library's). */
+  audioOutMaxStallDelayMs?: number;
   /** The connections' inbound data-channel bound (`connectionOptions.dataChannelRateLimit`). */
   dataChannelRateLimit?: Partial<DataChannelRateLimit>;
 }
@@ -70,7 +73,13 @@ export interface SessionStats {
    * written), audio in the native send ring (ms), and the sender's counters (`skippedSlots`...), null once
    * the track is gone.
    */
-  out: { queuedFrames: number; ringMs: number; sender: Record<string, number> | null };
+  out: {
+    queuedFrames: number;
+    ringMs: number;
+    sender: Record<string, number> | null;
+    /** What the pacer's stalls did (`AudioOutputTrack.stallStats`). */
+    stall: AudioStallStats | null;
+  };
 }
 
 /** What `{ stats: true }` answers. */
@@ -142,7 +151,13 @@ const server = await startSmallWebRTCServer({
     ...(opts.dataChannelRateLimit ? { dataChannelRateLimit: opts.dataChannelRateLimit } : {}),
   },
   onNewConnection: (conn) => {
-    const transport = echoTransport(conn, opts.videoIn ?? false);
+    const transport = echoTransport(
+      conn,
+      opts.videoIn ?? false,
+      opts.audioOutMaxStallDelayMs !== undefined
+        ? { audioOutMaxStallDelayMs: opts.audioOutMaxStallDelayMs }
+        : {},
+    );
     const echo = new Echo();
     const entry: Live = { conn, transport, echo, appMessages: 0 };
     live.add(entry);
@@ -179,6 +194,7 @@ function outStats(t: SmallWebRTCTransport): SessionStats['out'] {
     sender: sender
       ? Object.fromEntries(Object.entries(sender).filter(([, v]) => typeof v === 'number'))
       : null,
+    stall: track?.stallStats ?? null,
   };
 }
 

@@ -22,6 +22,7 @@ describe('TransportParams', () => {
       audioOutAutoSilence: true,
       audioOutDtx: false,
       audioOutEndSilenceSecs: 2,
+      audioOutMaxStallDelayMs: 100,
       videoInEnabled: false,
       videoIn: { fps: 0, maxWidth: 0 },
       videoOutEnabled: false,

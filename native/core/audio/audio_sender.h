@@ -9,7 +9,8 @@
 // its length to a live source's delay for good (an echo bot under load drifted by seconds). The receiver gets
 // the late packets as a burst, which a browser's jitter buffer plays out by time-stretching, without losing
 // audio. Only a stall longer than kMaxCatchUpMs skips the oldest slots: no packet and no audio for them, the
-// RTP timestamp still advances (consecutive sequence numbers), a pause to the receiver.
+// RTP timestamp still advances (consecutive sequence numbers), a pause to the receiver. (The JS
+// AudioOutputTrack drops the audio that pause would delay for good beyond its maxStallDelayMs.)
 //
 // Encoding on a worker thread (deferred mode): pull() splits each slot into the part that must happen on
 // the caller's thread at the slot's time (take the frame from the ring, speaking transitions, played-out

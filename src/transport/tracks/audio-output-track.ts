@@ -27,11 +27,41 @@ export interface AudioOutputTrackOptions {
   /** Called (on the JS thread, from the media clock's tick) when audio starts or stops going out on the wire. */
   onSpeaking?: (speaking: boolean) => void;
   /**
+   * Delay the pacer's stalls may add to a live stream before its oldest audio is dropped, ms (default
+   * {@link DEFAULT_MAX_STALL_DELAY_MS}). The sender catches a stall of the JS thread up by sending the late
+   * packets in the next ticks, but one longer than its catch-up window (1 s) makes it skip the oldest slots,
+   * so the audio meant for them goes out later: such a stall delays whatever is queued by its excess. For
+   * audio produced in real time (an echo, a speech-to-speech model, any bot that passes the user's audio on)
+   * nothing ever takes that delay back, and the input side catches up at once (its frames for the stalled
+   * time arrive in a burst), so without a bound the delay grows with every such stall for as long as the
+   * stream goes on. Up to this much of added delay is
+   * kept (nothing dropped for short stalls); beyond it, audio written after the stall is dropped oldest-first
+   * until the added delay is back at the bound (counted: {@link AudioOutputTrack.stallStats}). The added delay
+   * is forgotten once the track goes idle (nothing queued, no write waiting): a bot's next utterance starts
+   * with the full bound. `Infinity`: never drop (stalls delay the rest of the stream).
+   */
+  maxStallDelayMs?: number;
+  /**
    * Run the Opus encoder on the native worker pool (docs/native-workers.md) instead of the JS thread: the
    * pacer tick only takes the due frames and the packets are sent when the worker hands them back (well
    * under a millisecond later). Default true.
    */
   encodeOnWorker?: boolean;
+}
+
+/** Default {@link AudioOutputTrackOptions.maxStallDelayMs}: a voice bot keeps its echo and replies prompt. */
+export const DEFAULT_MAX_STALL_DELAY_MS = 100;
+
+/** What the pacer's stalls did to the bot's audio (see {@link AudioOutputTrackOptions.maxStallDelayMs}). */
+export interface AudioStallStats {
+  /** Send slots skipped while audio was queued (the JS thread was late), ms. */
+  skippedMs: number;
+  /** Delay the stalls add to the stream now (at most `maxStallDelayMs`; 0 once the track went idle), ms. */
+  addedDelayMs: number;
+  /** Stale audio dropped (oldest first) to keep the added delay at the bound, ms. */
+  droppedMs: number;
+  /** Writes that had audio dropped. */
+  droppedWrites: number;
 }
 
 interface WriteWaiter {
@@ -94,6 +124,14 @@ export class AudioOutputTrack implements OutboundTrack, MediaClockClient {
   #playedBaseMs = 0;
   #statsBase: AudioSenderStats | null = null;
   #formatChanges = 0;
+  readonly #maxStallDelayMs: number;
+  /** `performance.now()` of the previous pull (a gap of 3 slots or more may have made the sender skip). */
+  #lastPullMs = Infinity;
+  /** The senders' skipped-slot count when last looked at. */
+  #skippedSeen = 0;
+  /** Stale audio still to drop from what is written next, ms. */
+  #staleDebtMs = 0;
+  readonly #stall: AudioStallStats = { skippedMs: 0, addedDelayMs: 0, droppedMs: 0, droppedWrites: 0 };
 
   constructor(options: AudioOutputTrackOptions) {
     this.#options = options;
@@ -101,7 +139,17 @@ export class AudioOutputTrack implements OutboundTrack, MediaClockClient {
     this.#channels = options.channels;
     this.#lookaheadMs = options.lookaheadMs ?? 40;
     this.#onSpeaking = options.onSpeaking;
+    const maxStall = options.maxStallDelayMs ?? DEFAULT_MAX_STALL_DELAY_MS;
+    if (typeof maxStall !== 'number' || Number.isNaN(maxStall) || maxStall < 0) {
+      throw new SmallWebRTCRangeError('ERR_INVALID_ARG', 'maxStallDelayMs must be a number >= 0');
+    }
+    this.#maxStallDelayMs = maxStall;
     this.#sender = this.#createSender(null);
+  }
+
+  /** What the pacer's stalls did to this track's audio (a copy). */
+  get stallStats(): AudioStallStats {
+    return { ...this.#stall };
   }
 
   /** Whether this track's Opus encoding runs on the native worker pool. */
@@ -232,7 +280,7 @@ export class AudioOutputTrack implements OutboundTrack, MediaClockClient {
         `pcm length ${pcm.length} is not a multiple of ${this.#channels} channels`,
       );
     }
-    let rest = pcm;
+    let rest = this.#dropStale(pcm);
     while (rest.length > 0) {
       if (this.#sink === null || signal?.aborted || this.#closed) return;
       const accepted = this.#sender.write(rest);
@@ -256,6 +304,37 @@ export class AudioOutputTrack implements OutboundTrack, MediaClockClient {
       this.#waiters.push(waiter);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  /**
+   * Drops the stale head of `pcm` while a stall left audio to drop (see `maxStallDelayMs`); returns the rest.
+   */
+  #dropStale(pcm: Int16Array): Int16Array {
+    if (this.#staleDebtMs <= 0) return pcm;
+    const frames = pcm.length / this.#channels;
+    const dropFrames = Math.min(frames, Math.ceil((this.#staleDebtMs * this.#sampleRate) / 1000));
+    if (dropFrames <= 0) return pcm;
+    const ms = (dropFrames / this.#sampleRate) * 1000;
+    this.#staleDebtMs = Math.max(0, this.#staleDebtMs - ms);
+    this.#stall.droppedMs += ms;
+    this.#stall.droppedWrites++;
+    return pcm.subarray(dropFrames * this.#channels);
+  }
+
+  /**
+   * After a pull that came late enough for the sender to skip slots: the skipped time is delay added to
+   * whatever was queued; beyond `maxStallDelayMs` of it, the excess becomes stale audio to drop.
+   */
+  #noteStall(wasLive: boolean): void {
+    const skipped = this.stats().skippedSlots;
+    const newMs = (skipped - this.#skippedSeen) * this.#sender.frameMs;
+    this.#skippedSeen = skipped;
+    if (newMs <= 0 || !wasLive) return;
+    this.#stall.skippedMs += newMs;
+    const added = this.#stall.addedDelayMs + newMs;
+    const excess = Math.max(0, added - this.#maxStallDelayMs);
+    this.#stall.addedDelayMs = added - excess;
+    this.#staleDebtMs += excess;
   }
 
   /** Drops all queued audio within one packet; returns the ms dropped. Pending writes resolve. */
@@ -284,8 +363,18 @@ export class AudioOutputTrack implements OutboundTrack, MediaClockClient {
   /** Media clock tick (JS thread): sends due packets, reports on-the-wire transitions, wakes writers. */
   tick(nowMs: number): void {
     if (this.#sink === null || this.#closed) return;
+    // Idle (nothing queued, nobody waiting to write): no audio is late, whatever the stalls did before.
+    const live = this.#sender.queuedMs > 0 || this.#waiters.length > 0 || this.#spaceWaiters.length > 0;
+    if (!live) {
+      this.#stall.addedDelayMs = 0;
+      this.#staleDebtMs = 0;
+    }
+    const gapMs = nowMs - this.#lastPullMs;
+    this.#lastPullMs = nowMs;
     // Worker mode: pull() returns nothing and the packets reach #send() from the worker's callback.
     this.#send(this.#sender.pull(nowMs));
+    // The sender skips only when more than three slots are due: no need to ask it after a short gap.
+    if (gapMs >= 2 * this.#sender.frameMs) this.#noteStall(live);
     for (const t of this.#sender.takeTransitions()) {
       // After an unbind reported a stop, the sender's own stop for that utterance is a duplicate.
       if (t.speaking !== this.#reportedSpeaking) this.#reportSpeaking(t.speaking);

@@ -15,7 +15,11 @@ export {
   type AudioInputTrackOptions,
   type AudioInputTrackStats,
 } from './audio-input-track.js';
-export { AudioOutputTrack, type AudioOutputTrackOptions } from './audio-output-track.js';
+export {
+  AudioOutputTrack,
+  type AudioOutputTrackOptions,
+  type AudioStallStats,
+} from './audio-output-track.js';
 export { MediaClock, mediaClock, type MediaClockClient } from './media-clock.js';
 export { VideoInputTrack, type VideoInputSource, type VideoInputTrackOptions } from './video-input-track.js';
 export {
