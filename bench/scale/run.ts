@@ -73,10 +73,14 @@ class Child {
   readonly messages: Array<Record<string, unknown>> = [];
   exited: string | null = null;
   readonly proc: ChildProcess;
-  constructor(script: string, args: string[]) {
+  constructor(script: string, args: string[], o: { ownSession?: boolean } = {}) {
     this.proc = fork(join(here, script), args, {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // A session of its own (setsid) is, on Linux with autogroup scheduling, a CPU share of its own: the
+      // server then does not share one with the client processes of the same run, as it would not in a
+      // deployment (the clients are elsewhere). It still exits with this process (IPC disconnect).
+      detached: o.ownSession ?? false,
     });
     this.proc.on('message', (m) => this.messages.push(m as Record<string, unknown>));
     this.proc.on(
@@ -156,7 +160,7 @@ export interface ScaleRow {
 async function runLevel(n: number): Promise<ScaleRow> {
   const label = `scale N=${n}`;
   progress(`${label}: starting the server`);
-  const server = new Child('server.ts', ['--workers', String(WORKERS), '--bot', BOT]);
+  const server = new Child('server.ts', ['--workers', String(WORKERS), '--bot', BOT], { ownSession: true });
   const clients: Child[] = [];
   try {
     const ready = await server.waitFor('ready', 60_000);
