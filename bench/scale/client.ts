@@ -185,7 +185,7 @@ function heard(s: Session, pcm: Int16Array, at: number): void {
       }
       s.turnEndAt = null;
     }
-  } else if (loud && s.quietRun >= QUIET_FRAMES_BEFORE_ONSET) {
+  } else if (loud && s.quietRun >= QUIET_FRAMES_BEFORE_ONSET && BOT === 'echo') {
     let sentAt: number | undefined;
     for (let i = s.onsets.length - 1; i >= 0; i--) {
       const t = s.onsets[i] ?? Infinity;
@@ -263,6 +263,8 @@ send({ ready: true });
 // The client's own event loop: a late client inflates the echo delay it measures, so it is reported beside it.
 const loop = monitorEventLoopDelay({ resolution: 10 });
 
+// The bench went away (killed): do not outlive it.
+process.on('disconnect', () => process.exit(0));
 process.on('message', (m: unknown) => {
   const msg = m as { start?: boolean; stop?: boolean; close?: boolean };
   if (msg.start) {
