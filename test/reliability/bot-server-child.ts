@@ -15,7 +15,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
 
 import {
+  FrameDirection,
   FrameProcessor,
+  InputAudioRawFrame,
   Pipeline,
   PipelineRunner,
   PipelineTask,
@@ -24,11 +26,13 @@ import {
   startSmallWebRTCServer,
   type AudioStallStats,
   type DataChannelRateLimit,
+  type Frame,
   type InboundStats,
   type SmallWebRTCConnection,
   type SmallWebRTCTransport,
 } from '../../src/index.js';
 import { processResources, type ProcessResources } from '../../testkit/process-resources.js';
+import { EchoProcessor } from '../../examples/echo-bot.js';
 import { Echo, echoTransport } from '../helpers/echo.js';
 
 /** Options (argv[2], JSON). */
@@ -49,6 +53,11 @@ export interface BotServerChildOptions {
   audioOutMaxStallDelayMs?: number;
   /** The connections' inbound data-channel bound (`connectionOptions.dataChannelRateLimit`). */
   dataChannelRateLimit?: Partial<DataChannelRateLimit>;
+  /**
+   * Run the demo's echo (`EchoProcessor` of examples/echo-bot.ts: quiet frames are not echoed while more than
+   * this many ms of bot audio wait to be sent) instead of echoing every frame.
+   */
+  echoMaxBacklogMs?: number;
 }
 
 /** One session's counters. */
@@ -60,6 +69,8 @@ export interface SessionStats {
   receiver: Record<string, number | boolean> | null;
   /** Bot audio frames the output transport wrote to the wire. */
   framesOut: number;
+  /** Input frames the demo's echo did not echo (quiet while behind; `echoMaxBacklogMs`), else 0. */
+  framesNotEchoed: number;
   /** App messages the transport delivered. */
   appMessages: number;
   /** The audio input track's counters (`AudioInputTrack.stats`). */
@@ -104,8 +115,17 @@ const send = (m: unknown): void => {
 interface Live {
   conn: SmallWebRTCConnection;
   transport: SmallWebRTCTransport;
-  echo: Echo;
+  echo: Echo | CountingDemoEcho;
   appMessages: number;
+}
+
+/** The demo's echo, counting the microphone frames it was given as {@link Echo} does. */
+class CountingDemoEcho extends EchoProcessor {
+  framesIn = 0;
+  override async processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
+    if (frame instanceof InputAudioRawFrame) this.framesIn++;
+    await super.processFrame(frame, direction);
+  }
 }
 /** Slow to clean up, as a bot that flushes a transcript when its pipeline ends. */
 class SlowCleanup extends FrameProcessor {
@@ -158,7 +178,14 @@ const server = await startSmallWebRTCServer({
         ? { audioOutMaxStallDelayMs: opts.audioOutMaxStallDelayMs }
         : {},
     );
-    const echo = new Echo();
+    const echo =
+      opts.echoMaxBacklogMs !== undefined
+        ? new CountingDemoEcho({
+            maxBacklogMs: opts.echoMaxBacklogMs,
+            // What the demo reads: frames queued in the output transport, and audio in its send ring.
+            backlogMs: () => transport.output().queuedFrames * 20 + transport.outputQueuedMs,
+          })
+        : new Echo();
     const entry: Live = { conn, transport, echo, appMessages: 0 };
     live.add(entry);
     const stages: FrameProcessor[] = [transport.input(), echo, transport.output()];
@@ -208,6 +235,7 @@ function stats(): ServerStats {
       framesIn: s.echo.framesIn,
       receiver: receiver ? { ...receiver } : null,
       framesOut: s.transport.output().stats.framesWritten,
+      framesNotEchoed: s.echo instanceof EchoProcessor ? s.echo.droppedQuietFrames : 0,
       appMessages: s.appMessages,
       audioInput: input ? { ...input.stats } : null,
       inbound: s.conn.inboundStats(),
