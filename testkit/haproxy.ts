@@ -10,12 +10,15 @@
  * const lb = await startHaproxy({ servers: [{ owner: 's1', address: '127.0.0.1:7001' }, ...] });
  * lb.url; await lb.serverStatus(); lb.stop();
  * ```
+ *
+ * `forkRoutedServer()` starts one of the server processes behind it (testkit/routed-server.ts).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import { until } from './wait.js';
 
@@ -143,5 +146,57 @@ export async function startHaproxy(servers: HaproxyServer[]): Promise<RunningHap
       proc.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** Options of one server process (testkit/routed-server.ts). */
+export interface RoutedServerOptions {
+  owner: string;
+  maxConnections?: number;
+  /** owner -> base URL of the processes to forward to (none by default: a misrouted request is 421). */
+  peers?: Record<string, string>;
+  /** The demo page's static directory: serve it and run the echo bot of `npm run demo` on every session. */
+  demo?: string;
+}
+
+/** A forked server process. */
+export interface RoutedServerProcess {
+  owner: string;
+  /** Its own base URL (straight to it, not through the balancer). */
+  url: string;
+  child: ChildProcess;
+  /** Its structured session log lines (`event: 'session_start' | 'session_end'`, with `demo` only). */
+  logs: Array<Record<string, unknown> & { event: string; pcId: string }>;
+  /** Asks it to close (its peers disconnect) and waits for the exit; SIGKILL after 10 s. */
+  stop(): Promise<void>;
+}
+
+const ROUTED_SERVER = fileURLToPath(new URL('./routed-server.ts', import.meta.url));
+
+/** Forks testkit/routed-server.ts with `options`; resolves once it listens. */
+export async function forkRoutedServer(options: RoutedServerOptions): Promise<RoutedServerProcess> {
+  const child = fork(ROUTED_SERVER, [JSON.stringify(options)], { execArgv: ['--import', 'tsx'] });
+  const logs: RoutedServerProcess['logs'] = [];
+  child.on('message', (m: { log?: RoutedServerProcess['logs'][number] }) => {
+    if (m.log) logs.push(m.log);
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('message', (m: { ready?: string }) =>
+      m.ready ? resolve(m.ready) : reject(new Error('no ready')),
+    );
+    child.once('exit', (code) => reject(new Error(`server ${options.owner} exited ${code}`)));
+  });
+  return {
+    owner: options.owner,
+    url,
+    child,
+    logs,
+    stop: () =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null || child.signalCode !== null) return done();
+        child.once('exit', () => done());
+        child.send({ exit: true });
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      }),
   };
 }

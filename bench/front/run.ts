@@ -9,34 +9,32 @@
 // keep-alive HTTP (fetch) as a browser would.
 //
 // usage: npm run bench:front [-- --requests 300]
-import { fork, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 
 import nodeDataChannel from 'node-datachannel';
 
-import { haproxyAvailable, startHaproxy, type RunningHaproxy } from '../../testkit/haproxy.js';
+import {
+  forkRoutedServer,
+  haproxyAvailable,
+  startHaproxy,
+  type RoutedServerOptions,
+  type RoutedServerProcess,
+  type RunningHaproxy,
+} from '../../testkit/haproxy.js';
 import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
 import { dist, fmtDist, resultsDir, stamp, type Dist } from '../lib/stats.js';
 
 const i = process.argv.indexOf('--requests');
 const REQUESTS = i >= 0 ? Number(process.argv[i + 1]) : 300;
 if (!Number.isInteger(REQUESTS) || REQUESTS < 10) throw new RangeError('--requests must be an integer >= 10');
-const SERVER = fileURLToPath(new URL('../../testkit/routed-server.ts', import.meta.url));
-
-const children: ChildProcess[] = [];
-function start(opts: object): Promise<string> {
-  const ch = fork(SERVER, [JSON.stringify(opts)], { execArgv: ['--import', 'tsx'] });
-  children.push(ch);
-  return new Promise((resolve, reject) => {
-    ch.once('message', (m: { ready?: string }) =>
-      m.ready ? resolve(m.ready) : reject(new Error('no ready')),
-    );
-    ch.once('exit', (code) => reject(new Error(`server exited ${code}`)));
-  });
+const children: RoutedServerProcess[] = [];
+async function start(opts: RoutedServerOptions): Promise<string> {
+  const server = await forkRoutedServer(opts);
+  children.push(server);
+  return server.url;
 }
 
 let lb: RunningHaproxy | null = null;
@@ -93,6 +91,6 @@ try {
 } finally {
   client?.close();
   lb?.stop();
-  for (const ch of children) ch.kill('SIGKILL');
+  for (const s of children) s.child.kill('SIGKILL');
   nodeDataChannel.cleanup();
 }

@@ -4,18 +4,20 @@
 // its owner by HAProxy. Then one server is SIGKILLed: only its sessions are lost, and once the /readyz health
 // check marks it down every new session goes to the other two.
 // Needs the Debian package haproxy (scripts/install-system-deps.sh installs it, CI runs that).
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
 import nodeDataChannel from 'node-datachannel';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { ownerOfId } from '../../src/server/index.js';
-import { haproxyAvailable, startHaproxy, type RunningHaproxy } from '../../testkit/haproxy.js';
+import {
+  forkRoutedServer,
+  haproxyAvailable,
+  startHaproxy,
+  type RoutedServerProcess,
+  type RunningHaproxy,
+} from '../../testkit/haproxy.js';
 import { PipecatLikeClient, type HttpResult } from '../../testkit/pipecat-like-client.js';
 import { until } from '../../testkit/wait.js';
 
-const SERVER = fileURLToPath(new URL('../../testkit/routed-server.ts', import.meta.url));
 const OWNERS = ['s1', 's2', 's3'];
 const SESSIONS = 30;
 const hasHaproxy = haproxyAvailable();
@@ -24,36 +26,24 @@ if (!hasHaproxy)
     'haproxy.test.ts SKIPPED: no `haproxy` binary on PATH (Debian package haproxy; run scripts/install-system-deps.sh as root)',
   );
 
-const children = new Map<string, ChildProcess>();
+const children = new Map<string, RoutedServerProcess>();
 const clients: PipecatLikeClient[] = [];
 let lb: RunningHaproxy | null = null;
 
 afterAll(async () => {
   for (const c of clients) c.close();
   lb?.stop();
-  await Promise.all(
-    [...children.values()].map(
-      (ch) =>
-        new Promise<void>((done) => {
-          if (ch.exitCode !== null || ch.signalCode !== null) return done();
-          ch.once('exit', () => done());
-          ch.send({ exit: true });
-          setTimeout(() => ch.kill('SIGKILL'), 10_000).unref();
-        }),
-    ),
-  );
+  await Promise.all([...children.values()].map((s) => s.stop()));
   nodeDataChannel.cleanup();
 }, 30_000);
 
 async function startServer(owner: string, maxConnections?: number): Promise<string> {
-  const ch = fork(SERVER, [JSON.stringify({ owner, maxConnections })], { execArgv: ['--import', 'tsx'] });
-  children.set(owner, ch);
-  return new Promise((resolve, reject) => {
-    ch.once('message', (m: { ready?: string }) =>
-      m.ready ? resolve(m.ready) : reject(new Error('no ready')),
-    );
-    ch.once('exit', (code) => reject(new Error(`server ${owner} exited ${code}`)));
+  const server = await forkRoutedServer({
+    owner,
+    ...(maxConnections !== undefined ? { maxConnections } : {}),
   });
+  children.set(owner, server);
+  return server.url;
 }
 
 async function openSession(front: string, viaStart: boolean): Promise<PipecatLikeClient> {
@@ -121,7 +111,7 @@ describe.skipIf(!hasHaproxy)('HAProxy in front of 3 server processes', () => {
     );
 
     // Kill s2 without a goodbye. HAProxy's /readyz check marks it DOWN.
-    children.get('s2')!.kill('SIGKILL');
+    children.get('s2')!.child.kill('SIGKILL');
     await until(async () => (await lb!.serverStatus()).s2 === 'DOWN', 15_000, 's2 DOWN in haproxy');
     const lost = sessions.filter((c) => ownerOfId(c.pcId) === 's2');
     const kept = sessions.filter((c) => ownerOfId(c.pcId) !== 's2');
