@@ -3,6 +3,7 @@ import { SmallWebRTCTypeError } from '../errors.js';
 import { TypedEmitter } from '../events.js';
 import { getLogger } from '../logger.js';
 import { buildRtcpPli } from '../media/rtp.js';
+import { ReceiverReporter } from './receiver-reports.js';
 import type { SdpCodec } from './sdp.js';
 
 /** A negotiated codec of an input track (a subset of the offer's codecs that we accepted). */
@@ -128,6 +129,8 @@ export class InputTrackImpl implements InputTrack {
   readonly #events: TypedEmitter<InputTrackEvents>;
   readonly #track: Track;
   readonly #senderSsrc: number;
+  /** RTCP receiver reports about the peer's audio (docs/protocol.md, "RTCP"); null for video. */
+  readonly #reporter: ReceiverReporter | null;
 
   constructor(o: {
     kind: 'audio' | 'video';
@@ -154,6 +157,15 @@ export class InputTrackImpl implements InputTrack {
     this.#senderSsrc = o.senderSsrc;
     this.announcedSsrc = o.announcedSsrc ?? null;
     this.#events = new TypedEmitter(`input track ${o.mid}`);
+    this.#reporter =
+      o.kind === 'audio'
+        ? new ReceiverReporter({
+            senderSsrc: o.senderSsrc,
+            clockRate: o.codecs[0]?.clockRate || 48000,
+            out: o.track,
+            name: `input track ${o.mid}`,
+          })
+        : null;
     this.#events.register('rtp', { awaited: false });
     this.#events.register('enabled', { awaited: false });
   }
@@ -200,12 +212,24 @@ export class InputTrackImpl implements InputTrack {
   deliver(packet: Buffer, ssrc: number, arrivalMs: number): void {
     if (this.#ended) return;
     this.#remoteSsrc = ssrc;
+    this.#reporter?.rtp(packet, ssrc, arrivalMs);
     void this.#events.emit('rtp', packet, arrivalMs);
+  }
+
+  /** @internal One RTCP packet from the peer (its sender reports feed our receiver reports). */
+  deliverRtcp(packet: Buffer, arrivalMs: number): void {
+    if (!this.#ended) this.#reporter?.rtcp(packet, arrivalMs);
+  }
+
+  /** @internal Receiver reports sent about this track's sources (0 for video). */
+  get receiverReportsSent(): number {
+    return this.#reporter?.sent ?? 0;
   }
 
   /** @internal The peer behind this track is gone; subscribers are no longer called. */
   end(): void {
     this.#ended = true;
+    this.#reporter?.close();
     this.#events.removeAllHandlers();
   }
 }

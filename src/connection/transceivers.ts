@@ -287,6 +287,7 @@ export class Transceivers {
     if (isRtcpPacket(msg)) {
       stats.rtcp++;
       t.sink?.deliverRtcp(msg);
+      t.input?.deliverRtcp(msg, now);
       return;
     }
     if (msg.length < 12 || ((msg[0] ?? 0) & 0xc0) !== 0x80) {

@@ -98,6 +98,13 @@ export interface DemoHookView {
       codec: string | null;
     } | null;
     outbound: { packetsSent: number; bytesSent: number; codec: string | null } | null;
+    /** The server's receiver reports about the mic, as the browser reads them (`remote-inbound-rtp`). */
+    remoteInbound: {
+      packetsLost: number;
+      fractionLost: number;
+      jitterMs: number;
+      roundTripTimeMs: number | null;
+    } | null;
     roundTripTimeMs: number | null;
   } | null>;
 }

@@ -117,6 +117,27 @@ describe.skipIf(!chromiumAvailable())('Pipecat web client (real SmallWebRTCTrans
     await until(() => rtp.count >= 25, 20_000, 'mic RTP');
     expect([...rtp.payloadTypes]).toEqual([111]);
 
+    // Our RTCP receiver reports about the mic reach the browser: getStats() has the remote-inbound-rtp of its
+    // outbound audio (nothing lost on loopback), and a round-trip time, which Chromium computes from the
+    // LSR/DLSR of our report against its own sender report, so those fields are right too.
+    const statsOf = async () => (await demoEval(page, (d) => d.audioStats()))!;
+    let remote: Awaited<ReturnType<typeof statsOf>>['remoteInbound'] = null;
+    await until(
+      async () => {
+        remote = (await statsOf()).remoteInbound;
+        return remote !== null && remote.roundTripTimeMs !== null;
+      },
+      20_000,
+      () => `remote-inbound-rtp with a round-trip time (${JSON.stringify(remote)})`,
+    );
+    const r = remote!;
+    console.log(`chromium remote-inbound-rtp (our receiver reports): ${JSON.stringify(r)}`);
+    expect(r.packetsLost).toBe(0);
+    expect(r.fractionLost).toBe(0);
+    expect(r.roundTripTimeMs!).toBeGreaterThan(0);
+    // Loopback: milliseconds, plus our event loop's lag on a loaded machine (seen: 80-430 ms at load 20).
+    expect(r.roundTripTimeMs!).toBeLessThan(5000);
+
     // Server-requested renegotiation: the client re-offers on the same PC with its pc_id.
     const before = requests.filter((r) => r.method === 'POST').length;
     connection.askToRenegotiate();

@@ -138,6 +138,16 @@ interface AudioRtcStats {
     codec: string | null;
   } | null;
   outbound: { packetsSent: number; bytesSent: number; codec: string | null } | null;
+  /**
+   * What the server's RTCP receiver reports say about the mic (`remote-inbound-rtp` of the outbound audio):
+   * null until the first report arrived.
+   */
+  remoteInbound: {
+    packetsLost: number;
+    fractionLost: number;
+    jitterMs: number;
+    roundTripTimeMs: number | null;
+  } | null;
   roundTripTimeMs: number | null;
 }
 
@@ -699,7 +709,7 @@ const demo: DemoHook = {
       const c = byId.get(String(s.codecId));
       return c ? String(c.mimeType) : null;
     };
-    const out: AudioRtcStats = { inbound: null, outbound: null, roundTripTimeMs: null };
+    const out: AudioRtcStats = { inbound: null, outbound: null, remoteInbound: null, roundTripTimeMs: null };
     for (const s of byId.values()) {
       if (s.type === 'inbound-rtp' && s.kind === 'audio') {
         const emitted = num(s.jitterBufferEmittedCount);
@@ -715,6 +725,13 @@ const demo: DemoHook = {
         };
       } else if (s.type === 'outbound-rtp' && s.kind === 'audio') {
         out.outbound = { packetsSent: num(s.packetsSent), bytesSent: num(s.bytesSent), codec: codecOf(s) };
+      } else if (s.type === 'remote-inbound-rtp' && s.kind === 'audio') {
+        out.remoteInbound = {
+          packetsLost: num(s.packetsLost),
+          fractionLost: num(s.fractionLost),
+          jitterMs: num(s.jitter) * 1000,
+          roundTripTimeMs: typeof s.roundTripTime === 'number' ? s.roundTripTime * 1000 : null,
+        };
       } else if (s.type === 'candidate-pair' && s.nominated && typeof s.currentRoundTripTime === 'number') {
         out.roundTripTimeMs = s.currentRoundTripTime * 1000;
       }
