@@ -24,12 +24,37 @@ export interface SessionMediaStats {
   jitterBufferDelaySecs: number | null;
   /** Send underruns: 20 ms send slots skipped because the pacer ran late (an event-loop stall). */
   sendUnderruns: number;
+  /** Video frames received (assembled from RTP, camera and screen). */
+  videoFramesIn: number;
+  /** Video frames encoded and sent. */
+  videoFramesOut: number;
+  /** Received video frames the decoder refused (each asked for a keyframe). */
+  videoDecodeErrors: number;
+  /** Bot images the encoder could not encode. */
+  videoEncodeErrors: number;
+  /** Keyframe requests (PLI) we sent about the peer's video. */
+  videoKeyframeRequestsSent: number;
+  /** Keyframe requests (PLI, FIR) the peer sent about ours. */
+  videoKeyframeRequestsReceived: number;
 }
 
 /** What a media object reports (its own counters since it was created; `null` once it cannot be read). */
 export type MediaStatsReading = Partial<SessionMediaStats> | null;
 
-const COUNTERS = ['packetsIn', 'packetsOut', 'packetsLost', 'concealedSecs', 'sendUnderruns'] as const;
+/** Every counter of {@link SessionMediaStats} (all but the jitter-buffer gauge). */
+export const COUNTERS = [
+  'packetsIn',
+  'packetsOut',
+  'packetsLost',
+  'concealedSecs',
+  'sendUnderruns',
+  'videoFramesIn',
+  'videoFramesOut',
+  'videoDecodeErrors',
+  'videoEncodeErrors',
+  'videoKeyframeRequestsSent',
+  'videoKeyframeRequestsReceived',
+] as const;
 
 interface Entry {
   /** Readers of the live media objects. */
@@ -49,6 +74,12 @@ export function zero(): SessionMediaStats {
     concealedSecs: 0,
     jitterBufferDelaySecs: null,
     sendUnderruns: 0,
+    videoFramesIn: 0,
+    videoFramesOut: 0,
+    videoDecodeErrors: 0,
+    videoEncodeErrors: 0,
+    videoKeyframeRequestsSent: 0,
+    videoKeyframeRequestsReceived: 0,
   };
 }
 
@@ -58,7 +89,7 @@ function add(into: SessionMediaStats, r: MediaStatsReading): void {
 }
 
 /**
- * Attaches the reader of one media object (an audio receiver or sender) to `connection`. Call the returned
+ * Attaches the reader of one media object (an audio or video receiver or sender) to `connection`. Call the returned
  * function BEFORE closing the object: it takes the last reading and keeps it in the connection's totals.
  * A reader must be cheap (a native `stats()` call) and must not throw.
  */

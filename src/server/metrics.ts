@@ -26,7 +26,12 @@ import {
 } from 'prom-client';
 
 import type { SmallWebRTCConnection } from '../connection/index.js';
-import { readMediaStats, zero as zeroMediaStats, type SessionMediaStats } from '../connection/media-stats.js';
+import {
+  COUNTERS as MEDIA_COUNTERS,
+  readMediaStats,
+  zero as zeroMediaStats,
+  type SessionMediaStats,
+} from '../connection/media-stats.js';
 import { SmallWebRTCRangeError } from '../errors.js';
 import { getLogger, type Logger } from '../logger.js';
 import type { SmallWebRTCAuthorize } from './admission.js';
@@ -244,6 +249,36 @@ export class ServerMetrics {
       'Outgoing 20 ms audio slots skipped because the pacer ran late (an event-loop stall).',
       (m) => m.sendUnderruns,
     );
+    mediaCounter(
+      'video_frames_received_total',
+      'Video frames received from peers (assembled from RTP, camera and screen).',
+      (m) => m.videoFramesIn,
+    );
+    mediaCounter(
+      'video_frames_sent_total',
+      'Video frames encoded and sent to peers.',
+      (m) => m.videoFramesOut,
+    );
+    mediaCounter(
+      'video_decode_errors_total',
+      'Received video frames the decoder refused (each asked for a keyframe).',
+      (m) => m.videoDecodeErrors,
+    );
+    mediaCounter(
+      'video_encode_errors_total',
+      'Bot video images the encoder could not encode.',
+      (m) => m.videoEncodeErrors,
+    );
+    mediaCounter(
+      'video_keyframe_requests_sent_total',
+      'Keyframe requests (PLI) sent to peers about their video.',
+      (m) => m.videoKeyframeRequestsSent,
+    );
+    mediaCounter(
+      'video_keyframe_requests_received_total',
+      'Keyframe requests (PLI, FIR) received from peers about our video.',
+      (m) => m.videoKeyframeRequestsReceived,
+    );
     new Gauge({
       name: `${P}audio_jitter_buffer_delay_seconds`,
       help: 'Largest current jitter-buffer delay (loss deadline after expected arrival) over live sessions, seconds.',
@@ -333,8 +368,7 @@ export class ServerMetrics {
   #sessionEnded(connection: SmallWebRTCConnection, session: Session): void {
     if (!this.#live.delete(connection)) return;
     const media = readMediaStats(connection);
-    for (const k of ['packetsIn', 'packetsOut', 'packetsLost', 'concealedSecs', 'sendUnderruns'] as const)
-      this.#ended[k] += media[k];
+    for (const k of MEDIA_COUNTERS) this.#ended[k] += media[k];
     const reason: SmallWebRTCSessionEndReason = session.failed
       ? 'failed'
       : connection.inboundStats().dataChannel.floodDisconnected
@@ -371,6 +405,8 @@ export class ServerMetrics {
         lossPct,
         concealedSecs: round(media.concealedSecs, 2),
         sendUnderruns: media.sendUnderruns,
+        videoFramesIn: media.videoFramesIn,
+        videoFramesOut: media.videoFramesOut,
       },
     );
   }
@@ -379,8 +415,7 @@ export class ServerMetrics {
     const t = { ...this.#ended };
     for (const c of this.#live.keys()) {
       const m = readMediaStats(c);
-      for (const k of ['packetsIn', 'packetsOut', 'packetsLost', 'concealedSecs', 'sendUnderruns'] as const)
-        t[k] += m[k];
+      for (const k of MEDIA_COUNTERS) t[k] += m[k];
     }
     return t;
   }

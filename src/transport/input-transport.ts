@@ -70,6 +70,7 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
   #unwatchTrack: (() => void) | null = null;
   /** Detaches the receiver's counters from the connection's monitoring totals (keeping its last reading). */
   #detachStats: (() => void) | null = null;
+  readonly #detachVideoStats: Array<() => void> = [];
   #video: VideoInputTrack[] = [];
   #unwatchVideo: (() => void) | null = null;
   /** The newest picture per source not yet pushed (latest wins while a push is in progress). */
@@ -278,6 +279,19 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
       });
       track.bind(this.#client.videoInput(source));
       this.#video.push(track);
+      // Read by the server's /metrics and session log at scrape time only.
+      this.#detachVideoStats.push(
+        attachMediaStats(this.#client.connection, () => {
+          const c = track.counters();
+          return c === null
+            ? null
+            : {
+                videoFramesIn: c.framesIn,
+                videoDecodeErrors: c.decodeErrors,
+                videoKeyframeRequestsSent: c.keyframeRequests,
+              };
+        }),
+      );
     }
     // A restart_pc brings new tracks: the same VideoInputTracks rebind to them.
     this.#unwatchVideo = this.#client.onVideoInputChanged((source, input) => {
@@ -288,6 +302,7 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
   #stopVideo(): void {
     this.#unwatchVideo?.();
     this.#unwatchVideo = null;
+    for (const detach of this.#detachVideoStats.splice(0)) detach(); // before close: the last readings
     for (const t of this.#video) t.close();
     this.#video = [];
     this.#pendingImages.clear();

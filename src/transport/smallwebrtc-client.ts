@@ -50,6 +50,7 @@ export class SmallWebRTCClient {
   #audioOut: AudioOutputTrack | null = null;
   /** Detaches the bot audio sender's counters from the connection's monitoring totals. */
   #detachAudioOutStats: (() => void) | null = null;
+  #detachVideoOutStats: (() => void) | null = null;
   #audioIn: InputTrack | null = null;
   #videoOut: VideoOutputTrack | null = null;
   #videoIn: { camera: InputTrack | null; screenVideo: InputTrack | null } = {
@@ -236,6 +237,14 @@ export class SmallWebRTCClient {
       name: `${this.connection.name} video out`,
     });
     this.#videoOut = track;
+    this.#detachVideoOutStats = attachMediaStats(this.connection, () => {
+      const c = track.counters();
+      return {
+        videoFramesOut: c.framesOut,
+        videoEncodeErrors: c.encodeErrors,
+        videoKeyframeRequestsReceived: c.keyframeRequests,
+      };
+    });
     this.connection.replaceVideoTrack(track);
   }
 
@@ -268,6 +277,8 @@ export class SmallWebRTCClient {
     this.#setVideoInput('screenVideo', null);
     if (this.#videoOut) {
       this.connection.replaceVideoTrack(null);
+      this.#detachVideoOutStats?.(); // before close: takes the sender's last reading
+      this.#detachVideoOutStats = null;
       this.#videoOut.close();
       this.#videoOut = null;
     }

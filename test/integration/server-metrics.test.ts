@@ -8,14 +8,21 @@ import nodeDataChannel from 'node-datachannel';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import {
+  OutputImageRawFrame,
   Pipeline,
   PipelineTask,
+  SmallWebRTCTransport,
   startSmallWebRTCServer,
+  TransportParams,
   type SmallWebRTCServer,
   type SmallWebRTCServerOptions,
 } from '../../src/index.js';
+import { buildRtcpPli, parseRtcp, rtpSsrc } from '../../src/media/rtp.js';
+import { Vp8Encoder } from '../../src/media/vp8-codec.js';
+import { Vp8Packetizer } from '../../src/media/vp8-packetizer.js';
 import { PipecatLikeClient } from '../../testkit/pipecat-like-client.js';
-import { until } from '../../testkit/wait.js';
+import { testImage } from '../../testkit/video-image.js';
+import { sleep, until } from '../../testkit/wait.js';
 import { Echo, echoTransport } from '../helpers/echo.js';
 
 interface LogLine {
@@ -216,6 +223,110 @@ describe('/metrics', () => {
     expect(d.packetsIn).toBeGreaterThanOrEqual(received);
     expect(d.packetsOut).toBeGreaterThan(0);
     expect(d.lossPct).toBe(0);
+  }, 60_000);
+
+  it('video: frames in and out, decode/encode errors and keyframe requests both ways', async () => {
+    const { server, lines } = await echoServer({
+      onNewConnection: (conn) => {
+        const transport = new SmallWebRTCTransport({
+          webrtcConnection: conn,
+          params: new TransportParams({
+            videoInEnabled: true,
+            videoOutEnabled: true,
+            videoOutWidth: 160,
+            videoOutHeight: 120,
+            videoOutFramerate: 15,
+          }),
+        });
+        const task = new PipelineTask(new Pipeline([transport.input(), transport.output()]));
+        transport.eventHandler('on_client_connected', async () => {
+          // Not live: the picture goes out at the frame rate.
+          const img = testImage(160, 120, 1);
+          await transport.sendImage(
+            new OutputImageRawFrame({ image: img.data, size: [160, 120], format: 'RGB' }),
+          );
+        });
+        transport.eventHandler('on_client_closed', async () => {
+          await task.cancel();
+        });
+        void task.run().catch(() => {});
+      },
+    });
+    const c = await PipecatLikeClient.create({ baseUrl: server.url, screen: false });
+    clients.push(c);
+    expect((await c.connect()).status).toBe(200);
+    await c.waitConnected();
+    // The server's video: its SSRC (for our PLI about it).
+    let botVideoSsrc: number | null = null;
+    c.onRtp('video', (b) => (botVideoSsrc ??= rtpSsrc(b)));
+    let plisFromServer = 0;
+    c.onRtcp('video', (b) => {
+      for (const p of parseRtcp(b)) if (p.kind === 'pli' && p.mediaSsrc === c.ssrcs.video) plisFromServer++;
+    });
+    await until(() => c.tracks.video?.isOpen() === true, 10_000, 'camera track open');
+    // The camera: VP8 at ~30 fps whose first (key)frame is never sent, so the server must ask for one.
+    const enc = new Vp8Encoder({ width: 160, height: 120, bitrate: 300_000 });
+    const pk = new Vp8Packetizer({ ssrc: c.ssrcs.video, payloadType: 96, initialSequence: 100 });
+    let answered = 0;
+    try {
+      for (let i = 0; i < 60; i++) {
+        const keyframe = plisFromServer > answered;
+        answered = plisFromServer;
+        const frame = enc.encode(testImage(160, 120, i), keyframe)!;
+        if (i > 0)
+          for (const p of pk.packetize(frame.data, (i * 3000) >>> 0))
+            c.tracks.video!.sendMessageBinary(Buffer.from(p));
+        await sleep(33);
+      }
+    } finally {
+      enc.close();
+      pk.close();
+    }
+    await until(() => botVideoSsrc !== null, 10_000, 'the bot video');
+    const pli = buildRtcpPli({ senderSsrc: c.ssrcs.video, mediaSsrc: botVideoSsrc! });
+    c.tracks.video!.sendMessageBinary(Buffer.from(pli));
+    let m = await metricsOf(server);
+    await until(
+      async () => {
+        m = await metricsOf(server);
+        return (value(m.samples, 'smallwebrtc_video_keyframe_requests_received_total') ?? 0) >= 1;
+      },
+      10_000,
+      'our PLI counted',
+    );
+    const v = (name: string): number => value(m.samples, `smallwebrtc_video_${name}_total`) ?? NaN;
+    console.log(
+      `video metrics: frames in ${v('frames_received')} out ${v('frames_sent')}, keyframe requests sent ` +
+        `${v('keyframe_requests_sent')} received ${v('keyframe_requests_received')}, decode errors ` +
+        `${v('decode_errors')}, encode errors ${v('encode_errors')}; PLIs the client saw: ${plisFromServer}`,
+    );
+    expect(m.types.get('smallwebrtc_video_frames_received_total')).toBe('counter');
+    expect(v('frames_received')).toBeGreaterThanOrEqual(20);
+    expect(v('frames_received')).toBeLessThanOrEqual(59);
+    expect(v('frames_sent')).toBeGreaterThanOrEqual(5);
+    expect(v('keyframe_requests_sent')).toBeGreaterThanOrEqual(1);
+    // One PLI each way can count twice: libdatachannel (0.24.5, PeerConnection::forwardMedia) hands an RTCP
+    // packet to a track once per SSRC in it that maps to the track, and a PLI names two of the same track.
+    expect(plisFromServer).toBeGreaterThanOrEqual(v('keyframe_requests_sent'));
+    expect(v('keyframe_requests_received')).toBeGreaterThanOrEqual(1);
+    expect(v('keyframe_requests_received')).toBeLessThanOrEqual(2);
+    expect(v('decode_errors')).toBe(0);
+    expect(v('encode_errors')).toBe(0);
+    const framesIn = v('frames_received');
+
+    c.close();
+    await until(
+      async () => {
+        m = await metricsOf(server);
+        return value(m.samples, 'smallwebrtc_sessions_active') === 0;
+      },
+      15_000,
+      'the session to end',
+    );
+    // An ended session's video stays counted, and its end line has it.
+    expect(v('frames_received')).toBeGreaterThanOrEqual(framesIn);
+    const end = lines.find((l) => l.message.startsWith('session end'));
+    expect((end?.details[0] as { videoFramesIn: number }).videoFramesIn).toBeGreaterThanOrEqual(framesIn);
   }, 60_000);
 
   it('path, off switch, and access: the authorize hook by default, or its own', async () => {

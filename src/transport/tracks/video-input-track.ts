@@ -113,6 +113,16 @@ export class VideoInputTrack implements MediaClockClient {
     return this.#payloadTypeDropped;
   }
 
+  /**
+   * The counters monitoring reads (frames received, decoder refusals, keyframe requests sent); null once
+   * closed (read it before closing).
+   */
+  counters(): { framesIn: number; decodeErrors: number; keyframeRequests: number } | null {
+    if (this.#closed) return null;
+    const s = this.#receiver.stats();
+    return { framesIn: s.frames, decodeErrors: this.#receiver.decodeErrors, keyframeRequests: s.plis };
+  }
+
   /** Native receiver statistics; null once closed. */
   receiverStats(): VideoReceiverStats | null {
     return this.#closed ? null : this.#receiver.stats();

@@ -60,6 +60,8 @@ export class VideoOutputTrack implements OutboundTrack, MediaClockClient {
   #lastSentMs = -Infinity;
   #closed = false;
   readonly #stats: Omit<VideoOutputTrackStats, 'sender'> = { framesSent: 0, framesOut: 0, sendFailures: 0 };
+  /** The counters of the senders this track had before the current one. */
+  readonly #retired = { encodeErrors: 0, keyframeRequests: 0 };
 
   constructor(options: VideoOutputTrackOptions) {
     if (options === null || typeof options !== 'object') {
@@ -72,6 +74,20 @@ export class VideoOutputTrack implements OutboundTrack, MediaClockClient {
   /** Whether a sender is bound (the peer is connected and takes video). */
   get bound(): boolean {
     return this.#sink !== null;
+  }
+
+  /**
+   * The counters monitoring reads, over every sender this track had (a `restart_pc` binds a new one): frames
+   * sent, encoder failures, keyframe requests (PLI, FIR) from the peer.
+   */
+  counters(): { framesOut: number; encodeErrors: number; keyframeRequests: number } {
+    const live = this.#sender;
+    const s = live?.stats();
+    return {
+      framesOut: this.#stats.framesOut,
+      encodeErrors: this.#retired.encodeErrors + (live?.encodeErrors ?? 0),
+      keyframeRequests: this.#retired.keyframeRequests + (s ? s.plis + s.firs : 0),
+    };
   }
 
   /** Counters. */
@@ -143,6 +159,11 @@ export class VideoOutputTrack implements OutboundTrack, MediaClockClient {
     mediaClock.delete(this);
     this.#unsubscribe?.();
     this.#unsubscribe = null;
+    if (this.#sender) {
+      const s = this.#sender.stats();
+      this.#retired.encodeErrors += this.#sender.encodeErrors;
+      this.#retired.keyframeRequests += s.plis + s.firs;
+    }
     this.#sender?.close();
     this.#sender = null;
     this.#sink = null;
