@@ -3,6 +3,7 @@
 //
 //   encode      RGB image -> Vp8Encoder.encode (includes RGB -> I420; realtime CBR, cpuUsed -6)
 //   encodeI420  I420 image -> Vp8Encoder.encode (the codec alone)
+//   encodeOut   the same at the bot's output speed (cpuUsed VIDEO_OUT_CPU_USED, -12), what VideoOutputTrack runs
 //   packetize   encoded frame -> Vp8Packetizer.packetize (RTP packets, 1200-byte MTU)
 //   depacketize the frame's packets -> Vp8Depacketizer.push + pop
 //   decode      Vp8Decoder.decode
@@ -24,6 +25,7 @@ import { convertImage, type VideoImage } from '../../src/media/video-frame.js';
 import { Vp8Decoder, Vp8Encoder } from '../../src/media/vp8-codec.js';
 import { Vp8Depacketizer } from '../../src/media/vp8-depacketizer.js';
 import { Vp8Packetizer } from '../../src/media/vp8-packetizer.js';
+import { VIDEO_OUT_CPU_USED } from '../../src/transport/tracks/video-output-track.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -44,6 +46,7 @@ const SIZES = [
 const STAGES = [
   'encode',
   'encodeI420',
+  'encodeOut',
   'packetize',
   'depacketize',
   'decode',
@@ -106,6 +109,7 @@ for (const size of SIZES) {
   for (let rep = 0; rep < REPS; rep++) {
     const enc = new Vp8Encoder({ width, height, bitrate, fps: 30 });
     const encI420 = new Vp8Encoder({ width, height, bitrate, fps: 30 });
+    const encOut = new Vp8Encoder({ width, height, bitrate, fps: 30, cpuUsed: VIDEO_OUT_CPU_USED });
     const pk = new Vp8Packetizer({ ssrc: 1, payloadType: 96, midExtension: { id: 4, mid: '1' } });
     const dp = new Vp8Depacketizer({ payloadType: 96, nack: true });
     const dec = new Vp8Decoder();
@@ -114,6 +118,7 @@ for (const size of SIZES) {
       const img = inputs[n % inputs.length]!;
       const [frame, tEnc] = cpu(() => enc.encode(img));
       const [, tEncI420] = cpu(() => encI420.encode(inputsI420[n % inputs.length]!));
+      const [, tEncOut] = cpu(() => encOut.encode(inputsI420[n % inputs.length]!));
       if (frame === null) continue;
       const [packets, tPk] = cpu(() => pk.packetize(frame.data, (n * 3000) >>> 0));
       const [out, tDp] = cpu(() => {
@@ -129,6 +134,7 @@ for (const size of SIZES) {
       if (n < 5) continue;
       samples.encode.push(tEnc);
       samples.encodeI420.push(tEncI420);
+      samples.encodeOut.push(tEncOut);
       samples.packetize.push(tPk);
       samples.depacketize.push(tDp);
       samples.decode.push(tDec);
@@ -136,7 +142,7 @@ for (const size of SIZES) {
       samples.toRgbInto.push(tRgbInto);
       samples.toRgb320.push(tRgbSmall);
     }
-    for (const o of [enc, encI420, pk, dp, dec]) o.close();
+    for (const o of [enc, encI420, encOut, pk, dp, dec]) o.close();
   }
   for (const stage of STAGES) {
     const xs = samples[stage];
