@@ -22,7 +22,10 @@ export interface SessionMediaStats {
    * receiver is attached.
    */
   jitterBufferDelaySecs: number | null;
-  /** Send underruns: 20 ms send slots skipped because the pacer ran late (an event-loop stall). */
+  /**
+   * Send underruns: 20 ms send slots skipped because the pacer ran over a second late (shorter stalls are
+   * caught up).
+   */
   sendUnderruns: number;
   /** Video frames received (assembled from RTP, camera and screen). */
   videoFramesIn: number;

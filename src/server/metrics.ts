@@ -246,7 +246,7 @@ export class ServerMetrics {
     );
     mediaCounter(
       'audio_send_underruns_total',
-      'Outgoing 20 ms audio slots skipped because the pacer ran late (an event-loop stall).',
+      'Outgoing 20 ms audio slots skipped because the pacer ran over a second late (shorter stalls are caught up).',
       (m) => m.sendUnderruns,
     );
     mediaCounter(

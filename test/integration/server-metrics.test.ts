@@ -136,6 +136,22 @@ async function metricsOf(server: SmallWebRTCServer): Promise<ReturnType<typeof p
   return parseExposition(await res.text());
 }
 
+/** Scrapes until `smallwebrtc_sessions_active` is 0 (the session closed by the test has ended); that scrape. */
+async function metricsOnceNoSessionIsActive(
+  server: SmallWebRTCServer,
+): Promise<ReturnType<typeof parseExposition>> {
+  let m = await metricsOf(server);
+  await until(
+    async () => {
+      m = await metricsOf(server);
+      return value(m.samples, 'smallwebrtc_sessions_active') === 0;
+    },
+    15_000,
+    'the session to end',
+  );
+  return m;
+}
+
 function value(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
   return samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
     ?.value;
@@ -198,14 +214,7 @@ describe('/metrics', () => {
 
     const pcId = c.pcId;
     c.close();
-    await until(
-      async () => {
-        m = await metricsOf(server);
-        return value(m.samples, 'smallwebrtc_sessions_active') === 0;
-      },
-      15_000,
-      'the session to end',
-    );
+    m = await metricsOnceNoSessionIsActive(server);
     expect(value(m.samples, 'smallwebrtc_offers_total', { result: 'rejected' })).toBe(1);
     expect(value(m.samples, 'smallwebrtc_sessions_ended_total', { reason: 'ended' })).toBe(1);
     // An ended session's packets stay counted (a counter never goes back).
@@ -315,14 +324,7 @@ describe('/metrics', () => {
     const framesIn = v('frames_received');
 
     c.close();
-    await until(
-      async () => {
-        m = await metricsOf(server);
-        return value(m.samples, 'smallwebrtc_sessions_active') === 0;
-      },
-      15_000,
-      'the session to end',
-    );
+    m = await metricsOnceNoSessionIsActive(server);
     // An ended session's video stays counted, and its end line has it.
     expect(v('frames_received')).toBeGreaterThanOrEqual(framesIn);
     const end = lines.find((l) => l.message.startsWith('session end'));

@@ -7,6 +7,19 @@ import type { RtpSink } from '../../src/connection/index.js';
 import { AudioOutputTrack, type AudioStallStats } from '../../src/transport/tracks/audio-output-track.js';
 import { mediaClock } from '../../src/transport/tracks/media-clock.js';
 
+/** An Opus sink that accepts and discards every packet (the pacing, not the network, is under test). */
+function discardingSink(ssrc: number): RtpSink {
+  return {
+    ssrc,
+    payloadType: 111,
+    clockRate: 48000,
+    midExtensionId: null,
+    mid: '0',
+    send: () => true,
+    onRtcp: () => () => {},
+  };
+}
+
 function track(): AudioOutputTrack {
   return new AudioOutputTrack({ sampleRate: 24000, channels: 1, bitrate: 32000, autoSilence: true });
 }
@@ -97,15 +110,7 @@ describe('AudioOutputTrack after a stalled pacer', () => {
     afterMs: number;
     stall: AudioStallStats;
   }> {
-    const sink: RtpSink = {
-      ssrc: 1234,
-      payloadType: 111,
-      clockRate: 48000,
-      midExtensionId: null,
-      mid: '0',
-      send: () => true,
-      onRtcp: () => () => {},
-    };
+    const sink = discardingSink(1234);
     const t = new AudioOutputTrack({
       sampleRate: 16000,
       channels: 1,
@@ -180,15 +185,7 @@ describe('AudioOutputTrack after a stalled pacer', () => {
       maxStallDelayMs: 0,
       capacityMs: 5000,
     });
-    const sink: RtpSink = {
-      ssrc: 1,
-      payloadType: 111,
-      clockRate: 48000,
-      midExtensionId: null,
-      mid: '0',
-      send: () => true,
-      onRtcp: () => () => {},
-    };
+    const sink = discardingSink(1);
     t.bind(sink);
     mediaClock.delete(t);
     try {
