@@ -31,8 +31,17 @@ export interface EchoProcessorOptions {
    * not echoed, so the echo's latency recovers in the next pause.
    */
   backlogMs?: () => number;
-  /** Backlog above which quiet frames are dropped, ms. Default 100. */
+  /**
+   * Backlog above which quiet frames in a pause are dropped, ms. Default 20: one frame waiting, the least a
+   * live echo needs, so a stall's added delay is shed in the next pause instead of staying (see below).
+   */
   maxBacklogMs?: number;
+  /**
+   * A quiet frame is only dropped once the quiet has lasted this long, ms. Default 100: the gaps inside
+   * speech (between words, before a plosive) are kept, so the echoed speech keeps its rhythm; only real pauses
+   * get shorter.
+   */
+  minPauseMs?: number;
   /** RMS below which a frame counts as quiet, dBFS. Default -45. */
   quietDbfs?: number;
 }
@@ -40,28 +49,39 @@ export interface EchoProcessorOptions {
 /**
  * Turns every microphone frame into bot audio: the user hears themself, one network round trip later.
  *
- * Live audio in and out both run at 1x, so any backlog in the output (audio that arrived in a burst after
- * the event loop stalled, while the output pacer skipped the stalled slots) would stay as added latency for
- * the rest of the session. With `backlogMs`, quiet frames are dropped while the backlog is over
- * `maxBacklogMs`: speech is always echoed, pauses get shorter until the latency is back to one round trip.
+ * Live audio in and out both run at 1x, so any backlog in the output stays as added latency for the rest of
+ * the session: a frame that reaches the output after its send slot went by (network or event-loop jitter)
+ * leaves that slot to a fill packet and takes the next one, so the echo's delay ratchets up by 20 ms with each
+ * late frame and nothing brings it back. With `backlogMs`, quiet frames in a pause are dropped while the
+ * backlog is over `maxBacklogMs`: speech is always echoed, pauses get shorter until the latency is back to
+ * one round trip. Measured (`npm run bench:scale -- --all-levels --sessions 1,10,35`, one process): with a
+ * 100 ms bound the echo delay median went from 32 ms at 1 session to 86-89 ms at 10 and 35 sessions, the
+ * backlog settling anywhere under the bound; with 20 ms it stayed at 21-31 ms.
  */
 export class EchoProcessor extends FrameProcessor {
   /** Quiet frames dropped to catch up. */
   droppedQuietFrames = 0;
   readonly #backlogMs: (() => number) | undefined;
   readonly #maxBacklogMs: number;
+  readonly #minPauseMs: number;
   readonly #quietRms: number;
+  /** How long the input has been quiet before the current frame, ms. */
+  #quietMs = 0;
 
   constructor(options: EchoProcessorOptions = {}) {
     super();
     this.#backlogMs = options.backlogMs;
-    this.#maxBacklogMs = options.maxBacklogMs ?? 100;
+    this.#maxBacklogMs = options.maxBacklogMs ?? 20;
+    this.#minPauseMs = options.minPauseMs ?? 100;
     this.#quietRms = 32768 * 10 ** ((options.quietDbfs ?? -45) / 20);
   }
 
   override async processFrame(frame: Frame, direction: FrameDirection): Promise<void> {
     if (frame instanceof InputAudioRawFrame) {
-      if (this.#backlogMs && this.#backlogMs() > this.#maxBacklogMs && rms(frame.audio) < this.#quietRms) {
+      const quiet = rms(frame.audio) < this.#quietRms;
+      const inPause = quiet && this.#quietMs >= this.#minPauseMs;
+      this.#quietMs = quiet ? this.#quietMs + (1000 * frame.numFrames) / frame.sampleRate : 0;
+      if (inPause && this.#backlogMs && this.#backlogMs() > this.#maxBacklogMs) {
         this.droppedQuietFrames++;
         return;
       }
@@ -101,6 +121,8 @@ export interface EchoBotOptions {
    * Python transport) gets its frames back to back with the pauses left out (docs/performance.md).
    */
   dtx?: boolean;
+  /** {@link EchoProcessorOptions.maxBacklogMs} of the echo. */
+  maxBacklogMs?: number;
 }
 
 /** Runs one echo-bot session on `connection` until the client leaves. */
@@ -123,6 +145,7 @@ export async function runEchoBot(
   // so it reads the one counter it needs (getStats() builds every stat: it ran on every frame of every session).
   const echo = new EchoProcessor({
     backlogMs: () => transport.output().queuedFrames * 20 + transport.outputQueuedMs,
+    ...(options.maxBacklogMs !== undefined ? { maxBacklogMs: options.maxBacklogMs } : {}),
   });
   const pipeline = new Pipeline([transport.input(), rtvi, ...(options.taps ?? []), echo, transport.output()]);
   // Live echo: the user's own speech must not interrupt (clear) its echo.

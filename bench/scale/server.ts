@@ -56,6 +56,11 @@ if (BOT !== 'echo' && BOT !== 'voice-agent') throw new RangeError('--bot is echo
 const EL_RESOLUTION_MS = 10;
 // SCALE_ECHO_DTX=1 turns the echo bot's Opus DTX on (its default is off; before/after comparisons).
 const ECHO_DTX = process.env['SCALE_ECHO_DTX'] === '1';
+// SCALE_ECHO_MAX_BACKLOG_MS sets the echo's EchoProcessorOptions.maxBacklogMs (default 20; 100 was the old
+// default, whose echo delay ratcheted up with the sessions' jitter).
+const ECHO_MAX_BACKLOG_MS = process.env['SCALE_ECHO_MAX_BACKLOG_MS']
+  ? Number(process.env['SCALE_ECHO_MAX_BACKLOG_MS'])
+  : undefined;
 // process.threadCpuUsage (Node 22.19+/23.9+) is not in @types/node yet.
 const threadCpuUsage = (
   process as unknown as { threadCpuUsage(prev?: NodeJS.CpuUsage): NodeJS.CpuUsage }
@@ -65,7 +70,11 @@ const role: 'single' | 'primary' | 'worker' =
   WORKERS > 0 ? (cluster.isPrimary ? 'primary' : 'worker') : 'single';
 
 function runBot(connection: SmallWebRTCConnection): Promise<void> {
-  if (BOT === 'echo') return runEchoBot(connection, { dtx: ECHO_DTX });
+  if (BOT === 'echo')
+    return runEchoBot(connection, {
+      dtx: ECHO_DTX,
+      ...(ECHO_MAX_BACKLOG_MS !== undefined ? { maxBacklogMs: ECHO_MAX_BACKLOG_MS } : {}),
+    });
   return runVoiceAgent(connection, {
     services: {
       stt: new TurnDurationSTT(),

@@ -54,7 +54,12 @@ describe('EchoProcessor', () => {
   it('drops only quiet frames while the backlog is above maxBacklogMs', async () => {
     // Backlog per input frame (ms), consumed one per frame by run().
     const backlog = [0, 200, 200, 200, 200, 40, 40];
-    const echo = new EchoProcessor({ backlogMs: () => backlog[0] ?? 0, maxBacklogMs: 100, quietDbfs: -45 });
+    const echo = new EchoProcessor({
+      backlogMs: () => backlog[0] ?? 0,
+      maxBacklogMs: 100,
+      minPauseMs: 0,
+      quietDbfs: -45,
+    });
     const quiet = 32768 * 10 ** (-60 / 20); // -60 dBFS
     const loud = 32768 * 10 ** (-20 / 20); // -20 dBFS
     const frames = [
@@ -69,5 +74,42 @@ describe('EchoProcessor', () => {
     const out = await run(echo, frames, backlog);
     expect(out).toEqual([1, 3, 5, 6, 7]);
     expect(echo.droppedQuietFrames).toBe(2);
+  });
+
+  it('by default keeps one frame of backlog and drops only quiet frames 100 ms into a pause', async () => {
+    const quiet = 32768 * 10 ** (-60 / 20);
+    const loud = 32768 * 10 ** (-20 / 20);
+    // Backlog 40 ms throughout: two frames waiting, one more than the default bound (20 ms).
+    const n = 12;
+    const backlog = Array.from({ length: n }, () => 40);
+    const echo = new EchoProcessor({ backlogMs: () => backlog[0] ?? 0 });
+    const frames = [
+      frame(loud, 1),
+      frame(quiet, 2), // a gap inside speech (up to 100 ms of quiet before it): kept
+      frame(quiet, 3),
+      frame(quiet, 4),
+      frame(quiet, 5),
+      frame(quiet, 6),
+      frame(quiet, 7), // 100 ms of quiet before this one: a pause, dropped while behind
+      frame(quiet, 8),
+      frame(loud, 9), // speech: always echoed, and ends the pause
+      frame(quiet, 10),
+      frame(quiet, 11),
+      frame(quiet, 12),
+    ];
+    expect(frames).toHaveLength(n);
+    const out = await run(echo, frames, backlog);
+    expect(out).toEqual([1, 2, 3, 4, 5, 6, 9, 10, 11, 12]);
+    expect(echo.droppedQuietFrames).toBe(2);
+  });
+
+  it('keeps every frame while the backlog is at its bound', async () => {
+    const quiet = 32768 * 10 ** (-60 / 20);
+    const backlog = Array.from({ length: 8 }, () => 20);
+    const echo = new EchoProcessor({ backlogMs: () => backlog[0] ?? 0 });
+    const frames = Array.from({ length: 8 }, (_, i) => frame(quiet, i + 1));
+    const out = await run(echo, frames, backlog);
+    expect(out).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(echo.droppedQuietFrames).toBe(0);
   });
 });
