@@ -137,6 +137,12 @@ export interface ScaleRow {
   serverCores: number;
   /** CPU of the server's JS thread alone, cores (the thread every session shares). */
   jsThreadCores: number;
+  /**
+   * CPU of the server's other threads, cores, by what runs there (bench/scale/server.ts): `encode` the native
+   * worker pool (Opus encoding), `network` libdatachannel's threads, `other` the rest (Silero's worker thread,
+   * V8, libuv).
+   */
+  threadCores?: { encode: number; network: number; other: number };
   /** Silero VAD windows analysed per second, and the mean batch size of the model runs. */
   sileroWindowsPerSec: number;
   sileroMeanBatch: number;
@@ -223,6 +229,7 @@ async function runLevel(n: number): Promise<ScaleRow> {
       failedSessions: number;
       coresMean: number;
       jsThreadCores: number;
+      threadCores: { encode: number; network: number; other: number };
       sileroWindowsPerSec: number;
       sileroMeanBatch: number;
       cores: number[];
@@ -260,6 +267,11 @@ async function runLevel(n: number): Promise<ScaleRow> {
       ),
       serverCores: Number(m.coresMean.toFixed(3)),
       jsThreadCores: Number(m.jsThreadCores.toFixed(3)),
+      threadCores: {
+        encode: Number(m.threadCores.encode.toFixed(3)),
+        network: Number(m.threadCores.network.toFixed(3)),
+        other: Number(m.threadCores.other.toFixed(3)),
+      },
       sileroWindowsPerSec: Math.round(m.sileroWindowsPerSec),
       sileroMeanBatch: Number(m.sileroMeanBatch.toFixed(1)),
       rssPerSessionMiB: dist(
@@ -309,8 +321,8 @@ export function largestWithin10ms(rows: readonly ScaleRow[]): number | null {
 /** The Markdown table of a scale result (also used by the README and bench/run.ts). */
 export function scaleTable(rows: readonly ScaleRow[]): string {
   const lines = [
-    '| sessions | server CPU, cores | JS thread, cores | CPU per session, % of a core | CPU per added session, % of a core | server RSS, MiB | RSS per session, MiB | server event-loop delay, ms | echo delay (voice agent: response time), ms | server packet gap, ms | bot output backlog, ms | client loop p99, ms | Silero windows/s (mean batch) | load average |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| sessions | server CPU, cores | JS thread, cores | encode / network / other threads, cores | CPU per session, % of a core | CPU per added session, % of a core | server RSS, MiB | RSS per session, MiB | server event-loop delay, ms | echo delay (voice agent: response time), ms | server packet gap, ms | bot output backlog, ms | client loop p99, ms | Silero windows/s (mean batch) | load average |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   rows.forEach((r, i) => {
     // What the sessions added since the previous row cost each: the process's fixed cost cancels out.
@@ -321,8 +333,9 @@ export function scaleTable(rows: readonly ScaleRow[]): string {
     // With several workers: the JS threads summed, and the busiest one.
     const js =
       (r.processes ?? 1) > 1 ? `${r.jsThreadCores} (max ${r.jsThreadCoresMax})` : `${r.jsThreadCores}`;
+    const t = r.threadCores;
     lines.push(
-      `| ${r.sessions} | ${r.serverCores} | ${js} | ${fmtDist(r.cpuPerSessionPct)} | ${added} | ${r.rssMiB?.median ?? '-'} | ${fmtDist(r.rssPerSessionMiB)} | ${fmtDist(r.eventLoopDelayMs)} | ${fmtDist(r.echoDelayMs)} | ${fmtDist(r.packetGapMs)} | ${fmtDist(r.botBacklogMs)} | ${r.clientLoopP99Ms} | ${r.sileroWindowsPerSec} (${r.sileroMeanBatch}) | ${r.loadavg?.join(', ') ?? '-'} |`,
+      `| ${r.sessions} | ${r.serverCores} | ${js} | ${t ? `${t.encode} / ${t.network} / ${t.other}` : '-'} | ${fmtDist(r.cpuPerSessionPct)} | ${added} | ${r.rssMiB?.median ?? '-'} | ${fmtDist(r.rssPerSessionMiB)} | ${fmtDist(r.eventLoopDelayMs)} | ${fmtDist(r.echoDelayMs)} | ${fmtDist(r.packetGapMs)} | ${fmtDist(r.botBacklogMs)} | ${r.clientLoopP99Ms} | ${r.sileroWindowsPerSec} (${r.sileroMeanBatch}) | ${r.loadavg?.join(', ') ?? '-'} |`,
     );
   });
   return (

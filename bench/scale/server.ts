@@ -14,6 +14,10 @@
 //     Silero VAD windows analysed per second and the mean batch size of its runs (sileroBatchStats), and the
 //     event-loop delay (perf_hooks.monitorEventLoopDelay, 10 ms resolution, as the lateness of a 10 ms timer);
 //     in cluster mode the JS threads are summed and the worst worker's event-loop delay is reported;
+//   - per serving process, the CPU of its other threads by what runs there, from /proc/self/task/*/stat and
+//     each thread's name: `encode` (sw-worker-*: the native worker pool, i.e. the bots' Opus encoding),
+//     `network` (libdatachannel's RTC_*, juice_*, SCTP_* threads: receive, SRTP, ICE, SCTP timers), `other`
+//     (the rest: the Silero worker_threads thread, V8's platform and GC threads, libuv's pool);
 //   - RSS before any session (`baseRssBytes`, summed the same way).
 // IPC: child -> parent `{ ready, url, baseRssBytes, pids }`, then `{ measured: ... }` after `{ stop }`;
 // parent -> child `{ start }` (begin the window) and `{ stop }`. In cluster mode the primary relays both to
@@ -23,7 +27,7 @@
 // in Chrome DevTools or summarize it with `node bench/scale/profile-summary.mjs <file>`).
 import cluster from 'node:cluster';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session as InspectorSession } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
@@ -148,9 +152,41 @@ function sampleAll(): { cpuSec: number; rssBytes: number } {
 
 // ---- per serving process: JS thread, Silero, event loop --------------------------------------------------
 
+/** What a thread's name says runs on it (see the header). */
+type ThreadGroup = 'encode' | 'network' | 'other';
+function threadGroup(name: string): ThreadGroup {
+  if (name.startsWith('sw-worker')) return 'encode';
+  if (/^(RTC_|juice|SCTP)/.test(name)) return 'network';
+  return 'other';
+}
+/** CPU seconds of this process's threads by group, the JS thread (tid = pid) left out. */
+function threadGroupCpu(): Record<ThreadGroup, number> {
+  const out: Record<ThreadGroup, number> = { encode: 0, network: 0, other: 0 };
+  let tids: string[] = [];
+  try {
+    tids = readdirSync('/proc/self/task');
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    if (Number(tid) === process.pid) continue;
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime and stime are fields 14 and 15 (f[0] is field 3, the state).
+      out[threadGroup(name)] += (Number(f[11]) + Number(f[12])) / CLK_TCK;
+    } catch {
+      // The thread ended between readdir and read: its CPU is gone with it (a short-lived helper thread).
+    }
+  }
+  return out;
+}
+
 interface LocalWindow {
   histogram: IntervalHistogram;
   startThreadCpu: NodeJS.CpuUsage;
+  startGroups: Record<ThreadGroup, number>;
   startSilero: { runs: number; windows: number };
   startAt: number;
 }
@@ -158,6 +194,8 @@ interface LocalMeasured {
   sessions: number;
   failedSessions: number;
   jsThreadCores: number;
+  /** Cores of the process's other threads by group. */
+  threadCores: Record<ThreadGroup, number>;
   sileroWindows: number;
   sileroRuns: number;
   wallMs: number;
@@ -171,6 +209,7 @@ function startLocal(): void {
   local = {
     histogram,
     startThreadCpu: threadCpuUsage(),
+    startGroups: threadGroupCpu(),
     startSilero: sileroBatchStats(),
     startAt: performance.now(),
   };
@@ -182,7 +221,9 @@ function stopLocal(): LocalMeasured {
   local = null;
   w.histogram.disable();
   const threadCpu = threadCpuUsage(w.startThreadCpu);
+  const groups = threadGroupCpu();
   const wallMs = performance.now() - w.startAt;
+  const groupCores = (g: ThreadGroup): number => (groups[g] - w.startGroups[g]) / (wallMs / 1000);
   const silero = sileroBatchStats();
   // The histogram records whole timer intervals (a 10 ms timer on an idle loop records ~10 ms): the delay is
   // the excess over the resolution.
@@ -191,6 +232,7 @@ function stopLocal(): LocalMeasured {
     sessions,
     failedSessions,
     jsThreadCores: (threadCpu.user + threadCpu.system) / (wallMs * 1000),
+    threadCores: { encode: groupCores('encode'), network: groupCores('network'), other: groupCores('other') },
     sileroWindows: silero.windows - w.startSilero.windows,
     sileroRuns: silero.runs - w.startSilero.runs,
     wallMs,
@@ -299,6 +341,11 @@ if (role === 'worker') {
       coresMean: (end.cpuSec - start.cpuSec) / ((end.at - start.at) / 1000),
       jsThreadCores: parts.reduce((a, p) => a + p.jsThreadCores, 0),
       jsThreadCoresMax: Math.max(...parts.map((p) => p.jsThreadCores)),
+      threadCores: {
+        encode: parts.reduce((a, p) => a + p.threadCores.encode, 0),
+        network: parts.reduce((a, p) => a + p.threadCores.network, 0),
+        other: parts.reduce((a, p) => a + p.threadCores.other, 0),
+      },
       sileroWindowsPerSec: (1000 * sileroWindows) / wallMs,
       sileroMeanBatch: sileroRuns > 0 ? sileroWindows / sileroRuns : 0,
       cores,
