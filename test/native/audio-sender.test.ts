@@ -248,6 +248,62 @@ describe('AudioSender', () => {
     expect(audio).toBe(10);
   });
 
+  it('digital silence past a 200 ms hangover is the CELT silence frame, not an encode; audio after it is intact', () => {
+    // At 48 kHz (no resampler, whose filter would carry a faint tail of the tone into the next write).
+    const tx = sender({ sampleRate: 48000 });
+    const celtSilence = [0xf8, 0xff, 0xfe];
+    // 1 s of a tone, 1 s of nothing written (auto-silence), 0.4 s of written zeros (an echoed muted user),
+    // then the tone again.
+    tx.write(sine(48000, 1, 440, 1, 8000));
+    const pk = drive(tx, 0, 2000, 20);
+    tx.write(new Int16Array(48000 * 0.4));
+    tx.write(sine(48000, 1, 440, 0.6, 8000));
+    pk.push(...drive(tx, 2000, 3000, 20));
+    expect(pk.length).toBe(150);
+    const isSilenceFrame = (p: RtpPacket): boolean =>
+      p.payload.length === 3 && [...p.payload].every((b, i) => b === celtSilence[i]);
+    const kinds = pk.map(({ p }) => (isSilenceFrame(p) ? 'S' : 'E')).join('');
+    // Slots 50..59 (the hangover) are still encoded; from slot 60 until the tone comes back at slot 120 (the
+    // written zeros included), the fixed frame.
+    expect(kinds).toBe('E'.repeat(60) + 'S'.repeat(60) + 'E'.repeat(30));
+    for (let i = 1; i < pk.length; i++) {
+      const a = pk[i - 1]!.p;
+      const b = pk[i]!.p;
+      expect((b.timestamp - a.timestamp + 0x100000000) % 0x100000000).toBe(960);
+      expect((b.sequenceNumber - a.sequenceNumber + 0x10000) % 0x10000).toBe(1);
+    }
+    // One decoder through the whole stream: the silence frames decode to zeros, and the tone after them is a
+    // clean 440 Hz sine again (the encoder resumes from the hangover's settled silence).
+    const dec = new OpusDecoder({ sampleRate: 48000, channels: 1 });
+    const pcm = pk.map(({ p }) => dec.decode(p.payload));
+    for (let i = 62; i < 120; i++) expect(rms(pcm[i]!)).toBe(0);
+    const tail = new Int16Array(pcm.slice(125, 150).flatMap((f) => [...f]));
+    expect(rms(tail)).toBeGreaterThan(3000);
+    for (let s0 = 0; s0 + 960 <= tail.length; s0 += 960)
+      expect(sineFitResidual(tail, s0, 960, 440, 48000)).toBeLessThan(400);
+  });
+
+  it('DTX: past the hangover digital silence sends one CELT silence frame per 400 ms, then audio resumes with a marker', () => {
+    const tx = sender({ dtx: true });
+    tx.write(sine(24000, 1, 440, 0.4, 8000));
+    const pk = drive(tx, 0, 2000, 20); // slots 0..99: 20 of tone, then silence
+    const silenceSlots = pk.filter(({ p }) => p.payload.length === 3 && p.payload[0] === 0xf8);
+    // Slots 30 (end of the hangover), 50, 70, 90: 400 ms apart; each after slots sent as nothing has a marker.
+    expect(silenceSlots.map(({ t }) => t)).toEqual([600, 1000, 1400, 1800]);
+    for (const { p } of silenceSlots.slice(1)) expect(p.marker).toBe(true);
+    expect(pk.length).toBeLessThanOrEqual(20 + 10 + 4);
+    const last = pk[pk.length - 1]!.p;
+    tx.write(sine(24000, 1, 440, 0.2, 8000));
+    const resumed = drive(tx, 2000, 2200, 20);
+    expect(resumed.length).toBe(10);
+    const first = resumed[0]!.p;
+    expect(first.marker).toBe(true);
+    expect(first.payload.length).toBeGreaterThan(3);
+    // The timestamp kept counting the unsent slots (1800 ms -> 2000 ms: 10 slots), the sequence did not.
+    expect((first.timestamp - last.timestamp + 0x100000000) % 0x100000000).toBe(960 * 10);
+    expect((first.sequenceNumber - last.sequenceNumber + 0x10000) % 0x10000).toBe(1);
+  });
+
   it('bounds the ring by capacityMs and accepts writes of any size and rate', () => {
     const tx = sender({ sampleRate: 44100, channels: 2, capacityMs: 500 });
     const pcm = sine(44100, 2, 440, 2, 8000);

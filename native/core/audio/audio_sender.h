@@ -155,6 +155,12 @@ class AudioEncodeStage {
   int loss_;
   bool markerNext_ = true;  // first packet, or first after slots that sent nothing
   bool lastSlotAudio_ = false;
+  // Digital silence (see run()): consecutive silent slots so far, and the slot counts of the hangover
+  // (encoded as usual) and of the DTX refresh cadence.
+  uint64_t silentRun_ = 0;
+  uint64_t hangoverSlots_;
+  uint64_t refreshSlots_;
+  uint8_t silenceToc_;
   Counters c_;
 };
 
