@@ -136,6 +136,8 @@ export interface VADStats {
   meanWindowUs: number;
   /** Longest time for one window, microseconds. */
   maxWindowUs: number;
+  /** Windows of digital silence not given to the model (see {@link BaseVADAnalyzerOptions.skipSilence}). */
+  skippedWindows: number;
 }
 
 /**
@@ -308,6 +310,27 @@ export interface BaseVADAnalyzerOptions {
   sampleRate?: number;
   /** Thresholds and timings (defaults: Pipecat's). */
   params?: VADParams | VADParamsInit;
+  /**
+   * Skip the model on windows of digital silence while QUIET (default true). A window whose samples all stay
+   * within 8 LSB (-72 dBFS: what a muted microphone, a DTX pause or the jitter buffer's fill for it decode
+   * to) is counted as non-speech without asking the model, when the state is QUIET and `minVolume` > 0: its
+   * loudness (measured as usual) is far below any `minVolume` a voice needs (0.6 = -50 LUFS by default), so
+   * it could not move the state. The model's recurrent state then starts over at the next window it
+   * analyses, as after the periodic reset Pipecat does (`resetIntervalSecs`). A connected but silent user
+   * then costs no inference. false: every window goes to the model.
+   */
+  skipSilence?: boolean;
+}
+
+/** Peak (int16 LSB) up to which a window is digital silence for {@link BaseVADAnalyzerOptions.skipSilence}. */
+const SILENT_PEAK = 8 / 32768;
+
+function isDigitalSilence(win: Float32Array): boolean {
+  for (let i = 0; i < win.length; i++) {
+    const x = win[i]!;
+    if (x > SILENT_PEAK || x < -SILENT_PEAK) return false;
+  }
+  return true;
 }
 
 /**
@@ -336,6 +359,10 @@ export abstract class BaseVADAnalyzer implements VADAnalyzer {
   #speechStarts = 0;
   #windowUsTotal = 0;
   #windowUsMax = 0;
+  #skippedWindows = 0;
+  readonly #skipSilence: boolean;
+  /** The model skipped windows since it last ran: reset its state before the next window it analyses. */
+  #modelStale = false;
   #closed = false;
   // The pending window as floats in [-1, 1]; `#fill` samples are valid.
   #window = new Float32Array(0);
@@ -349,6 +376,7 @@ export abstract class BaseVADAnalyzer implements VADAnalyzer {
     if (opts.sampleRate !== undefined) this.validateSampleRate(opts.sampleRate);
     this.#initSampleRate = opts.sampleRate ?? 0;
     this.#params = opts.params instanceof VADParams ? opts.params : new VADParams(opts.params ?? {});
+    this.#skipSilence = opts.skipSilence ?? true;
     if (this.#initSampleRate) {
       // Not setSampleRate(): subclass fields do not exist yet, so no resetModel() hook may run here.
       // numFramesRequired() must therefore depend on `sampleRate` only.
@@ -470,6 +498,8 @@ export abstract class BaseVADAnalyzer implements VADAnalyzer {
     this.#speechStarts = 0;
     this.#windowUsTotal = 0;
     this.#windowUsMax = 0;
+    this.#skippedWindows = 0;
+    this.#modelStale = false;
     this.#fill = 0;
     this.#loudness?.reset();
     this.resetModel();
@@ -485,6 +515,7 @@ export abstract class BaseVADAnalyzer implements VADAnalyzer {
       lastVolume: this.#lastVolume,
       meanWindowUs: this.#windows ? this.#windowUsTotal / this.#windows : 0,
       maxWindowUs: this.#windowUsMax,
+      skippedWindows: this.#skippedWindows,
     };
   }
 
@@ -532,7 +563,22 @@ export abstract class BaseVADAnalyzer implements VADAnalyzer {
       if (this.#fill < n) break;
       this.#fill = 0;
       const t0 = performance.now();
-      const confidence = await this.voiceConfidence(win);
+      let confidence = 0;
+      if (
+        this.#skipSilence &&
+        this.#state === VADState.QUIET &&
+        this.#params.minVolume > 0 &&
+        isDigitalSilence(win)
+      ) {
+        this.#skippedWindows++;
+        this.#modelStale = true;
+      } else {
+        if (this.#modelStale) {
+          this.#modelStale = false;
+          this.resetModel();
+        }
+        confidence = await this.voiceConfidence(win);
+      }
       const raw = this.#loudness ? this.#loudness.measure(win) : 0;
       const volume = this.#prevVolume + SMOOTHING_FACTOR * (raw - this.#prevVolume);
       this.#prevVolume = volume;

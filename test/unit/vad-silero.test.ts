@@ -240,17 +240,18 @@ describe('SileroVADAnalyzer (Silero v5, onnxruntime-node)', () => {
 
   it('shares one model session between analyzers, each with its own state, released with the last', async () => {
     const w = speech(16000, [0.3, 0.5]);
+    // Digital silence: every window goes to the model here (skipSilence off), to see the batch of two.
     const silence = new Int16Array(w.samples.length);
     // Reference: each stream alone.
-    const alone = new SileroVADAnalyzer({ sampleRate: 16000 });
+    const alone = new SileroVADAnalyzer({ sampleRate: 16000, skipSilence: false });
     const refSpeech = await run(alone, w.samples, 320);
     alone.reset();
     const refSilence = await run(alone, silence, 320);
     await alone.close();
 
     const before = sileroSessionCount();
-    const a = new SileroVADAnalyzer({ sampleRate: 16000 });
-    const b = new SileroVADAnalyzer({ sampleRate: 16000 });
+    const a = new SileroVADAnalyzer({ sampleRate: 16000, skipSilence: false });
+    const b = new SileroVADAnalyzer({ sampleRate: 16000, skipSilence: false });
     await Promise.all([a.load(), b.load()]);
     expect(sileroSessionCount()).toBe(before + 1);
     // Interleave the two streams window by window on the shared session: windows due in the same turn go
@@ -276,6 +277,49 @@ describe('SileroVADAnalyzer (Silero v5, onnxruntime-node)', () => {
     await b.close();
     expect(sileroSessionCount()).toBe(before);
   });
+
+  for (const rate of [16000, 8000]) {
+    it(`${rate / 1000} kHz: digital silence skips the model while QUIET, and speech after it starts and stops at the same windows`, async () => {
+      // What a connected user who says something now and then sends: digital silence (a muted microphone, a
+      // DTX pause and the jitter buffer's fill for it), a sentence, 2 s of silence, the sentence again.
+      const w = speech(rate, [1, 0.2]);
+      const audio = concat([w.samples, new Int16Array(rate * 2), w.samples, new Int16Array(rate * 1.5)]);
+      const runWith = async (skipSilence: boolean) => {
+        const vad = new SileroVADAnalyzer({ sampleRate: rate, skipSilence });
+        const s0 = sileroBatchStats();
+        const r = await run(vad, audio, rate / 50);
+        const stats = vad.stats();
+        const inferred = sileroBatchStats().windows - s0.windows;
+        await vad.close();
+        return { r, stats, inferred };
+      };
+      const skipping = await runWith(true);
+      const all = await runWith(false);
+      const fmt = (ts: VADTransition[]) => ts.map((t) => `${t.sample} ${t.from}->${t.to}`);
+      // What the transport reports (User/VAD started and stopped speaking): QUIET -> STARTING -> SPEAKING
+      // and STOPPING -> QUIET. The SPEAKING <-> STOPPING flicker inside a turn reports nothing, and differs
+      // (the model's state differs inside the turns: its periodic reset counts the windows it analysed).
+      const turns = (ts: VADTransition[]) =>
+        fmt(
+          ts.filter(
+            (t) => t.from === VADState.QUIET || t.from === VADState.STARTING || t.to === VADState.QUIET,
+          ),
+        );
+      console.log(
+        `[vad skip ${rate}] windows ${all.stats.windows}: ${skipping.stats.skippedWindows} skipped, ` +
+          `${skipping.inferred} inferred (${all.inferred} without skipping); turns:\n  ` +
+          turns(skipping.r.transitions).join('\n  '),
+      );
+      // Two turns, each starting and ending at the same sample as when the model hears every window.
+      expect(turns(skipping.r.transitions)).toHaveLength(6);
+      expect(turns(skipping.r.transitions)).toEqual(turns(all.r.transitions));
+      const winSecs = (rate === 16000 ? 512 : 256) / rate;
+      expect(skipping.stats.skippedWindows).toBeGreaterThan((4.5 - 2 * 0.8 - 0.6) / winSecs);
+      expect(skipping.inferred).toBe(all.stats.windows - skipping.stats.skippedWindows);
+      expect(all.stats.skippedWindows).toBe(0);
+      expect(all.inferred).toBe(all.stats.windows);
+    });
+  }
 
   it('with batchWaitMs, windows submitted in different event-loop turns share one run', async () => {
     const samples = new Int16Array(512).fill(1000);
