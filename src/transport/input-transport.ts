@@ -14,6 +14,7 @@ import {
 } from '../pipeline/frames.js';
 import { SmallWebRTCTypeError } from '../errors.js';
 import { logger } from '../pipeline/logger.js';
+import { VADState } from '../vad/vad-analyzer.js';
 import { VADController } from '../vad/vad-controller.js';
 import type { SmallWebRTCClient } from './smallwebrtc-client.js';
 import { AudioInputTrack, type AudioInputTrackStats } from './tracks/audio-input-track.js';
@@ -25,6 +26,16 @@ import type { TransportParams, VideoInParams } from './transport-params.js';
 const MAX_PENDING_FRAMES = 50;
 /** Queued among the audio frames when the microphone source changes: the VAD starts over there. */
 const VAD_RESET = Symbol('vad-reset');
+/** Peak (int16) up to which a frame is digital silence (`audioInSilence20msChunks`; the VAD's skipSilence). */
+const SILENT_PEAK = 8;
+
+function isDigitalSilence(pcm: Int16Array): boolean {
+  for (let i = 0; i < pcm.length; i++) {
+    const x = pcm[i]!;
+    if (x > SILENT_PEAK || x < -SILENT_PEAK) return false;
+  }
+  return true;
+}
 
 /** Counters of the input side, for stats pages and tests. */
 export interface InputTransportStats {
@@ -86,6 +97,8 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
   #inRate = 16000;
   #channels: 1 | 2 = 1;
   #pending: Array<AudioFrame | typeof VAD_RESET> = [];
+  /** Digital silence gathered while QUIET, pushed as one frame (`audioInSilence20msChunks`). */
+  #silence: AudioFrame[] = [];
   #draining = false;
   #framesPushed = 0;
   #framesDropped = 0;
@@ -265,6 +278,7 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
     this.#audio?.close();
     this.#audio = null;
     this.#pending = [];
+    this.#silence = [];
   }
 
   #startVideo(): void {
@@ -384,29 +398,62 @@ export class SmallWebRTCInputTransport extends FrameProcessor {
   /** Pushes pending frames in order; the VAD (async) is awaited per frame so speaking frames stay in order. */
   async #drain(): Promise<void> {
     this.#draining = true;
+    const gather = this.#params.audioInSilence20msChunks;
     try {
       for (let f = this.#pending.shift(); f !== undefined; f = this.#pending.shift()) {
         if (f === VAD_RESET) {
+          await this.#pushSilence();
           await this.#vad?.reset();
           continue;
         }
-        const frame = new InputAudioRawFrame({
-          audio: f.audio,
-          sampleRate: f.sampleRate,
-          numChannels: f.numChannels,
-          pts: f.pts,
-        });
-        frame.transportSource = 'microphone';
-        if (this.#vad !== null) await this.#vad.processAudio(f.audio, f.sampleRate, f.numChannels);
-        if (this.#params.audioInPassthrough) {
-          await this.pushFrame(frame, FrameDirection.DOWNSTREAM);
-          this.#framesPushed++;
+        if (gather > 1 && f.audio.length > 0 && this.#vadQuiet() && isDigitalSilence(f.audio)) {
+          this.#silence.push(f);
+          if (this.#silence.length >= gather) await this.#pushSilence();
+          continue;
         }
+        await this.#pushSilence();
+        await this.#pushAudio(f.audio, f);
       }
     } catch (err) {
       logger().error(`${this.name}: input audio handling failed`, err);
     } finally {
       this.#draining = false;
+    }
+  }
+
+  /** Whether the VAD is QUIET (or there is none): digital silence cannot change anything there. */
+  #vadQuiet(): boolean {
+    return this.#vad === null || this.#vad.analyzer.state === VADState.QUIET;
+  }
+
+  /** The gathered silence as one frame (the first frame's pts, every sample in order). */
+  async #pushSilence(): Promise<void> {
+    const frames = this.#silence;
+    if (frames.length === 0) return;
+    this.#silence = [];
+    const first = frames[0]!;
+    if (frames.length === 1) return this.#pushAudio(first.audio, first);
+    const audio = new Int16Array(frames.reduce((n, f) => n + f.audio.length, 0));
+    let o = 0;
+    for (const f of frames) {
+      audio.set(f.audio, o);
+      o += f.audio.length;
+    }
+    await this.#pushAudio(audio, first);
+  }
+
+  async #pushAudio(audio: Int16Array, f: AudioFrame): Promise<void> {
+    const frame = new InputAudioRawFrame({
+      audio,
+      sampleRate: f.sampleRate,
+      numChannels: f.numChannels,
+      pts: f.pts,
+    });
+    frame.transportSource = 'microphone';
+    if (this.#vad !== null) await this.#vad.processAudio(audio, f.sampleRate, f.numChannels);
+    if (this.#params.audioInPassthrough) {
+      await this.pushFrame(frame, FrameDirection.DOWNSTREAM);
+      this.#framesPushed++;
     }
   }
 }

@@ -20,6 +20,15 @@ export interface TransportParamsInit {
   audioInMinDelayMs?: number;
   /** Jitter buffer maximum playout delay in ms (0..2000, >= audioInMinDelayMs); default: the receiver's. */
   audioInMaxDelayMs?: number;
+  /**
+   * Beyond Pipecat: while the VAD is QUIET (or there is none), consecutive 20 ms input frames of digital
+   * silence (every sample within 8 LSB: a muted microphone, a DTX pause and the jitter buffer's fill for it)
+   * are pushed together as one `InputAudioRawFrame` of up to this many 20 ms frames (1..50). Default 1: every
+   * 20 ms frame on its own. Every sample still goes downstream, in order with a continuous `pts`; a frame
+   * that is not silent first pushes the silence gathered before it. With 10, a connected but silent user
+   * costs the pipeline 5 frames a second instead of 50 (docs/performance.md, "Idle sessions").
+   */
+  audioInSilence20msChunks?: number;
   /** Send bot audio to the client. Default false. */
   audioOutEnabled?: boolean;
   /** Output sample rate in Hz of the audio the pipeline writes; default: the pipeline's (24000). */
@@ -94,6 +103,7 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set([
   'audioInChannels',
   'audioInMinDelayMs',
   'audioInMaxDelayMs',
+  'audioInSilence20msChunks',
   'audioOutEnabled',
   'audioOutSampleRate',
   'audioOutChannels',
@@ -254,6 +264,8 @@ export class TransportParams {
   readonly audioInSampleRate: number | undefined;
   /** Input channels (1 or 2). Default 1. */
   readonly audioInChannels: 1 | 2;
+  /** See {@link TransportParamsInit.audioInSilence20msChunks}. Default 1. */
+  readonly audioInSilence20msChunks: number;
   /** Jitter buffer minimum delay, ms, or undefined for the receiver's default. */
   readonly audioInMinDelayMs: number | undefined;
   /** Jitter buffer maximum delay, ms, or undefined for the receiver's default. */
@@ -310,6 +322,7 @@ export class TransportParams {
     this.audioInChannels = channels(init, 'audioInChannels');
     this.audioInMinDelayMs = num(init, 'audioInMinDelayMs', undefined, 0, 1000, false, 'ms');
     this.audioInMaxDelayMs = num(init, 'audioInMaxDelayMs', undefined, 0, 2000, false, 'ms');
+    this.audioInSilence20msChunks = num(init, 'audioInSilence20msChunks', 1, 1, 50, true, '(x 20 ms)');
     if (
       this.audioInMinDelayMs !== undefined &&
       this.audioInMaxDelayMs !== undefined &&
