@@ -26,7 +26,9 @@ export interface TransportParamsInit {
    * are pushed together as one `InputAudioRawFrame` of up to this many 20 ms frames (1..50). Default 1: every
    * 20 ms frame on its own. Every sample still goes downstream, in order with a continuous `pts`; a frame
    * that is not silent first pushes the silence gathered before it. With 10, a connected but silent user
-   * costs the pipeline 5 frames a second instead of 50 (docs/performance.md, "Idle sessions").
+   * costs the pipeline 5 frames a second instead of 50 (docs/performance.md, "Idle sessions"). Not for a bot
+   * that plays the user's audio back in real time (an echo): a gathered frame arrives up to N x 20 ms late,
+   * and what it queues on the output delays the speech after it by as much.
    */
   audioInSilence20msChunks?: number;
   /** Send bot audio to the client. Default false. */
