@@ -11,7 +11,7 @@
 // microphone; by default it sends a tone, which both servers echo). Results JSON in bench/results/.
 // The machine's load average is recorded: on a shared machine the absolute figures move, the ratios less.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, cpus } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,39 @@ function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / CLK_TCK;
+}
+
+/**
+ * CPU seconds per thread group of a process: the JS thread (the main thread), the addon's native workers
+ * (`sw-worker-*`), libdatachannel's threads (ICE, DTLS, SRTP, SCTP) and the rest (V8 helpers, libuv...).
+ */
+function threadCpu(pid: number): Record<string, number> {
+  const groups: Record<string, number> = {};
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return groups;
+  }
+  for (const tid of tasks) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const group =
+        Number(tid) === pid
+          ? 'main'
+          : comm.startsWith('sw-worker')
+            ? 'workers'
+            : /^(RTC |juice|SCTP|usrsctp)/.test(comm)
+              ? 'network'
+              : 'other';
+      groups[group] = (groups[group] ?? 0) + (Number(f[11]) + Number(f[12])) / CLK_TCK;
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return groups;
 }
 
 async function freePort(): Promise<number> {
@@ -76,6 +109,8 @@ interface ClientResult {
   windowSeconds: number;
   undecodable: number;
   lagsMs: number[];
+  videoKbps?: number;
+  psnrDb?: number | null;
 }
 
 function runClient(url: string): Promise<ClientResult> {
@@ -108,6 +143,11 @@ function runClient(url: string): Promise<ClientResult> {
   });
 }
 
+function mean(values: (number | null | undefined)[]): number | null {
+  const v = values.filter((x): x is number => typeof x === 'number');
+  return v.length === 0 ? null : Number((v.reduce((a, b) => a + b, 0) / v.length).toFixed(1));
+}
+
 interface ServerResult {
   server: string;
   sessions: number;
@@ -120,6 +160,12 @@ interface ServerResult {
   /** Server CPU per frame delivered to the client, ms (a server that delivers fewer frames does less work). */
   cpuPerFrameMs: number;
   idleCpu: number;
+  /** Video bitrate the client received over the window, kbit/s (mean over clients). */
+  videoKbps: number | null;
+  /** Median PSNR of sampled received frames against the inverted source picture, dB (mean over clients). */
+  psnrDb: number | null;
+  /** CPU over the window per thread group, cores (idle rate not subtracted): main (JS), workers, network, other. */
+  threads: Record<string, number>;
 }
 
 async function measure(name: string, child: ChildProcess, url: string): Promise<ServerResult> {
@@ -132,10 +178,16 @@ async function measure(name: string, child: ChildProcess, url: string): Promise<
   // The window starts after the warmup (connection, first keyframe) and ends just before the clients stop.
   await sleep((WARMUP + 1) * 1000);
   const c0 = cpuSeconds(pid);
+  const g0 = threadCpu(pid);
   const t0 = performance.now();
   await sleep((SECONDS - WARMUP - 2) * 1000);
   const c1 = cpuSeconds(pid);
-  const busy = (c1 - c0) / ((performance.now() - t0) / 1000) - idleRate;
+  const g1 = threadCpu(pid);
+  const windowS = (performance.now() - t0) / 1000;
+  const busy = (c1 - c0) / windowS - idleRate;
+  const threads = Object.fromEntries(
+    Object.entries(g1).map(([k, v]) => [k, Number(((v - (g0[k] ?? 0)) / windowS).toFixed(3))]),
+  );
   const results = await Promise.all(clients);
   const lags = results.flatMap((r) => r.lagsMs);
   const third = (r: ClientResult, which: 0 | 2): number[] => {
@@ -157,6 +209,9 @@ async function measure(name: string, child: ChildProcess, url: string): Promise<
     cpuPerSession: Number((busy / SESSIONS).toFixed(3)),
     cpuPerFrameMs: Number(((busy * 1000) / fps.reduce((a, b) => a + b, 0)).toFixed(1)),
     idleCpu: Number(idleRate.toFixed(3)),
+    videoKbps: mean(results.map((r) => r.videoKbps)),
+    psnrDb: mean(results.map((r) => r.psnrDb)),
+    threads,
   };
 }
 
@@ -219,13 +274,20 @@ async function main(): Promise<void> {
       `video side by side, ${SIZE} @ 30 fps VP8, ${SESSIONS} session(s), ${SECONDS - WARMUP} s window; ${machine}`,
     );
     console.log(
-      '| server | fps delivered (client sent) | lag median / p95 ms | lag growth ms | server CPU per session, cores | server CPU per delivered frame, ms |',
+      '| server | fps delivered (client sent) | lag median / p95 ms | lag growth ms | server CPU per session, cores | server CPU per delivered frame, ms | video kbit/s | PSNR dB |',
     );
-    console.log('|---|---:|---:|---:|---:|---:|');
+    console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
     for (const r of rows) {
       console.log(
-        `| ${r.server} | ${r.fpsDelivered} (${r.sentFps}) | ${r.lagMs?.median ?? '-'} / ${r.lagMs?.p95 ?? '-'} | ${r.lagGrowthMs} | ${r.cpuPerSession} | ${r.cpuPerFrameMs} |`,
+        `| ${r.server} | ${r.fpsDelivered} (${r.sentFps}) | ${r.lagMs?.median ?? '-'} / ${r.lagMs?.p95 ?? '-'} | ${r.lagGrowthMs} | ${r.cpuPerSession} | ${r.cpuPerFrameMs} | ${r.videoKbps ?? '-'} | ${r.psnrDb ?? '-'} |`,
       );
+    }
+    for (const r of rows) {
+      const split = Object.entries(r.threads)
+        .sort((x, y) => y[1] - x[1])
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ');
+      console.log(`${r.server} threads, cores over the window: ${split}`);
     }
     console.log(
       `ratios ours/aiortc: fps ${ratios.fps}, lag median ${ratios.lagMedian}, CPU per session ${ratios.cpuPerSession}, CPU per delivered frame ${ratios.cpuPerFrame}`,

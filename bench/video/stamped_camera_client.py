@@ -7,7 +7,10 @@ colour quadrants with the frame number drawn in: 16 bits as 16 blocks of 24x24 p
 (the servers invert the picture, so the reading is inverted too) and its camera-to-screen lag is the time
 from the moment aiortc took the frame for encoding to the moment the decoded echo came out of aiortc's
 decoder, both on this process's monotonic clock. After --duration seconds it prints one JSON line:
-frames sent, frames received in the window after --warmup seconds, their numbers' span, and the lags (ms).
+frames sent, frames received in the window after --warmup seconds, their numbers' span, the lags (ms), the
+video bitrate received over the window (RTP payload, kbit/s) and the median PSNR of every 10th frame of the
+window against the inverted source picture (dB; the picture is flat colours, so this checks that neither server
+sends a degraded picture, it does not rank encoders).
 """
 
 import argparse
@@ -48,9 +51,8 @@ class StampedCamera(VideoStreamTrack):
         self.sent_at: dict[int, float] = {}
         self.count = 0
 
-    async def recv(self):
-        pts, time_base = await self.next_timestamp()
-        n = self.count & 0xFFFF
+    def picture(self, n: int) -> numpy.ndarray:
+        """The RGB picture of frame number n."""
         rgb = self.base.copy()
         BLOCK = block_size(rgb.shape[1])
         for b in range(BITS):
@@ -58,12 +60,39 @@ class StampedCamera(VideoStreamTrack):
             x = b * BLOCK
             rgb[0:BLOCK, x : x + BLOCK] = 255 if bit else 0
             rgb[BLOCK : 2 * BLOCK, x : x + BLOCK] = 0 if bit else 255
-        frame = VideoFrame.from_ndarray(rgb, format="rgb24")
+        return rgb
+
+    async def recv(self):
+        pts, time_base = await self.next_timestamp()
+        n = self.count & 0xFFFF
+        frame = VideoFrame.from_ndarray(self.picture(n), format="rgb24")
         frame.pts = pts
         frame.time_base = time_base
         self.sent_at[n] = time.monotonic()
         self.count += 1
         return frame
+
+
+def psnr_inverted(frame, source: numpy.ndarray) -> float:
+    """PSNR (dB) of a received frame against the inverted source picture, over R, G and B."""
+    got = frame.to_ndarray(format="rgb24").astype(numpy.int16)
+    if got.shape != source.shape:
+        return 0.0
+    mse = float(numpy.mean((got - (255 - source.astype(numpy.int16))) ** 2))
+    return 99.0 if mse == 0 else 10 * numpy.log10(255 * 255 / mse)
+
+
+def count_payload_bytes(receiver) -> list[int]:
+    """Counts the RTP payload bytes an aiortc receiver gets (aiortc's getStats has no bytesReceived)."""
+    total = [0]
+    handle = receiver._handle_rtp_packet
+
+    async def counting(packet, arrival_time_ms):
+        total[0] += len(packet.payload)
+        await handle(packet, arrival_time_ms)
+
+    receiver._handle_rtp_packet = counting
+    return total
 
 
 def read_stamp(frame, inverted: bool) -> int | None:
@@ -89,10 +118,11 @@ async def run(args: argparse.Namespace) -> int:
         pc.addTransceiver("audio", direction="sendrecv")  # offered (as the web client does), nothing sent
     else:
         pc.addTransceiver(ToneTrack(), direction="sendrecv")
-    pc.addTransceiver(camera, direction="sendrecv")
+    video_bytes = count_payload_bytes(pc.addTransceiver(camera, direction="sendrecv").receiver)
     channel = pc.createDataChannel("chat", ordered=True)
     received: list[tuple[float, int]] = []
     undecodable = 0
+    psnrs: list[float] = []
     start = time.monotonic()
 
     @channel.on("open")
@@ -116,12 +146,20 @@ async def run(args: argparse.Namespace) -> int:
                     undecodable += 1
                 else:
                     received.append((t, n))
+                    # Every 10th frame of the window: the picture's PSNR against the inverted source.
+                    if n % 10 == 0 and t - start >= args.warmup:
+                        psnrs.append(psnr_inverted(frame, camera.picture(n)))
 
         asyncio.ensure_future(drain())
 
     if not await offer_and_answer(pc, args.url.rstrip("/") + "/api/offer"):
         return 2
-    await asyncio.sleep(args.duration)
+    answered = time.monotonic()
+    # Bytes are counted over the same window as the frames: from the warmup's end to the end of the run.
+    await asyncio.sleep(max(0.0, start + args.warmup - answered))
+    bytes0, t0 = video_bytes[0], time.monotonic()
+    await asyncio.sleep(max(0.0, answered + args.duration - time.monotonic()))
+    bytes1, t1 = video_bytes[0], time.monotonic()
     window = [(t, n) for (t, n) in received if t - start >= args.warmup]
     lags = [round((t - camera.sent_at[n]) * 1000, 1) for (t, n) in window if n in camera.sent_at]
     span = (window[-1][0] - window[0][0]) if len(window) > 1 else 0
@@ -136,6 +174,8 @@ async def run(args: argparse.Namespace) -> int:
                 "undecodable": undecodable,
                 "size": [width, height],
                 "lagsMs": lags,
+                "videoKbps": round((bytes1 - bytes0) * 8 / 1000 / max(t1 - t0, 1e-3), 1),
+                "psnrDb": round(float(numpy.median(psnrs)), 2) if psnrs else None,
             }
         ),
         flush=True,
