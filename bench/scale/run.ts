@@ -69,7 +69,7 @@ const DELAY_NAME = BOT === 'echo' ? 'echo delay' : 'response time';
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 /** A child process with its IPC messages collected. */
-class Child {
+export class Child {
   readonly messages: Array<Record<string, unknown>> = [];
   exited: string | null = null;
   readonly proc: ChildProcess;
