@@ -94,7 +94,8 @@ class AudioSenderWrap : public Napi::ObjectWrap<AudioSenderWrap> {
     if (!onPackets.IsEmpty()) {
       tx_->setDeferred(true);
       Owner::Options oo;
-      oo.jobs = work::QueueOptions{jobCapacity, work::QueuePolicy::kDropOldest};
+      // Urgent: an audio batch runs before any waiting video frame (docs/native-workers.md).
+      oo.jobs = work::QueueOptions{jobCapacity, work::QueuePolicy::kDropOldest, true};
       oo.results = work::QueueOptions{std::max<size_t>(16, 2 * jobCapacity), work::QueuePolicy::kDropOldest};
       oo.name = "small-webrtc AudioSender";
       owner_ = std::make_unique<Owner>(env, onPackets, oo, &PacketsToJs);

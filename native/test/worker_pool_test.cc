@@ -402,6 +402,34 @@ TEST(WorkLanesAreServedRoundRobin) {
   CHECK(pos <= 2u);
 }
 
+TEST(WorkUrgentLanesRunBeforeOtherLanes) {
+  // One thread busy with lane A; lanes B and C (normal) and U (urgent) each queue jobs meanwhile: once the
+  // thread is free, every job of U runs before any waiting job of A, B or C (audio before video frames).
+  WorkerPool pool(1);
+  auto a = pool.createLane(QueueOptions{100, QueuePolicy::kDropOldest});
+  auto b = pool.createLane(QueueOptions{100, QueuePolicy::kDropOldest});
+  auto c = pool.createLane(QueueOptions{100, QueuePolicy::kDropOldest});
+  auto u = pool.createLane(QueueOptions{100, QueuePolicy::kDropOldest, true});
+  Gate gate;
+  BlockLane(*a, &gate);
+  Order order;
+  for (int i = 0; i < 5; ++i) {
+    a->submit([&order, i] { order.add(i); });
+    b->submit([&order, i] { order.add(100 + i); });
+    c->submit([&order, i] { order.add(200 + i); });
+  }
+  for (int i = 0; i < 3; ++i) u->submit([&order, i] { order.add(1000 + i); });
+  gate.open();
+  for (auto* l : {&a, &b, &c, &u}) CHECK((*l)->waitIdle(milliseconds(5000)));
+  const std::vector<int> got = order.get();
+  CHECK_EQ(got.size(), 18u);
+  // The first three jobs after the blocking one are U's, in order; the normal lanes stay round-robin.
+  CHECK_EQ(got[0], 1000);
+  CHECK_EQ(got[1], 1001);
+  CHECK_EQ(got[2], 1002);
+  CHECK(got[3] < 1000);
+}
+
 TEST(WorkMailboxWakesOncePerBatchAndNeverAfterClose) {
   std::atomic<int> wakes{0};
   Mailbox<std::unique_ptr<int>> box(QueueOptions{100000, QueuePolicy::kDropOldest}, [&wakes] { wakes++; });

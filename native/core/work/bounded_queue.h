@@ -41,6 +41,9 @@ struct QueueStats {
 struct QueueOptions {
   size_t capacity = 8;  // >= 1; kLatestWins behaves as capacity 1
   QueuePolicy policy = QueuePolicy::kDropOldest;
+  // Used by WorkerPool lanes only: an urgent lane's jobs run before any job of a non-urgent lane (short,
+  // deadline-bound jobs such as 20 ms of audio, which must not wait behind milliseconds-long video frames).
+  bool urgent = false;
 };
 
 template <typename T>

@@ -11,7 +11,8 @@
 namespace sw {
 namespace work {
 
-Lane::Lane(std::shared_ptr<detail::PoolCore> pool, QueueOptions o) : pool_(std::move(pool)), q_(o) {}
+Lane::Lane(std::shared_ptr<detail::PoolCore> pool, QueueOptions o)
+    : pool_(std::move(pool)), q_(o), urgent_(o.urgent) {}
 
 Lane::~Lane() = default;
 
@@ -38,7 +39,7 @@ SubmitResult Lane::submit(Task job) {
       r.accepted = false;
       return r;
     }
-    pool_->ready.push_back(shared_from_this());
+    pool_->listFor(urgent_).push_back(shared_from_this());
     plock.unlock();
     pool_->cv.notify_one();
   }
@@ -132,6 +133,8 @@ void WorkerPool::shutdown() {
     std::lock_guard<std::mutex> lock(core_->mu);
     core_->stopping = true;
     ready.swap(core_->ready);
+    for (auto& lane : core_->urgent) ready.push_back(std::move(lane));
+    core_->urgent.clear();
   }
   core_->cv.notify_all();
   for (auto& lane : ready) lane->cancelQueued();
@@ -151,10 +154,12 @@ void WorkerPool::run(size_t index) {
     std::shared_ptr<Lane> lane;
     {
       std::unique_lock<std::mutex> lock(core_->mu);
-      core_->cv.wait(lock, [&] { return core_->stopping || !core_->ready.empty(); });
+      core_->cv.wait(lock,
+                     [&] { return core_->stopping || !core_->urgent.empty() || !core_->ready.empty(); });
       if (core_->stopping) return;
-      lane = std::move(core_->ready.front());
-      core_->ready.pop_front();
+      auto& list = core_->urgent.empty() ? core_->ready : core_->urgent;
+      lane = std::move(list.front());
+      list.pop_front();
     }
     if (lane->runOne()) {
       std::unique_lock<std::mutex> lock(core_->mu);
@@ -163,7 +168,9 @@ void WorkerPool::run(size_t index) {
         lane->cancelQueued();
         continue;
       }
-      core_->ready.push_back(std::move(lane));  // back of the line: round-robin between owners
+      // Back of its line: round-robin between owners of the same urgency.
+      const bool urgent = lane->urgent_;
+      core_->listFor(urgent).push_back(std::move(lane));
       lock.unlock();
       core_->cv.notify_one();
     }

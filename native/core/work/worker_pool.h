@@ -10,6 +10,8 @@
 // policy (bounded_queue.h) and a strand: at most one job of a lane runs at a time, in submission order,
 // so a job may use its owner's codec state without a lock. Different lanes run in parallel on different
 // threads; the pool serves ready lanes round-robin, one job per turn, so a busy owner cannot starve others.
+// Urgent lanes (QueueOptions::urgent: audio) are served before every other lane, round-robin among
+// themselves: a 20 ms audio packet never waits behind a queue of video frames (each several ms).
 //
 // Ownership. Lanes are shared_ptrs: the owner holds one, the pool holds one while the lane has work, and a
 // lane holds the pool's shared core, so lanes and pool can be destroyed in any order. A job owns what it
@@ -45,8 +47,10 @@ namespace detail {
 struct PoolCore {
   std::mutex mu;
   std::condition_variable cv;
+  std::deque<std::shared_ptr<Lane>> urgent;  // ready urgent lanes, served first
   std::deque<std::shared_ptr<Lane>> ready;
   bool stopping = false;
+  std::deque<std::shared_ptr<Lane>>& listFor(bool is_urgent) { return is_urgent ? urgent : ready; }
 };
 }  // namespace detail
 
@@ -86,6 +90,7 @@ class Lane : public std::enable_shared_from_this<Lane> {
   bool active_ = false;   // in the pool's ready list or a job of it running
   bool running_ = false;  // a job of it running right now
   bool closed_ = false;
+  const bool urgent_;
 };
 
 class WorkerPool {
