@@ -166,9 +166,12 @@ export function invertInPlace(bytes: Uint8Array): void {
   const start = Math.min(head, bytes.length);
   for (let i = 0; i < start; i++) bytes[i] = 255 - bytes[i]!;
   const words = (bytes.length - start) >> 2;
-  const w = new Uint32Array(bytes.buffer, bytes.byteOffset + start, words);
-  // 255 - v === v ^ 0xff for a byte, so a 32-bit NOT inverts four at once.
-  for (let i = 0; i < words; i++) w[i] = ~w[i]!;
+  // A buffer shorter than its unaligned head has no word (and a view there would be unaligned: RangeError).
+  if (words > 0) {
+    const w = new Uint32Array(bytes.buffer, bytes.byteOffset + start, words);
+    // 255 - v === v ^ 0xff for a byte, so a 32-bit NOT inverts four at once.
+    for (let i = 0; i < words; i++) w[i] = ~w[i]!;
+  }
   for (let i = start + words * 4; i < bytes.length; i++) bytes[i] = 255 - bytes[i]!;
 }
 
