@@ -15,8 +15,9 @@
 //     event-loop delay (perf_hooks.monitorEventLoopDelay, 10 ms resolution, as the lateness of a 10 ms timer);
 //     in cluster mode the JS threads are summed and the worst worker's event-loop delay is reported;
 //   - per serving process, the CPU of its other threads by what runs there, from /proc/self/task/*/stat and
-//     each thread's name: `encode` (sw-worker-*: the native worker pool, i.e. the bots' Opus encoding),
-//     `network` (libdatachannel's RTC_*, juice_*, SCTP_* threads: receive, SRTP, ICE, SCTP timers), `other`
+//     each thread's name: `encode` (sw-worker-*, sw-video-*: the native worker pools, i.e. the bots' Opus
+//     encoding), `network` (libdatachannel's "RTC worker", "RTC poll", "juice poll", "SCTP timer" threads:
+//     receive, SRTP, ICE, SCTP timers), `other`
 //     (the rest: the Silero worker_threads thread, V8's platform and GC threads, libuv's pool);
 //   - RSS before any session (`baseRssBytes`, summed the same way).
 // IPC: child -> parent `{ ready, url, baseRssBytes, pids }`, then `{ measured: ... }` after `{ stop }`;
@@ -155,8 +156,8 @@ function sampleAll(): { cpuSec: number; rssBytes: number } {
 /** What a thread's name says runs on it (see the header). */
 type ThreadGroup = 'encode' | 'network' | 'other';
 function threadGroup(name: string): ThreadGroup {
-  if (name.startsWith('sw-worker')) return 'encode';
-  if (/^(RTC_|juice|SCTP)/.test(name)) return 'network';
+  if (name.startsWith('sw-')) return 'encode';
+  if (/^(RTC |juice|SCTP|usrsctp)/.test(name)) return 'network';
   return 'other';
 }
 /** CPU seconds of this process's threads by group, the JS thread (tid = pid) left out. */

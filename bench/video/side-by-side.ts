@@ -44,7 +44,7 @@ function cpuSeconds(pid: number): number {
 
 /**
  * CPU seconds per thread group of a process: the JS thread (the main thread), the addon's native workers
- * (`sw-worker-*`), libdatachannel's threads (ICE, DTLS, SRTP, SCTP) and the rest (V8 helpers, libuv...).
+ * (`sw-worker-*` for audio, `sw-video-*` for video), libdatachannel's threads (ICE, DTLS, SRTP, SCTP) and the rest (V8 helpers, libuv...).
  */
 function threadCpu(pid: number): Record<string, number> {
   const groups: Record<string, number> = {};
@@ -62,7 +62,7 @@ function threadCpu(pid: number): Record<string, number> {
       const group =
         Number(tid) === pid
           ? 'main'
-          : comm.startsWith('sw-worker')
+          : comm.startsWith('sw-')
             ? 'workers'
             : /^(RTC |juice|SCTP|usrsctp)/.test(comm)
               ? 'network'

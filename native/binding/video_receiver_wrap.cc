@@ -64,6 +64,7 @@ class VideoReceiverWrap : public Napi::ObjectWrap<VideoReceiverWrap> {
     oo.jobs = work::QueueOptions{queue, work::QueuePolicy::kDropOldest};
     oo.results = work::QueueOptions{1, work::QueuePolicy::kLatestWins};
     oo.name = "small-webrtc VideoReceiver";
+    oo.background = true;  // video yields the cores to audio (WorkerPoolFor)
     owner_ = std::make_unique<Owner>(env, o.Get("onFrame").As<Napi::Function>(), oo, &ImageToJs);
   }
 

@@ -90,6 +90,7 @@ class VideoSenderWrap : public Napi::ObjectWrap<VideoSenderWrap> {
     oo.jobs = work::QueueOptions{1, work::QueuePolicy::kLatestWins};
     oo.results = work::QueueOptions{8, work::QueuePolicy::kDropOldest};
     oo.name = "small-webrtc VideoSender";
+    oo.background = true;  // video yields the cores to audio (WorkerPoolFor)
     owner_ = std::make_unique<Owner>(env, o.Get("onPackets").As<Napi::Function>(), oo, &PacketsToJs);
   }
 

@@ -41,9 +41,12 @@
 
 namespace sw {
 
-/** The env's worker pool, started on first use (SMALL_WEBRTC_WORKER_THREADS or WorkerPool::defaultThreads).
+/**
+ * The env's worker pool, started on first use (SMALL_WEBRTC_WORKER_THREADS or WorkerPool::defaultThreads
+ * threads), or with `background` its video pool: as many threads, named sw-video-N, at a nice value 10 higher
+ * (SMALL_WEBRTC_VIDEO_WORKER_NICE), so video work yields the cores to the JS thread and the audio pool.
  */
-work::WorkerPool& WorkerPoolFor(Napi::Env env);
+work::WorkerPool& WorkerPoolFor(Napi::Env env, bool background = false);
 
 /** Live WorkerOwner receivers and mailboxes in the process (a leak shows as a count that never returns to 0).
  */
@@ -74,6 +77,7 @@ class WorkerOwner {
     work::QueueOptions jobs;     // the lane's bound and policy
     work::QueueOptions results;  // the mailbox's bound and policy
     const char* name = "small-webrtc worker";
+    bool background = false;  // run on the env's lower-priority video pool (see WorkerPoolFor)
   };
 
   /** A counted mailbox, so a leaked one is visible in LiveWorkerMailboxes(). */
@@ -84,7 +88,7 @@ class WorkerOwner {
   };
 
   WorkerOwner(Napi::Env env, Napi::Function handler, const Options& o, ToJs toJs)
-      : lane_(WorkerPoolFor(env).createLane(o.jobs)) {
+      : lane_(WorkerPoolFor(env, o.background).createLane(o.jobs)) {
     auto* receiver = new Receiver();
     receiver->handler = Napi::Weak(handler);
     receiver->toJs = toJs;

@@ -1,4 +1,5 @@
-// The env's WorkerPool (the threads behind every WorkerOwner, see worker_owner.h) and workerPoolInfo(), which
+// The env's WorkerPools (the threads behind every WorkerOwner, see worker_owner.h: one for audio and other
+// deadline-bound work, one at a lower priority for video) and workerPoolInfo(), which
 // reports it to JS. JS thread only, except the live counters (atomics, decremented wherever the last
 // reference to a mailbox drops).
 #include <napi.h>
@@ -16,7 +17,8 @@ namespace {
 // Per env (main thread or a worker_threads Worker): the pool is created on first use and shut down by an
 // env cleanup hook, so an env that never sends work off-thread starts no threads.
 struct EnvWorkers {
-  std::unique_ptr<work::WorkerPool> pool;
+  std::unique_ptr<work::WorkerPool> pool;        // audio and everything not marked background
+  std::unique_ptr<work::WorkerPool> background;  // video decode/encode, at a lower priority (see PoolOptions)
 };
 
 EnvWorkers& ForEnv(Napi::Env env) {
@@ -29,6 +31,7 @@ EnvWorkers& ForEnv(Napi::Env env) {
     // ThreadSafeFunction finalizer closes it, so the order of the two cleanups does not matter.
     env.AddCleanupHook([w] {
       if (w->pool) w->pool->shutdown();
+      if (w->background) w->background->shutdown();
     });
   }
   return *w;
@@ -44,12 +47,26 @@ size_t ConfiguredThreads() {
   return work::WorkerPool::defaultThreads();
 }
 
+// The background pool's nice increment: SMALL_WEBRTC_VIDEO_WORKER_NICE (0..19), default 10.
+int ConfiguredBackgroundNice() {
+  const char* v = std::getenv("SMALL_WEBRTC_VIDEO_WORKER_NICE");
+  if (v != nullptr && *v != '\0') {
+    char* end = nullptr;
+    const long n = std::strtol(v, &end, 10);
+    if (end != v && *end == '\0' && n >= 0 && n <= 19) return static_cast<int>(n);
+  }
+  return 10;
+}
+
 Napi::Value WorkerPoolInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   EnvWorkers& w = ForEnv(env);
   Napi::Object o = Napi::Object::New(env);
   o.Set("started", w.pool != nullptr);
   o.Set("threads", static_cast<double>(w.pool ? w.pool->threads() : ConfiguredThreads()));
+  o.Set("videoStarted", w.background != nullptr);
+  o.Set("videoThreads", static_cast<double>(w.background ? w.background->threads() : ConfiguredThreads()));
+  o.Set("videoNice", static_cast<double>(ConfiguredBackgroundNice()));
   o.Set("liveReceivers", static_cast<double>(LiveWorkerReceivers().load()));
   o.Set("liveMailboxes", static_cast<double>(LiveWorkerMailboxes().load()));
   return o;
@@ -67,8 +84,17 @@ std::atomic<int64_t>& LiveWorkerMailboxes() {
   return n;
 }
 
-work::WorkerPool& WorkerPoolFor(Napi::Env env) {
+work::WorkerPool& WorkerPoolFor(Napi::Env env, bool background) {
   EnvWorkers& w = ForEnv(env);
+  if (background) {
+    if (!w.background) {
+      work::PoolOptions o;
+      o.namePrefix = "sw-video-";
+      o.niceIncrement = ConfiguredBackgroundNice();
+      w.background = std::make_unique<work::WorkerPool>(ConfiguredThreads(), o);
+    }
+    return *w.background;
+  }
   if (!w.pool) w.pool = std::make_unique<work::WorkerPool>(ConfiguredThreads());
   return *w.pool;
 }

@@ -5,14 +5,24 @@
 // runner's failure counter is not thread-safe); worker threads record into atomics or under a mutex.
 #include "core/work/worker_pool.h"
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
+
+#if defined(__linux__)
+#include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "core/work/bounded_queue.h"
 #include "core/work/mailbox.h"
@@ -428,6 +438,43 @@ TEST(WorkUrgentLanesRunBeforeOtherLanes) {
   CHECK_EQ(got[1], 1001);
   CHECK_EQ(got[2], 1002);
   CHECK(got[3] < 1000);
+}
+
+TEST(WorkPoolThreadsTakeTheirNameAndNiceIncrement) {
+#if defined(__linux__)
+  // A background pool's threads run at the process's nice value + niceIncrement (capped at 19) under their
+  // own name; a default pool's threads keep the process's priority.
+  errno = 0;
+  const int base = getpriority(PRIO_PROCESS, 0);
+  CHECK_EQ(errno, 0);
+  struct Seen {
+    int nice = 1000;
+    std::string name;
+  };
+  auto probe = [](WorkerPool& pool) {
+    auto lane = pool.createLane(QueueOptions{4, QueuePolicy::kDropOldest});
+    auto seen = std::make_shared<Seen>();
+    lane->submit([seen] {
+      seen->nice = getpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)));
+      char name[16] = {};
+      pthread_getname_np(pthread_self(), name, sizeof(name));
+      seen->name = name;
+    });
+    CHECK(lane->waitIdle(milliseconds(5000)));
+    return *seen;
+  };
+  PoolOptions o;
+  o.namePrefix = "sw-test-";
+  o.niceIncrement = 5;
+  WorkerPool background(1, o);
+  const Seen bg = probe(background);
+  CHECK_EQ(bg.nice, std::min(base + 5, 19));
+  CHECK(bg.name == "sw-test-0");
+  WorkerPool normal(1);
+  const Seen n = probe(normal);
+  CHECK_EQ(n.nice, base);
+  CHECK(n.name == "sw-worker-0");
+#endif
 }
 
 TEST(WorkMailboxWakesOncePerBatchAndNeverAfterClose) {

@@ -289,6 +289,15 @@ export interface NativeWorkerPoolInfo {
   started: boolean;
   /** Worker threads (running, or that would start: SMALL_WEBRTC_WORKER_THREADS or cores - 1). */
   threads: number;
+  /** Whether this thread's video pool has started (on the first video decoder or encoder). */
+  videoStarted: boolean;
+  /** Video worker threads (sw-video-N; as many as `threads`). */
+  videoThreads: number;
+  /**
+   * How much higher the video threads' nice value is than the process's (SMALL_WEBRTC_VIDEO_WORKER_NICE,
+   * 0..19, default 10): when the cores are short, video slows down before audio does.
+   */
+  videoNice: number;
   /** Owners' JS-side receivers alive in the process (returns to 0 once every owner is closed or collected). */
   liveReceivers: number;
   /** Result mailboxes alive in the process (idem, once their last job has finished). */

@@ -182,4 +182,38 @@ describe('native worker facility: AudioSender in worker mode', () => {
     expect(report.after.liveReceivers).toBe(report.base.liveReceivers);
     expect(report.after.liveMailboxes).toBe(report.base.liveMailboxes);
   }, 70_000);
+
+  it('video codecs run on a second pool, named sw-video-N, at a nice value 10 above audio (env override)', async () => {
+    interface Report {
+      before: { videoStarted: boolean };
+      after: { started: boolean; videoStarted: boolean; threads: number; videoThreads: number; videoNice: number };
+      processNice: number;
+      audioBatches: number;
+      videoFrames: number;
+      threads: Array<{ name: string; nice: number }>;
+    }
+    const report = async (env: Record<string, string>): Promise<Report> => {
+      const r = await run(process.execPath, ['--import', 'tsx', child, 'pools'], {
+        timeout: 30_000,
+        env: { ...process.env, ...env },
+      });
+      return JSON.parse(r.stdout.trim().split('\n').pop()!) as Report;
+    };
+    for (const [env, increment] of [
+      [{}, 10],
+      [{ SMALL_WEBRTC_VIDEO_WORKER_NICE: '3' }, 3],
+    ] as const) {
+      const r = await report(env);
+      expect(r.before.videoStarted).toBe(false);
+      expect(r.after).toMatchObject({ started: true, videoStarted: true, videoNice: increment });
+      expect(r.audioBatches).toBeGreaterThan(0);
+      expect(r.videoFrames).toBeGreaterThan(0);
+      const audio = r.threads.filter((t) => t.name.startsWith('sw-worker-'));
+      const video = r.threads.filter((t) => t.name.startsWith('sw-video-'));
+      expect(audio).toHaveLength(r.after.threads);
+      expect(video).toHaveLength(r.after.videoThreads);
+      for (const t of audio) expect(t.nice).toBe(r.processNice);
+      for (const t of video) expect(t.nice).toBe(Math.min(r.processNice + increment, 19));
+    }
+  }, 70_000);
 });

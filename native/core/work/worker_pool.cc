@@ -1,11 +1,15 @@
 #include "core/work/worker_pool.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <string>
 #include <utility>
 
 #if defined(__linux__)
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #endif
 
 namespace sw {
@@ -109,7 +113,8 @@ QueueStats Lane::stats() const {
   return q_.stats();
 }
 
-WorkerPool::WorkerPool(size_t threads) : core_(std::make_shared<detail::PoolCore>()) {
+WorkerPool::WorkerPool(size_t threads, PoolOptions o)
+    : core_(std::make_shared<detail::PoolCore>()), options_(o) {
   threads = std::max<size_t>(threads, 1);
   threads_.reserve(threads);
   for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this, i] { run(i); });
@@ -147,8 +152,16 @@ void WorkerPool::shutdown() {
 
 void WorkerPool::run(size_t index) {
 #if defined(__linux__)
-  const std::string name = "sw-worker-" + std::to_string(index);
-  pthread_setname_np(pthread_self(), name.c_str());
+  const std::string name = options_.namePrefix + std::to_string(index);
+  pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+  if (options_.niceIncrement > 0) {
+    // PRIO_PROCESS with a thread id sets that thread's nice value only (Linux). Best effort: a failure leaves
+    // the thread at the process's priority, which is only less polite.
+    const auto tid = static_cast<id_t>(syscall(SYS_gettid));
+    errno = 0;
+    const int current = getpriority(PRIO_PROCESS, tid);
+    if (errno == 0) setpriority(PRIO_PROCESS, tid, std::min(current + options_.niceIncrement, 19));
+  }
 #endif
   for (;;) {
     std::shared_ptr<Lane> lane;

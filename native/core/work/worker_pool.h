@@ -93,10 +93,20 @@ class Lane : public std::enable_shared_from_this<Lane> {
   const bool urgent_;
 };
 
+/** How a pool's threads are named and scheduled. */
+struct PoolOptions {
+  const char* namePrefix = "sw-worker-";  // thread names: prefix + index (Linux limits names to 15 chars)
+  // Added to each thread's nice value when it starts (Linux, per thread; 0 = as the process). A background
+  // pool (video) at +10 gets about a tenth of a core's share when it competes with the JS thread and the
+  // audio pool, so a machine full of video slows the video, not the audio. An unprivileged thread cannot
+  // lower its nice value again, so the priority is per pool, never per job.
+  int niceIncrement = 0;
+};
+
 class WorkerPool {
  public:
   /** Starts `threads` (>= 1) worker threads. */
-  explicit WorkerPool(size_t threads);
+  explicit WorkerPool(size_t threads, PoolOptions o = {});
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
@@ -113,6 +123,7 @@ class WorkerPool {
   void run(size_t index);
 
   std::shared_ptr<detail::PoolCore> core_;
+  const PoolOptions options_;
   std::vector<std::thread> threads_;
   std::mutex shutdownMu_;
   bool joined_ = false;
