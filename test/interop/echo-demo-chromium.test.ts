@@ -312,9 +312,15 @@ describe.skipIf(!chromiumAvailable())('demo page <-> the real echo bot (Chromium
       `[echo-demo] VAD: ${JSON.stringify(rec.vad)}; page counters ${JSON.stringify(await rig.demo((d) => d.counters))}`,
     );
     expect(stops.length).toBeGreaterThanOrEqual(2);
-    for (let i = 1; i < stops.length; i++) {
-      expect(Math.abs((stops[i]! - stops[i - 1]!) / 50 - rig.wav.durationSecs)).toBeLessThan(0.5);
-    }
+    // `atFrame` counts the pipeline's frames, i.e. the server's wall clock, while the stops follow the WAV as
+    // Chromium's fake microphone plays it. When Chromium's capture stalls on a loaded machine, the WAV pauses
+    // while our frames keep coming (concealment), so every later stop shifts late for good: a CI run at load
+    // 5-6 had spacings of 7.34, 8.00 and 7.32 s for a 7.30 s WAV. A stall cannot make a stop early, so each
+    // spacing is at least the period less 0.5 s, and most are the period within 0.5 s.
+    const spacings = stops.slice(1).map((s, i) => (s - stops[i]!) / 50);
+    for (const sp of spacings) expect(sp).toBeGreaterThan(rig.wav.durationSecs - 0.5);
+    const onPeriod = spacings.filter((sp) => Math.abs(sp - rig.wav.durationSecs) < 0.5).length;
+    expect(onPeriod).toBeGreaterThanOrEqual(Math.ceil(spacings.length / 2));
   }, 60_000);
 
   it('session 1: enableMic(false) mutes the transport input; enableMic(true) unmutes it', async () => {
