@@ -32,8 +32,8 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session as InspectorSession } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 
+import { benchServerOptions } from '../lib/server-options.js';
 import { consoleLogger, setLogger } from '../../src/logger.js';
 import { startSmallWebRTCServer } from '../../src/server/index.js';
 import { sileroBatchStats } from '../../src/vad/index.js';
@@ -91,29 +91,15 @@ function runBot(connection: SmallWebRTCConnection): Promise<void> {
 
 let sessions = 0;
 let failedSessions = 0;
-const options: SmallWebRTCServerOptions = {
-  port: 0,
-  host: '127.0.0.1',
-  staticDir: fileURLToPath(new URL('../../testkit/pages/', import.meta.url)),
-  iceServers: [],
-  connectionOptions: { bindAddress: '127.0.0.1' },
-  maxConnections: 10_000,
-  // Every client comes from 127.0.0.1: the per-address limits would stop the run at 10 sessions.
-  maxConnectionsPerAddress: Infinity,
-  offerRatePerAddress: null,
-  // The bench measures past the point where load-aware admission would send new sessions elsewhere.
-  load: false,
-  logger: { debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) },
-  onNewConnection: (connection) => {
-    sessions++;
-    runBot(connection)
-      .catch((err: unknown) => {
-        failedSessions++;
-        console.error(`${BOT} session failed: ${String(err)}`);
-      })
-      .finally(() => sessions--);
-  },
-};
+const options: SmallWebRTCServerOptions = benchServerOptions((connection) => {
+  sessions++;
+  runBot(connection)
+    .catch((err: unknown) => {
+      failedSessions++;
+      console.error(`${BOT} session failed: ${String(err)}`);
+    })
+    .finally(() => sessions--);
+});
 const server =
   WORKERS > 0
     ? await startSmallWebRTCServer({ ...options, workers: WORKERS, restartWorkers: false })

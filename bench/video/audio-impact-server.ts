@@ -6,7 +6,6 @@
 // IPC: child -> parent `{ ready, audioUrl, videoUrl }`, `{ measured }` after `{ stop }`; parent -> child
 // `{ start }` (reset the samples), `{ stop }`, `{ close }`.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 
 import { runEchoBot } from '../../examples/echo-bot.js';
 import { runVideoTransformBot } from '../../examples/video-transform.js';
@@ -16,6 +15,7 @@ import {
   type SmallWebRTCConnection,
   type SmallWebRTCServerOptions,
 } from '../../src/index.js';
+import { benchServerOptions } from '../lib/server-options.js';
 
 const i = process.argv.indexOf('--size');
 const [width, height] = (i >= 0 ? process.argv[i + 1]! : '640x480').split('x').map(Number) as [
@@ -33,25 +33,12 @@ const send = (m: object): void => {
 
 let failedSessions = 0;
 function options(bot: (c: SmallWebRTCConnection) => Promise<void>): SmallWebRTCServerOptions {
-  return {
-    port: 0,
-    host: '127.0.0.1',
-    staticDir: fileURLToPath(new URL('../../testkit/pages/', import.meta.url)),
-    iceServers: [],
-    connectionOptions: { bindAddress: '127.0.0.1' },
-    maxConnections: 10_000,
-    // Every client comes from 127.0.0.1: the per-address limits would stop the run at 10 sessions.
-    maxConnectionsPerAddress: Infinity,
-    offerRatePerAddress: null,
-    load: false,
-    logger: { debug() {}, info() {}, warn() {}, error: (m: string) => console.error(m) },
-    onNewConnection: (connection) => {
-      bot(connection).catch((err: unknown) => {
-        failedSessions++;
-        console.error(`session failed: ${String(err)}`);
-      });
-    },
-  };
+  return benchServerOptions((connection) => {
+    bot(connection).catch((err: unknown) => {
+      failedSessions++;
+      console.error(`session failed: ${String(err)}`);
+    });
+  });
 }
 
 const audioServer = await startSmallWebRTCServer(options((c) => runEchoBot(c)));

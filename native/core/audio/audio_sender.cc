@@ -94,6 +94,20 @@ void AudioEncodeStage::run(const SlotFrame* slots, size_t count, const EncodeSet
     nextIndex_ = f.index + 1;
     ts_ = initialTs_ + static_cast<uint32_t>(f.index * frameSamples_);  // mod 2^32, as RTP wants
     bool sent = false;
+    // Sends opus_[0..len) as this slot's packet (marker after a pause or at the start of speech) and counts
+    // it; false when the packet could not be built.
+    auto emitSlot = [&](size_t len) {
+      const bool marker = markerNext_ || (f.audio && !lastSlotAudio_);
+      const size_t before = out->size();
+      emit(st, opus_.data(), len, marker, f.atMs, out);
+      if (out->size() == before) return false;
+      if (f.audio) {
+        c_.audioPackets++;
+      } else {
+        c_.silencePackets++;
+      }
+      return true;
+    };
     const bool silent = f.encode && f.pcm.size() >= frameSamples_ && IsSilent(f.pcm);
     silentRun_ = silent ? silentRun_ + 1 : 0;
     if (silentRun_ > hangoverSlots_) {
@@ -108,17 +122,7 @@ void AudioEncodeStage::run(const SlotFrame* slots, size_t count, const EncodeSet
         opus_[0] = silenceToc_;
         opus_[1] = kCeltSilence[0];
         opus_[2] = kCeltSilence[1];
-        const bool marker = markerNext_ || (f.audio && !lastSlotAudio_);
-        const size_t before = out->size();
-        emit(st, opus_.data(), 3, marker, f.atMs, out);
-        sent = out->size() > before;
-        if (sent) {
-          if (f.audio) {
-            c_.audioPackets++;
-          } else {
-            c_.silencePackets++;
-          }
-        }
+        sent = emitSlot(3);
       }
     } else if (f.encode && f.pcm.size() >= frameSamples_) {
       const int n = encoder_->encode(f.pcm.data(), opus_.data(), static_cast<int>(opus_.size()));
@@ -127,17 +131,7 @@ void AudioEncodeStage::run(const SlotFrame* slots, size_t count, const EncodeSet
       } else if (dtx_ && n <= 2) {
         c_.dtxSlots++;  // libopus signals "nothing to transmit" with a 1-2 byte DTX frame
       } else {
-        const bool marker = markerNext_ || (f.audio && !lastSlotAudio_);
-        const size_t before = out->size();
-        emit(st, opus_.data(), static_cast<size_t>(n), marker, f.atMs, out);
-        sent = out->size() > before;
-        if (sent) {
-          if (f.audio) {
-            c_.audioPackets++;
-          } else {
-            c_.silencePackets++;
-          }
-        }
+        sent = emitSlot(static_cast<size_t>(n));
       }
     }
     markerNext_ = !sent;
