@@ -109,8 +109,10 @@ class VideoReceiverWrap : public Napi::ObjectWrap<VideoReceiverWrap> {
       };
       const work::SubmitResult r = owner_->submit(std::move(job));
       if (r.dropped > 0) {
-        // A frame never decoded: the following delta frames reference it.
+        // A frame never decoded: the following delta frames reference it, so they are skipped until the
+        // keyframe asked for here arrives (decoded, they would be corrupt pictures).
         dropped_ += r.dropped;
+        stage_->DiscardUntilKeyframe();
         dp_->RequestKeyframe();
       }
       ++n;
@@ -191,6 +193,7 @@ class VideoReceiverWrap : public Napi::ObjectWrap<VideoReceiverWrap> {
     num("nacked", static_cast<double>(s.loss.nacked));
     num("plis", static_cast<double>(s.loss.plis));
     num("decodeQueueDropped", static_cast<double>(dropped_));
+    num("skippedUntilKeyframe", static_cast<double>(stage_ ? stage_->skippedUntilKeyframe() : 0));
     o.Set("waitingForKeyframe", Napi::Boolean::New(env, s.waiting_for_keyframe));
     return o;
   }

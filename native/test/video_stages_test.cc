@@ -69,3 +69,50 @@ TEST(VideoStagesEncodePacketizeDecode) {
   const uint8_t junk[] = {0x00, 0x00, 0x00, 0x9d, 0x01, 0x2a, 0x10, 0x00, 0x10, 0x00, 1, 2, 3};
   CHECK(dec.Run(junk, sizeof junk, 0, 0, true, DecodeRequest{}).status == DecodedImage::Status::kError);
 }
+
+TEST(VideoStagesDecodeSkipsDeltaFramesAfterADropUntilAKeyframe) {
+  // A frame dropped before the decoder (decode queue full): the delta frames after it reference a picture the
+  // decoder never had, so they are skipped (no image, counted) until the next keyframe, which decodes again.
+  Vp8EncoderOptions eo;
+  eo.width = 160;
+  eo.height = 120;
+  Vp8PacketizerOptions po;
+  po.ssrc = 5;
+  po.payload_type = 96;
+  VideoEncodeStage enc(eo, po);
+  Vp8DepacketizerOptions dopts;
+  dopts.payload_type = 96;
+  Vp8Depacketizer dp(dopts);
+  VideoDecodeStage dec;
+  std::vector<uint8_t> rgb(160 * 120 * 3);
+  std::vector<DecodedImage::Status> got;
+  for (int i = 0; i < 8; ++i) {
+    for (size_t p = 0; p < rgb.size(); ++p) rgb[p] = static_cast<uint8_t>(p + i * 7);
+    EncodeRequest req;
+    req.image = rgb;
+    req.width = 160;
+    req.height = 120;
+    req.timestamp = 3000u * static_cast<uint32_t>(i);
+    req.keyframe = i == 6;
+    const EncodedPackets out = enc.Run(req);
+    CHECK(out.ok);
+    CHECK_EQ(out.keyframe, i == 0 || i == 6);
+    for (const auto& p : out.packets) CHECK(dp.Push(p.data(), p.size(), i * 33) == Vp8Status::kOk);
+    Vp8Frame f;
+    while (dp.PopFrame(&f)) {
+      if (i == 2) {
+        dec.DiscardUntilKeyframe();  // frame 2 dropped by the queue: never decoded
+        continue;
+      }
+      DecodeRequest dr;
+      dr.convert = true;
+      got.push_back(dec.Run(f.data.data(), f.data.size(), f.timestamp, f.ssrc, f.keyframe, dr).status);
+    }
+  }
+  using S = DecodedImage::Status;
+  // Frames 0, 1 decoded; 3, 4, 5 skipped; the keyframe 6 and the delta 7 after it decoded.
+  const std::vector<S> want = {S::kImage,   S::kImage, S::kNoFrame, S::kNoFrame,
+                               S::kNoFrame, S::kImage, S::kImage};
+  CHECK(got == want);
+  CHECK_EQ(dec.skippedUntilKeyframe(), 3u);
+}

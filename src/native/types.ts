@@ -659,7 +659,10 @@ export interface NativeVideoReceiverStats {
   gapsLost: number;
   nacked: number;
   plis: number;
+  /** Frames the decode queue dropped (a slow decoder); a keyframe is requested each time. */
   decodeQueueDropped: number;
+  /** Delta frames not decoded after such a drop, until the next keyframe (they would decode corrupt). */
+  skippedUntilKeyframe: number;
   waitingForKeyframe: boolean;
 }
 

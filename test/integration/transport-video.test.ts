@@ -254,8 +254,11 @@ describe('SmallWebRTCTransport video input', () => {
     const decimated = imagesOf(s, 'camera');
     const framesBefore = track().receiverStats()!.frames;
     expect(framesBefore).toBe(90);
-    // Counts, not time: 90 frames at 3000 ticks each are 3 s of RTP time, so 30 pictures at 10 fps.
-    expect(decimated.length).toBeGreaterThanOrEqual(24);
+    // Counts, not time: 90 frames at 3000 ticks each are 3 s of RTP time, so 30 pictures at 10 fps; about a
+    // third of any frames a loaded machine could not decode (queue overflow, see below) are pictures missing.
+    const rs1 = track().receiverStats()!;
+    const notDecoded1 = rs1.decodeQueueDropped + rs1.skippedUntilKeyframe;
+    expect(decimated.length).toBeGreaterThanOrEqual(24 - Math.ceil(notDecoded1 / 3));
     expect(decimated.length).toBeLessThanOrEqual(32);
     for (const f of decimated) expect(f.size).toEqual([160, 120]);
     expect(decimated[0]!.image.length).toBe(160 * 120 * 3);
@@ -266,7 +269,13 @@ describe('SmallWebRTCTransport video input', () => {
     await until(() => track().receiverStats()!.frames >= 120, 10_000, 'frames assembled');
     await sleep(200);
     const full = imagesOf(s, 'camera').slice(decimated.length);
-    expect(full.length).toBeGreaterThanOrEqual(24); // a busy thread may skip a picture (latest wins)
+    // A busy thread may skip a picture (latest wins). A loaded machine may also overflow the decode queue:
+    // the dropped frame and the delta frames after it, up to the keyframe our PLI brings, are then counted
+    // instead of decoded (they would be corrupt).
+    const rs = track().receiverStats()!;
+    const notDecoded = rs.decodeQueueDropped + rs.skippedUntilKeyframe;
+    expect(full.length + notDecoded).toBeGreaterThanOrEqual(24);
+    expect(full.length).toBeGreaterThanOrEqual(5);
     expect(full.length).toBeLessThanOrEqual(30);
     for (const f of full) expect(f.size).toEqual([320, 240]);
     expect(() => s.transport.captureParticipantVideo('camera', { fps: -1 })).toThrow(/videoIn.fps/);

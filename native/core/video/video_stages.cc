@@ -19,6 +19,13 @@ DecodedImage VideoDecodeStage::Run(const uint8_t* frame, size_t size, uint32_t t
   out.ssrc = ssrc;
   out.keyframe = keyframe;
   out.format = request.format;
+  if (discard_.load(std::memory_order_acquire)) {
+    if (!keyframe) {
+      skipped_.fetch_add(1, std::memory_order_relaxed);
+      return out;  // kNoFrame: nothing for JS
+    }
+    discard_.store(false, std::memory_order_release);
+  }
   const auto t0 = std::chrono::steady_clock::now();
   const DecodeResult r = decoder_.Decode(frame, size);
   const auto t1 = std::chrono::steady_clock::now();

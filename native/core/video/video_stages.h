@@ -9,6 +9,7 @@
 // strand), so it needs no lock; results are plain values handed back through the owner's mailbox.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -46,10 +47,18 @@ class VideoDecodeStage {
   explicit VideoDecodeStage(int threads = 1) : decoder_(threads) {}
   DecodedImage Run(const uint8_t* frame, size_t size, uint32_t timestamp, uint32_t ssrc, bool keyframe,
                    const DecodeRequest& request);
+  // Any thread (the JS thread, when the decode queue dropped a frame): a frame the decoder will never see
+  // came before the next one Run() gets, so the delta frames that follow reference a picture it does not
+  // have and would decode to a corrupt image. Run() skips them (status kNoFrame, counted) until a keyframe.
+  void DiscardUntilKeyframe() { discard_.store(true, std::memory_order_release); }
+  // Delta frames skipped that way (any thread).
+  uint64_t skippedUntilKeyframe() const { return skipped_.load(std::memory_order_relaxed); }
 
  private:
   Vp8Decoder decoder_;
   I420Buffer scratch_;
+  std::atomic<bool> discard_{false};
+  std::atomic<uint64_t> skipped_{0};
 };
 
 struct EncodeRequest {
