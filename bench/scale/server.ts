@@ -14,11 +14,9 @@
 //     Silero VAD windows analysed per second and the mean batch size of its runs (sileroBatchStats), and the
 //     event-loop delay (perf_hooks.monitorEventLoopDelay, 10 ms resolution, as the lateness of a 10 ms timer);
 //     in cluster mode the JS threads are summed and the worst worker's event-loop delay is reported;
-//   - per serving process, the CPU of its other threads by what runs there, from /proc/self/task/*/stat and
-//     each thread's name: `encode` (sw-worker-*, sw-video-*: the native worker pools, i.e. the bots' Opus
-//     encoding), `network` (libdatachannel's "RTC worker", "RTC poll", "juice poll", "SCTP timer" threads:
-//     receive, SRTP, ICE, SCTP timers), `other`
-//     (the rest: the Silero worker_threads thread, V8's platform and GC threads, libuv's pool);
+//   - per serving process, the CPU of its other threads by what runs there, from each thread's name
+//     (bench/lib/thread-cpu.ts): `encode` (the native worker pools, i.e. the bots' Opus encoding), `network`
+//     (libdatachannel's threads), `other` (the Silero worker_threads thread, V8, libuv);
 //   - RSS before any session (`baseRssBytes`, summed the same way).
 // IPC: child -> parent `{ ready, url, baseRssBytes, pids }`, then `{ measured: ... }` after `{ stop }`;
 // parent -> child `{ start }` (begin the window) and `{ stop }`. In cluster mode the primary relays both to
@@ -28,12 +26,13 @@
 // in Chrome DevTools or summarize it with `node bench/scale/profile-summary.mjs <file>`).
 import cluster from 'node:cluster';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session as InspectorSession } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 
 import { benchServerOptions } from '../lib/server-options.js';
+import { threadCpuByGroup, type ThreadGroup as LibThreadGroup } from '../lib/thread-cpu.js';
 import { consoleLogger, setLogger } from '../../src/logger.js';
 import { startSmallWebRTCServer } from '../../src/server/index.js';
 import { sileroBatchStats } from '../../src/vad/index.js';
@@ -139,41 +138,13 @@ function sampleAll(): { cpuSec: number; rssBytes: number } {
 
 // ---- per serving process: JS thread, Silero, event loop --------------------------------------------------
 
-/** What a thread's name says runs on it (see the header). */
+/** Cores of the process's non-JS threads by group (bench/lib/thread-cpu.ts; `encode` = its `workers`). */
 type ThreadGroup = 'encode' | 'network' | 'other';
-function threadGroup(name: string): ThreadGroup {
-  if (name.startsWith('sw-')) return 'encode';
-  if (/^(RTC |juice|SCTP|usrsctp)/.test(name)) return 'network';
-  return 'other';
-}
-/** CPU seconds of this process's threads by group, the JS thread (tid = pid) left out. */
-function threadGroupCpu(): Record<ThreadGroup, number> {
-  const out: Record<ThreadGroup, number> = { encode: 0, network: 0, other: 0 };
-  let tids: string[] = [];
-  try {
-    tids = readdirSync('/proc/self/task');
-  } catch {
-    return out;
-  }
-  for (const tid of tids) {
-    if (Number(tid) === process.pid) continue;
-    try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // utime and stime are fields 14 and 15 (f[0] is field 3, the state).
-      out[threadGroup(name)] += (Number(f[11]) + Number(f[12])) / CLK_TCK;
-    } catch {
-      // The thread ended between readdir and read: its CPU is gone with it (a short-lived helper thread).
-    }
-  }
-  return out;
-}
 
 interface LocalWindow {
   histogram: IntervalHistogram;
   startThreadCpu: NodeJS.CpuUsage;
-  startGroups: Record<ThreadGroup, number>;
+  startGroups: Record<LibThreadGroup, number>;
   startSilero: { runs: number; windows: number };
   startAt: number;
 }
@@ -196,7 +167,7 @@ function startLocal(): void {
   local = {
     histogram,
     startThreadCpu: threadCpuUsage(),
-    startGroups: threadGroupCpu(),
+    startGroups: threadCpuByGroup(process.pid),
     startSilero: sileroBatchStats(),
     startAt: performance.now(),
   };
@@ -208,9 +179,9 @@ function stopLocal(): LocalMeasured {
   local = null;
   w.histogram.disable();
   const threadCpu = threadCpuUsage(w.startThreadCpu);
-  const groups = threadGroupCpu();
+  const groups = threadCpuByGroup(process.pid);
   const wallMs = performance.now() - w.startAt;
-  const groupCores = (g: ThreadGroup): number => (groups[g] - w.startGroups[g]) / (wallMs / 1000);
+  const groupCores = (g: LibThreadGroup): number => (groups[g] - w.startGroups[g]) / (wallMs / 1000);
   const silero = sileroBatchStats();
   // The histogram records whole timer intervals (a 10 ms timer on an idle loop records ~10 ms): the delay is
   // the excess over the resolution.
@@ -219,7 +190,11 @@ function stopLocal(): LocalMeasured {
     sessions,
     failedSessions,
     jsThreadCores: (threadCpu.user + threadCpu.system) / (wallMs * 1000),
-    threadCores: { encode: groupCores('encode'), network: groupCores('network'), other: groupCores('other') },
+    threadCores: {
+      encode: groupCores('workers'),
+      network: groupCores('network'),
+      other: groupCores('other'),
+    },
     sileroWindows: silero.windows - w.startSilero.windows,
     sileroRuns: silero.runs - w.startSilero.runs,
     wallMs,

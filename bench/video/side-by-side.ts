@@ -11,13 +11,14 @@
 // microphone; by default it sends a tone, which both servers echo). Results JSON in bench/results/.
 // The machine's load average is recorded: on a shared machine the absolute figures move, the ratios less.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { dist, resultsDir, stamp, type Dist } from '../lib/stats.js';
+import { threadCpuByGroup, type ThreadGroup } from '../lib/thread-cpu.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const PYTHON = '/usr/bin/python3';
@@ -40,39 +41,6 @@ function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / CLK_TCK;
-}
-
-/**
- * CPU seconds per thread group of a process: the JS thread (the main thread), the addon's native workers
- * (`sw-worker-*` for audio, `sw-video-*` for video), libdatachannel's threads (ICE, DTLS, SRTP, SCTP) and the rest (V8 helpers, libuv...).
- */
-function threadCpu(pid: number): Record<string, number> {
-  const groups: Record<string, number> = {};
-  let tasks: string[] = [];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return groups;
-  }
-  for (const tid of tasks) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const group =
-        Number(tid) === pid
-          ? 'main'
-          : comm.startsWith('sw-')
-            ? 'workers'
-            : /^(RTC |juice|SCTP|usrsctp)/.test(comm)
-              ? 'network'
-              : 'other';
-      groups[group] = (groups[group] ?? 0) + (Number(f[11]) + Number(f[12])) / CLK_TCK;
-    } catch {
-      // the thread ended between the listing and the read
-    }
-  }
-  return groups;
 }
 
 async function freePort(): Promise<number> {
@@ -178,15 +146,18 @@ async function measure(name: string, child: ChildProcess, url: string): Promise<
   // The window starts after the warmup (connection, first keyframe) and ends just before the clients stop.
   await sleep((WARMUP + 1) * 1000);
   const c0 = cpuSeconds(pid);
-  const g0 = threadCpu(pid);
+  const g0 = threadCpuByGroup(pid);
   const t0 = performance.now();
   await sleep((SECONDS - WARMUP - 2) * 1000);
   const c1 = cpuSeconds(pid);
-  const g1 = threadCpu(pid);
+  const g1 = threadCpuByGroup(pid);
   const windowS = (performance.now() - t0) / 1000;
   const busy = (c1 - c0) / windowS - idleRate;
   const threads = Object.fromEntries(
-    Object.entries(g1).map(([k, v]) => [k, Number(((v - (g0[k] ?? 0)) / windowS).toFixed(3))]),
+    Object.entries(g1)
+      // A group no thread of this server belongs to (aiortc has no native workers) is left out.
+      .filter(([, v]) => v > 0)
+      .map(([k, v]) => [k, Number(((v - g0[k as ThreadGroup]) / windowS).toFixed(3))]),
   );
   const results = await Promise.all(clients);
   const lags = results.flatMap((r) => r.lagsMs);
